@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rpal.h - the one public header of librpal, the RPAL engine.
+ *
+ * RPAL ("Run Process As Library") lets a process call another process on the
+ * same host like a library: each process owns an arena mapped at the same
+ * fixed address in every connected peer (read-write for the owner, read-only
+ * for peers), so a pointer into the sender's arena is valid in the receiver
+ * (one copy), and messages travel through lock-free rings in those arenas, so
+ * the hot path makes no system call while the peer is awake.
+ *
+ * Conventions (as liburing):
+ *  - every function that can fail returns 0 (or a non-negative value where
+ *    stated) on success and a negative errno value on failure; errno itself
+ *    is not used;
+ *  - struct arguments are caller-owned; out-pointers are written only on
+ *    success;
+ *  - the library is process-global: rpal_init() once, rpal_exit() once.
+ *    A process must not fork() and keep using RPAL in the child; a child that
+ *    wants RPAL execs (or calls rpal_init() in a fresh process).
+ *
+ * docs/api.md beside this header describes the contract in prose, and
+ * docs/protocol.md the memory layout, ring and descriptor formats and the
+ * handshake.
+ */
+#ifndef RPAL_H
+#define RPAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RPAL_VERSION_MAJOR 1
+#define RPAL_VERSION_MINOR 0
+
+/* Number of 64-bit words a message carries inline (32 bytes). */
+#define RPAL_INLINE_WORDS 4
+/* Longest service name in bytes, without the terminating NUL. Names use
+ * [A-Za-z0-9._-] and do not start with '.'. */
+#define RPAL_NAME_MAX 64
+
+/* Event bits rpal_epoll_wait() reports for an RPAL connection. */
+#define EPOLLRPALIN    (1u << 20) /* requests or one-way messages to rpal_recv() */
+#define EPOLLRPALREPLY (1u << 21) /* completions of submitted calls to rpal_call_complete() */
+#define EPOLLRPALHUP   (1u << 22) /* the peer died or closed the connection */
+
+/*
+ * Process-wide options for rpal_init(). Initialise with rpal_options_init(),
+ * which fills the defaults and applies the environment, then change fields.
+ * All processes that want to talk must agree on window_base, slot_size and
+ * slot_count (the handshake checks it).
+ */
+struct rpal_options {
+    uint32_t size;          /* sizeof(struct rpal_options), for ABI growth */
+    uint32_t ring_entries;  /* descriptors per ring, power of two, 16..65536;
+                               default 256, env RPAL_RING_ENTRIES */
+    uint64_t arena_size;    /* this process's arena, multiple of 4096, at least
+                               1 MiB, at most slot_size; default 64 MiB,
+                               env RPAL_ARENA_SIZE */
+    uint64_t slot_size;     /* bytes between two slots, power of two >= 2 MiB;
+                               default 1 GiB, env RPAL_SLOT_SIZE */
+    uint64_t window_base;   /* address of slot 0, slot_size aligned; default
+                               0x400000000000 (0x1000000000 in ThreadSanitizer
+                               builds), env RPAL_WINDOW_BASE */
+    uint32_t slot_count;    /* slots in the window, 2..65536; default 256,
+                               env RPAL_SLOT_COUNT */
+    uint32_t max_calls;     /* calls in flight per connection, 1..65535;
+                               default 1024, env RPAL_MAX_CALLS */
+    int64_t spin_ns;        /* how long a waiter spins before it parks;
+                               0 = always park; default 50000 (50 us),
+                               env RPAL_SPIN_NS */
+    const char *runtime_dir;/* registry directory; NULL = env RPAL_RUNTIME_DIR,
+                               else $XDG_RUNTIME_DIR/rpal, else /tmp/rpal-UID.
+                               Created mode 0700; must be owned by this uid
+                               and not accessible to others. */
+};
+
+/*
+ * A message: up to RPAL_INLINE_WORDS inline words and, optionally, a payload
+ * in the sender's arena. On send, data is NULL or a buffer returned by
+ * rpal_alloc() (len <= its size), and ownership of that buffer passes to the
+ * library. On receive, data points into the sender's arena (read-only,
+ * already bounds-checked) and stays valid until the receiver releases it:
+ * for a call, until rpal_reply(); for a one-way message or a reply, until
+ * rpal_release().
+ */
+struct rpal_msg {
+    uint64_t words[RPAL_INLINE_WORDS];
+    const void *data;
+    uint64_t len;
+    uint64_t id;     /* set by rpal_recv(): the call id for rpal_reply(), or
+                        0 for a one-way message; ignored on send */
+    int32_t status;  /* application status, carried as is (replies) */
+    uint32_t flags;  /* reserved, 0 */
+};
+
+/* Completion of a call made with rpal_call_submit(). */
+struct rpal_completion {
+    uint64_t user_data;     /* as given to rpal_call_submit() */
+    int32_t res;            /* 0, or -ECONNRESET (peer died or released the
+                               connection), -EPROTO (malformed reply) */
+    uint32_t reserved;
+    struct rpal_msg reply;  /* valid when res == 0 */
+};
+
+/* What is known about the other end of a connection. pid, uid and gid come
+ * from the kernel (SO_PEERCRED), not from the peer. */
+struct rpal_peer_info {
+    int32_t pid;
+    uint32_t uid;
+    uint32_t gid;
+    int32_t slot;
+    uint64_t key;           /* the service key of the server end */
+    uint64_t arena_base;    /* peer arena, mapped read-only at this address */
+    uint64_t arena_size;
+    char name[RPAL_NAME_MAX + 1]; /* service name */
+};
+
+/* Counters of one connection, for tests, tools and metrics. */
+struct rpal_conn_stats {
+    uint64_t sent;          /* descriptors this side published */
+    uint64_t received;      /* descriptors this side consumed */
+    uint64_t rejected;      /* descriptors from the peer rejected as malformed */
+    uint64_t spins;         /* waits that ended while spinning */
+    uint64_t parks;         /* waits that parked in the kernel */
+    uint64_t wakeups;       /* wake-ups this side sent to a parked peer */
+    uint64_t lent_bytes;    /* bytes of this side's arena the peer holds now */
+};
+
+struct rpal_service; /* a registered service (server side) */
+struct rpal_conn;    /* a connection between two processes */
+
+/* Log sink for reasons a peer or a request was refused. level is
+ * 0 error, 1 warning, 2 info. The default sink writes warnings and errors to
+ * stderr when RPAL_LOG is set. fn may be called from any RPAL thread. */
+typedef void (*rpal_log_fn)(int level, const char *message, void *context);
+
+/* ---------------------------------------------------------------- lifecycle */
+
+/* Fills o with defaults, then applies the environment variables named above.
+ * Returns 0, or -EINVAL when an environment variable is malformed (o then
+ * holds the defaults for that field). */
+int rpal_options_init(struct rpal_options *o);
+
+/* Starts RPAL in this process: checks the runtime directory, reserves the
+ * slot window PROT_NONE, takes a free slot and maps a new sealed arena at its
+ * address. o may be NULL (defaults and environment).
+ * Returns 0; -EALREADY if already started; -EINVAL for bad options;
+ * -EADDRINUSE if the window overlaps an existing mapping; -EUSERS if no slot
+ * is free; -EPERM if the runtime directory is not private to this uid. */
+int rpal_init(const struct rpal_options *o);
+
+/* Stops RPAL: releases every connection and service (in-flight calls fail
+ * with -ECONNRESET), unmaps all arenas and frees the slot. The caller makes
+ * sure no other thread is inside an RPAL call. Returns 0 or -ENOTCONN if not
+ * started. */
+int rpal_exit(void);
+
+/* This process's slot id (>= 0) or -ENOTCONN. */
+int rpal_slot_id(void);
+
+/* Sets the spin budget of later waits, in nanoseconds (0: always park).
+ * Returns 0 or -EINVAL for a negative value. */
+int rpal_set_spin_ns(int64_t ns);
+
+/* Installs the log sink (NULL restores the default). */
+void rpal_set_logger(rpal_log_fn fn, void *context);
+
+/* ------------------------------------------------------------------ services */
+
+/* Registers a service under name in the runtime directory and starts
+ * listening for connections. *key receives the service's random 64-bit key
+ * (may be NULL). Returns 0; -EINVAL for a bad name; -ENAMETOOLONG;
+ * -EADDRINUSE when a live process already serves that name (an entry left
+ * by a dead process is removed and taken over). */
+int rpal_register_service(const char *name, struct rpal_service **svc, uint64_t *key);
+
+/* Closes the listening socket and removes the registry entry. Connections
+ * already accepted stay up. Returns 0 or -EINVAL. */
+int rpal_unregister_service(struct rpal_service *svc);
+
+/* The listening fd of svc: put it in an (rpal_)epoll set; EPOLLIN means a
+ * client is waiting for rpal_accept(). Returns the fd or -EINVAL. */
+int rpal_service_fd(const struct rpal_service *svc);
+
+/* Accepts one client and completes the handshake: checks the peer's
+ * credentials (same uid), protocol version, window and seals, then maps the
+ * peer's arena read-only at its slot address. Returns 0 and *conn; -EAGAIN
+ * when no client is waiting; -EACCES for a peer of another uid; -EPROTO for
+ * a malformed hello or -EBADFD for an unsealed or wrongly sized arena (the
+ * offending client is dropped and the reason logged; call again for the
+ * next one); -EMFILE/-ENOMEM. */
+int rpal_accept(struct rpal_service *svc, struct rpal_conn **conn);
+
+/* Connects to the service registered under name (the seed's "request
+ * service"). Returns 0 and *conn; -ENOENT when nobody serves that name;
+ * -ECONNREFUSED when the server refused us; -EACCES when the server runs as
+ * another uid; -EPROTO or -EBADFD for a malformed answer; -ETIMEDOUT when the
+ * server did not answer within 2 s. */
+int rpal_request_service(const char *name, struct rpal_conn **conn);
+
+/* Disconnects and frees conn (the seed's "release service"): calls still in
+ * flight on this side fail with -ECONNRESET, buffers lent to the peer are
+ * freed, the peer's arena is unmapped (its addresses become PROT_NONE), and
+ * the peer sees EPOLLRPALHUP. No other thread may use conn any more; pointers
+ * into the peer's arena become invalid. Returns 0 or -EINVAL. */
+int rpal_release_service(struct rpal_conn *conn);
+
+/* The connection's fd, to pass to rpal_epoll_ctl(). Returns fd or -EINVAL. */
+int rpal_conn_fd(const struct rpal_conn *conn);
+
+/* Fills *info. Returns 0 or -EINVAL. */
+int rpal_conn_info(const struct rpal_conn *conn, struct rpal_peer_info *info);
+
+/* Fills *stats. Returns 0 or -EINVAL. */
+int rpal_conn_stats(const struct rpal_conn *conn, struct rpal_conn_stats *stats);
+
+/* -------------------------------------------------------------------- memory */
+
+/* Allocates size bytes (> 0) in this process's arena, 16-byte aligned.
+ * Peers can read the buffer once it is sent; only this process writes it.
+ * Returns 0 and *ptr, -EINVAL, or -ENOMEM when the arena is full (after
+ * reclaiming buffers the peers have released). Thread-safe. */
+int rpal_alloc(size_t size, void **ptr);
+
+/* Frees a buffer from rpal_alloc() that was not sent. Returns 0, or -EINVAL
+ * for a pointer that is not a live, unsent allocation. */
+int rpal_free(void *ptr);
+
+/* Usable size of a live allocation, or -EINVAL. */
+int64_t rpal_alloc_size(const void *ptr);
+
+/* ------------------------------------------------------------------ messages */
+
+/* Sends a one-way message. msg->data, if any, is lent to the peer until it
+ * calls rpal_release() (or the connection ends) and is then freed. Waits
+ * while the ring is full. Returns 0; -EINVAL for a data pointer that is not
+ * an unsent allocation of this process or a len past it; -ECONNRESET when
+ * the peer is gone (data is freed). Thread-safe. */
+int rpal_send(struct rpal_conn *conn, const struct rpal_msg *msg);
+
+/* The seed's shape: sends n (0..RPAL_INLINE_WORDS) inline words one way. */
+int rpal_write_ptrs(struct rpal_conn *conn, const int64_t *ptrs, int n);
+
+/* Takes the next request or one-way message from the peer without waiting.
+ * Every descriptor is copied once and checked: a malformed call is answered
+ * with -EPROTO status to the caller and skipped, a malformed one-way message
+ * is dropped; both are counted in stats.rejected and logged.
+ * Returns 0 and *msg; -EAGAIN when there is none; -ECONNRESET when the peer
+ * is gone; -EPROTO when the peer corrupted the ring itself (the connection
+ * is then dead). Thread-safe (several receivers may share a connection). */
+int rpal_recv(struct rpal_conn *conn, struct rpal_msg *msg);
+
+/* Answers call id (from rpal_recv) with reply; the request's data becomes
+ * invalid. reply->data, if any, is lent to the caller until it releases it.
+ * Answer each call once: the caller discards an answer to an id it is not
+ * waiting for (a second answer, or one after its timeout). Returns 0;
+ * -EINVAL for id 0 or a bad data pointer; -ECONNRESET when the peer is gone
+ * (reply->data is freed). Thread-safe. */
+int rpal_reply(struct rpal_conn *conn, uint64_t id, const struct rpal_msg *reply);
+
+/* Gives a received one-way message's or reply's data back to its owner.
+ * Safe for messages without data (does nothing). Returns 0, -EINVAL for a
+ * message whose data is not in the peer's arena, -ECONNRESET. */
+int rpal_release(struct rpal_conn *conn, const struct rpal_msg *msg);
+
+/* Calls the peer and waits for its reply: spins for the spin budget, then
+ * parks. req->data is freed when the call ends, whatever the outcome.
+ * timeout_ms < 0 waits forever. Returns 0 and *reply (release its data with
+ * rpal_release()); -ETIMEDOUT (a late reply is discarded); -ECONNRESET when
+ * the peer dies (within 100 ms); -EPROTO for a malformed reply; -EINVAL.
+ * Many threads may call on one connection; each gets its own reply. */
+int rpal_call(struct rpal_conn *conn, const struct rpal_msg *req, struct rpal_msg *reply,
+              int timeout_ms);
+
+/* Submits a call without waiting; its completion, tagged with user_data, is
+ * taken later with rpal_call_complete(). Waits while the connection has
+ * max_calls calls in flight or the ring is full. Returns 0; -EINVAL;
+ * -ECONNRESET. */
+int rpal_call_submit(struct rpal_conn *conn, const struct rpal_msg *req, uint64_t user_data);
+
+/* Takes one completion of a submitted call without waiting. Returns 0 and
+ * *c; -EAGAIN when none is ready. Completions are made ready by
+ * rpal_epoll_wait() (EPOLLRPALREPLY) or by this call itself when it finds
+ * replies in the ring. When the peer dies every submitted call completes
+ * with res -ECONNRESET. */
+int rpal_call_complete(struct rpal_conn *conn, struct rpal_completion *c);
+
+/* --------------------------------------------------------------------- epoll */
+
+/* Creates an epoll instance that also reports RPAL events. flags as for
+ * epoll_create1(). Returns the fd (>= 0) or -errno. Close it with
+ * rpal_epoll_close(). */
+int rpal_epoll_create(int flags);
+
+/* Closes an instance from rpal_epoll_create(). Returns 0 or -EBADF. */
+int rpal_epoll_close(int epfd);
+
+/* As epoll_ctl(), and when fd is rpal_conn_fd(conn) the connection's RPAL
+ * events (EPOLLRPALIN, EPOLLRPALREPLY, EPOLLRPALHUP; 0 means all three) are
+ * reported with ev->data. EPOLLET and EPOLLONESHOT are not supported for
+ * connections (-EINVAL). A connection may be in one instance at a time
+ * (-EBUSY). Returns 0 or -errno. */
+int rpal_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
+
+/* As epoll_wait(): returns the number of events (0 on timeout) or -errno.
+ * RPAL events are level-triggered: EPOLLRPALIN stays reported while
+ * rpal_recv() would return a message. While no event is ready the caller
+ * spins for the spin budget (checking ordinary fds every few microseconds),
+ * then parks in the kernel; a sender wakes it. Also the progress engine:
+ * it takes replies and buffer releases from the rings of the connections in
+ * the set, and notices dead peers (their calls fail at once). */
+int rpal_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout_ms);
+
+/* -------------------------------------------------------------------- fibers */
+
+/* A user-mode execution context (x86-64): a receiver thread can run many
+ * handlers, each on its own stack, and switch between them without the
+ * kernel. */
+struct rpal_fiber {
+    void *sp;  /* saved stack pointer while the fiber is switched out */
+};
+
+typedef void (*rpal_fiber_fn)(void *arg);
+
+/* Prepares f to run fn(arg) on [stack, stack + size) at its first
+ * rpal_fiber_switch() into it. size >= 4096. fn must not return: it ends by
+ * switching away for the last time. Returns 0 or -EINVAL. */
+int rpal_fiber_make(struct rpal_fiber *f, void *stack, size_t size, rpal_fiber_fn fn, void *arg);
+
+/* Saves the current context into from and resumes to. Callee-saved
+ * registers, the stack, MXCSR and the x87 control word are switched; nothing
+ * else (signal mask, thread-locals stay). Returns when something switches
+ * back to from. */
+void rpal_fiber_switch(struct rpal_fiber *from, struct rpal_fiber *to);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RPAL_H */

@@ -1,0 +1,494 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Messages and calls: one-way sends, calls (blocking and submitted), replies,
+ * releases, and the drain of the peer's control ring that routes replies to
+ * their calls.
+ *
+ * A call id is (generation << 32) | (slot index + 1). The slot table is
+ * private; the peer only echoes the id back, and a reply whose id does not
+ * name a slot waiting with that generation is rejected.
+ *
+ * Slot states: FREE -> SYNC|ASYNC (call made) -> FILLING (a reply is being
+ * written into it) -> DONE (sync: the waiter takes it) or QUEUED (async: on
+ * the completion queue). A sync caller that times out turns SYNC into
+ * ABANDONED; the slot then waits for the late reply (or the connection's
+ * end) so the request buffer is never freed while the peer may read it.
+ * Every transition out of SYNC/ASYNC/ABANDONED is a CAS, so the drain and a
+ * failing connection never both complete one call.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+static inline uint64_t call_id(const struct rpal_call_slot *s, uint32_t idx)
+{
+    return ((uint64_t)s->gen << 32) | (idx + 1);
+}
+
+int calls_init(struct rpal_conn *c, uint32_t n)
+{
+    c->calls = calloc(n, sizeof *c->calls);
+    if (!c->calls)
+        return -ENOMEM;
+    c->ncalls = n;
+    for (uint32_t i = 0; i < n; i++)
+        c->calls[i].next = i + 2 <= n ? i + 2 : 0;
+    c->free_head = 1;
+    return 0;
+}
+
+void calls_free(struct rpal_conn *c)
+{
+    free(c->calls);
+    c->calls = NULL;
+}
+
+static int slot_get(struct rpal_conn *c, uint32_t *idx)
+{
+    pthread_mutex_lock(&c->call_lock);
+    int rc = 0;
+    while (!c->free_head && !(rc = atomic_load(&c->dead))) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 10 * 1000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        c->slot_waiters++;
+        pthread_cond_timedwait(&c->call_cond, &c->call_lock, &ts);
+        c->slot_waiters--;
+        if (conn_peer_gone(c, true)) {
+            pthread_mutex_unlock(&c->call_lock);
+            conn_fail(c, -ECONNRESET);
+            pthread_mutex_lock(&c->call_lock);
+        }
+    }
+    if (!rc) {
+        *idx = c->free_head - 1;
+        struct rpal_call_slot *s = &c->calls[*idx];
+        c->free_head = s->next;
+        s->gen++;
+        if (s->gen == 0)
+            s->gen = 1;
+    }
+    pthread_mutex_unlock(&c->call_lock);
+    return rc;
+}
+
+static void slot_put(struct rpal_conn *c, uint32_t idx)
+{
+    pthread_mutex_lock(&c->call_lock);
+    struct rpal_call_slot *s = &c->calls[idx];
+    atomic_store_explicit(&s->state, CALL_FREE, memory_order_relaxed);
+    s->next = c->free_head;
+    c->free_head = idx + 1;
+    if (c->slot_waiters)
+        pthread_cond_signal(&c->call_cond);
+    pthread_mutex_unlock(&c->call_lock);
+}
+
+static void cq_push(struct rpal_conn *c, uint32_t idx)
+{
+    pthread_mutex_lock(&c->call_lock);
+    c->calls[idx].next = 0;
+    if (c->cq_tail)
+        c->calls[c->cq_tail - 1].next = idx + 1;
+    else
+        c->cq_head = idx + 1;
+    c->cq_tail = idx + 1;
+    atomic_store_explicit(&c->calls[idx].state, CALL_QUEUED, memory_order_relaxed);
+    atomic_fetch_add(&c->cq_count, 1);
+    pthread_mutex_unlock(&c->call_lock);
+}
+
+static void free_req(struct rpal_call_slot *s)
+{
+    if (s->req_buf)
+        arena_free_block(s->req_buf);
+    s->req_buf = NULL;
+}
+
+/* Claims a slot in state from for completion; true if we won it. */
+static bool claim(struct rpal_call_slot *s, uint32_t from, uint32_t to)
+{
+    uint32_t st = from;
+    return atomic_compare_exchange_strong(&s->state, &st, to);
+}
+
+/* Ends call idx with res and, if res == 0, reply. */
+static void complete(struct rpal_conn *c, uint32_t idx, int res, const struct rpal_msg *reply)
+{
+    struct rpal_call_slot *s = &c->calls[idx];
+    for (;;) {
+        uint32_t st = atomic_load(&s->state);
+        if (st == CALL_SYNC || st == CALL_ASYNC) {
+            if (!claim(s, st, CALL_FILLING))
+                continue;
+            free_req(s);
+            s->res = res;
+            if (res == 0)
+                s->reply = *reply;
+            else
+                memset(&s->reply, 0, sizeof s->reply);
+            if (st == CALL_SYNC)
+                atomic_store_explicit(&s->state, CALL_DONE, memory_order_release);
+            else
+                cq_push(c, idx);
+            return;
+        }
+        if (st == CALL_ABANDONED) {
+            if (!claim(s, st, CALL_FILLING))
+                continue;
+            free_req(s);
+            if (res == 0 && reply->data) {
+                struct rpal_msg m = *reply;
+                rpal_release(c, &m); /* nobody will read it */
+            }
+            slot_put(c, idx);
+        }
+        return;
+    }
+}
+
+void calls_fail_all(struct rpal_conn *c, int err)
+{
+    for (uint32_t i = 0; i < c->ncalls; i++) {
+        uint32_t st = atomic_load(&c->calls[i].state);
+        if (st == CALL_SYNC || st == CALL_ASYNC || st == CALL_ABANDONED)
+            complete(c, i, err, NULL);
+    }
+}
+
+static void reject(struct rpal_conn *c, const char *what, const struct rpal_desc *d)
+{
+    atomic_fetch_add(&c->st_rejected, 1);
+    rpal_log(LOG_WARN, "%s: pid %d sent %s (kind %u id %#llx ptr %#llx len %llu)", c->name,
+             (int)c->peer_pid, what, d->kind, (unsigned long long)d->id,
+             (unsigned long long)d->ptr, (unsigned long long)d->len);
+}
+
+/* The payload a descriptor names, checked against the peer's arena. */
+static bool payload_ok(const struct rpal_conn *c, const struct rpal_desc *d)
+{
+    return d->len == 0 || peer_range_ok(c, d->ptr, d->len);
+}
+
+static void msg_from_desc(const struct rpal_desc *d, struct rpal_msg *m)
+{
+    memcpy(m->words, d->words, sizeof m->words);
+    m->data = d->len ? (const void *)(uintptr_t)d->ptr : NULL;
+    m->len = d->len;
+    m->status = d->status;
+    m->flags = 0;
+    m->id = 0;
+}
+
+static void on_reply(struct rpal_conn *c, const struct rpal_desc *d)
+{
+    uint32_t idx = (uint32_t)d->id - 1;
+    if (idx >= c->ncalls || c->calls[idx].gen != (uint32_t)(d->id >> 32)) {
+        reject(c, "a reply to no call of ours", d);
+        return;
+    }
+    uint32_t st = atomic_load(&c->calls[idx].state);
+    if (st != CALL_SYNC && st != CALL_ASYNC && st != CALL_ABANDONED) {
+        reject(c, "a second reply", d);
+        return;
+    }
+    if (!payload_ok(c, d)) {
+        reject(c, "a reply pointing outside its arena", d);
+        complete(c, idx, -EPROTO, NULL);
+        return;
+    }
+    if (d->kind == RPAL_DESC_FAIL) {
+        int res = d->status < 0 && d->status > -4096 ? d->status : -EPROTO;
+        complete(c, idx, res, NULL);
+        return;
+    }
+    struct rpal_msg m;
+    msg_from_desc(d, &m);
+    complete(c, idx, 0, &m);
+}
+
+void drain_ctl(struct rpal_conn *c)
+{
+    struct rpal_desc d;
+    while (ring_pop(c, 1, &d) == 0) {
+        switch (d.kind) {
+        case RPAL_DESC_REPLY:
+        case RPAL_DESC_FAIL:
+            on_reply(c, &d);
+            break;
+        case RPAL_DESC_RELEASE:
+            conn_take_back(c, d.ptr);
+            break;
+        default:
+            reject(c, "an unknown control descriptor", &d);
+        }
+    }
+}
+
+bool try_drain_ctl(struct rpal_conn *c)
+{
+    if (!ring_ready(c, 1) || pthread_mutex_trylock(&c->drain_lock) != 0)
+        return false;
+    drain_ctl(c);
+    pthread_mutex_unlock(&c->drain_lock);
+    return true;
+}
+
+/* The buffer behind a message to send: NULL for none, or an unsent
+ * allocation of ours that holds len bytes from data. */
+static int send_buf(const struct rpal_msg *m, struct rpal_buf **out)
+{
+    *out = NULL;
+    if (!m->data)
+        return m->len ? -EINVAL : 0;
+    struct rpal_buf *b = arena_buf_of(m->data, BUF_OWNED);
+    if (!b || m->len > buf_capacity(b))
+        return -EINVAL;
+    *out = b;
+    return 0;
+}
+
+static void desc_of(struct rpal_desc *d, uint32_t kind, uint64_t id, const struct rpal_msg *m)
+{
+    d->kind = kind;
+    d->status = m->status;
+    d->id = id;
+    d->ptr = m->data ? (uint64_t)(uintptr_t)m->data : 0;
+    d->len = m->data ? m->len : 0;
+    memcpy(d->words, m->words, sizeof d->words);
+}
+
+/* Sends m on ring ctl, lending its buffer to the peer. */
+static int send_lent(struct rpal_conn *c, int ctl, uint32_t kind, uint64_t id,
+                     const struct rpal_msg *m)
+{
+    struct rpal_buf *b;
+    int rc = send_buf(m, &b);
+    if (rc < 0)
+        return rc;
+    if (b && (rc = conn_lend(c, b)) < 0) {
+        arena_free_block(b);
+        return rc;
+    }
+    struct rpal_desc d;
+    desc_of(&d, kind, id, m);
+    if ((rc = ring_push(c, ctl, &d)) < 0 && b)
+        conn_unlend_free(c, b);
+    return rc;
+}
+
+RPAL_API int rpal_send(struct rpal_conn *c, const struct rpal_msg *msg)
+{
+    if (!c || !msg)
+        return -EINVAL;
+    return send_lent(c, 0, RPAL_DESC_ONEWAY, 0, msg);
+}
+
+RPAL_API int rpal_write_ptrs(struct rpal_conn *c, const int64_t *ptrs, int n)
+{
+    if (!c || n < 0 || n > RPAL_INLINE_WORDS || (n && !ptrs))
+        return -EINVAL;
+    struct rpal_msg m = {0};
+    memcpy(m.words, ptrs, (size_t)n * sizeof *ptrs);
+    return rpal_send(c, &m);
+}
+
+RPAL_API int rpal_reply(struct rpal_conn *c, uint64_t id, const struct rpal_msg *reply)
+{
+    if (!c || !reply || id == 0)
+        return -EINVAL;
+    return send_lent(c, 1, RPAL_DESC_REPLY, id, reply);
+}
+
+RPAL_API int rpal_release(struct rpal_conn *c, const struct rpal_msg *msg)
+{
+    if (!c || !msg)
+        return -EINVAL;
+    if (!msg->data)
+        return 0;
+    uint64_t p = (uint64_t)(uintptr_t)msg->data;
+    if (!peer_range_ok(c, p, msg->len))
+        return -EINVAL;
+    struct rpal_desc d = {.kind = RPAL_DESC_RELEASE, .ptr = p, .len = msg->len};
+    return ring_push(c, 1, &d);
+}
+
+RPAL_API int rpal_recv(struct rpal_conn *c, struct rpal_msg *msg)
+{
+    if (!c || !msg)
+        return -EINVAL;
+    struct rpal_desc d;
+    for (;;) {
+        int rc = atomic_load(&c->dead);
+        if (rc)
+            return rc;
+        if ((rc = ring_pop(c, 0, &d)) < 0) {
+            if (rc == -EAGAIN && conn_peer_gone(c, false)) {
+                conn_fail(c, -ECONNRESET);
+                return -ECONNRESET;
+            }
+            return rc;
+        }
+        bool call = d.kind == RPAL_DESC_CALL && d.id != 0;
+        if (!call && d.kind != RPAL_DESC_ONEWAY) {
+            reject(c, "an unknown request descriptor", &d);
+            continue;
+        }
+        if (!payload_ok(c, &d)) {
+            reject(c, "a request pointing outside its arena", &d);
+            if (call) {
+                struct rpal_desc f = {.kind = RPAL_DESC_FAIL, .status = -EPROTO, .id = d.id};
+                ring_push(c, 1, &f);
+            }
+            continue;
+        }
+        msg_from_desc(&d, msg);
+        msg->id = call ? d.id : 0;
+        return 0;
+    }
+}
+
+/* Starts a call: takes a slot in state st, hands the request buffer to it,
+ * publishes the descriptor. */
+static int call_start(struct rpal_conn *c, const struct rpal_msg *req, uint32_t st,
+                      uint64_t user_data, uint32_t *idx_out)
+{
+    struct rpal_buf *b;
+    int rc = send_buf(req, &b);
+    if (rc < 0)
+        return rc;
+    uint32_t idx = 0;
+    if ((rc = slot_get(c, &idx)) < 0) {
+        if (b)
+            arena_free_block(b);
+        return rc;
+    }
+    struct rpal_call_slot *s = &c->calls[idx];
+    s->user_data = user_data;
+    s->req_buf = b;
+    if (b)
+        b->state = BUF_INCALL;
+    s->res = 0;
+    atomic_store_explicit(&s->state, st, memory_order_release);
+    struct rpal_desc d;
+    desc_of(&d, RPAL_DESC_CALL, call_id(s, idx), req);
+    if ((rc = ring_push(c, 0, &d)) < 0) {
+        /* The connection failed. Either we take the call back, or
+         * calls_fail_all() already ended it: a sync call is then DONE (take
+         * it back too), a submitted one completes with the error, which is
+         * its one outcome. */
+        if (claim(s, st, CALL_FREE) || claim(s, CALL_DONE, CALL_FREE)) {
+            free_req(s);
+            slot_put(c, idx);
+            return rc;
+        }
+        return 0;
+    }
+    *idx_out = idx;
+    return 0;
+}
+
+RPAL_API int rpal_call_submit(struct rpal_conn *c, const struct rpal_msg *req, uint64_t user_data)
+{
+    if (!c || !req)
+        return -EINVAL;
+    uint32_t idx = 0;
+    return call_start(c, req, CALL_ASYNC, user_data, &idx);
+}
+
+RPAL_API int rpal_call_complete(struct rpal_conn *c, struct rpal_completion *out)
+{
+    if (!c || !out)
+        return -EINVAL;
+    if (!atomic_load_explicit(&c->cq_count, memory_order_acquire))
+        try_drain_ctl(c);
+    pthread_mutex_lock(&c->call_lock);
+    uint32_t head = c->cq_head;
+    if (!head) {
+        pthread_mutex_unlock(&c->call_lock);
+        int dead = atomic_load(&c->dead);
+        return dead ? dead : -EAGAIN;
+    }
+    struct rpal_call_slot *s = &c->calls[head - 1];
+    c->cq_head = s->next;
+    if (!c->cq_head)
+        c->cq_tail = 0;
+    atomic_fetch_sub(&c->cq_count, 1);
+    out->user_data = s->user_data;
+    out->res = s->res;
+    out->reserved = 0;
+    out->reply = s->reply;
+    pthread_mutex_unlock(&c->call_lock);
+    slot_put(c, head - 1);
+    return 0;
+}
+
+/* Sync wait for call idx: spin, then park on the peer's ctl tail. */
+RPAL_API int rpal_call(struct rpal_conn *c, const struct rpal_msg *req, struct rpal_msg *reply,
+                       int timeout_ms)
+{
+    if (!c || !req || !reply)
+        return -EINVAL;
+    uint32_t idx = 0;
+    int rc = call_start(c, req, CALL_SYNC, 0, &idx);
+    if (rc < 0)
+        return rc;
+    struct rpal_call_slot *s = &c->calls[idx];
+    int64_t start = now_ns();
+    int64_t deadline = timeout_ms < 0 ? INT64_MAX : start + (int64_t)timeout_ms * 1000000;
+    int64_t spin_end = start + spin_budget_ns();
+    const _Atomic uint32_t *tail = &c->peer->ctl_out.tail;
+    bool parked = false;
+    for (unsigned i = 0;; i++) {
+        if (atomic_load_explicit(&s->state, memory_order_acquire) == CALL_DONE)
+            break;
+        try_drain_ctl(c);
+        if ((i & 63) || (!parked && now_ns() < spin_end)) {
+            cpu_relax();
+            continue;
+        }
+        int64_t now = now_ns();
+        if (now >= deadline) {
+            if (claim(s, CALL_SYNC, CALL_ABANDONED))
+                return -ETIMEDOUT;
+            continue; /* a reply is being written: take it */
+        }
+        /* park: drained under the lock, tail seen, flag up, re-check */
+        pthread_mutex_lock(&c->drain_lock);
+        drain_ctl(c);
+        uint32_t seen = atomic_load(tail);
+        bool done = atomic_load(&s->state) == CALL_DONE;
+        bool flagged = !done;
+        if (flagged) {
+            atomic_fetch_add(&c->self->callers_parked, 1);
+            atomic_thread_fence(memory_order_seq_cst);
+            done = atomic_load(tail) != seen;
+        }
+        pthread_mutex_unlock(&c->drain_lock);
+        if (!done) {
+            int64_t slice = deadline - now < 10000000 ? deadline - now : 10000000;
+            g_backend->wait_word(tail, seen, slice);
+            atomic_fetch_add_explicit(&c->st_parks, 1, memory_order_relaxed);
+            parked = true;
+        }
+        if (flagged)
+            atomic_fetch_sub(&c->self->callers_parked, 1);
+        if (!done && conn_peer_gone(c, true))
+            conn_fail(c, -ECONNRESET);
+    }
+    if (!parked)
+        atomic_fetch_add_explicit(&c->st_spins, 1, memory_order_relaxed);
+    rc = s->res;
+    if (rc == 0)
+        *reply = s->reply;
+    claim(s, CALL_DONE, CALL_FREE);
+    slot_put(c, idx);
+    return rc;
+}

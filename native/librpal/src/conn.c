@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: MIT */
+/* Connections: creation, the peer's mapping, failure, release, lent buffers. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* Peer mappings (g_rt.peers) and the fd table change under this lock; it is
+ * taken on slow paths only. */
+static pthread_mutex_t s_map_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rpal_conn **s_by_fd;
+static int s_by_fd_cap;
+
+struct rpal_conn *conn_new(void)
+{
+    struct rpal_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->fd = c->pidfd = c->peer_doorbell = -1;
+    c->peer_slot = -1;
+    pthread_mutex_init(&c->call_lock, NULL);
+    pthread_cond_init(&c->call_cond, NULL);
+    pthread_mutex_init(&c->drain_lock, NULL);
+    pthread_mutex_init(&c->lent_lock, NULL);
+    c->doorbell = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    uint32_t entries = g_rt.opt.ring_entries;
+    /* + a cache line: the block's payload is 16-byte aligned, the shared
+     * block must be 64-byte aligned */
+    c->self_buf = arena_alloc_block(conn_shm_size(entries) + RPAL_CACHELINE);
+    if (c->doorbell < 0 || !c->self_buf || calls_init(c, g_rt.opt.max_calls) < 0) {
+        conn_destroy(c);
+        return NULL;
+    }
+    uintptr_t p = (uintptr_t)buf_payload(c->self_buf);
+    c->self = (struct rpal_conn_shm *)((p + RPAL_CACHELINE - 1) & ~(uintptr_t)(RPAL_CACHELINE - 1));
+    memset(c->self, 0, conn_shm_size(entries));
+    c->self->ring_entries = entries;
+    c->self->magic = RPAL_MAGIC;
+    pthread_mutex_lock(&g_rt.lock);
+    c->serial = ++g_rt.next_serial;
+    pthread_mutex_unlock(&g_rt.lock);
+    return c;
+}
+
+static bool is_eventfd(int fd)
+{
+    char path[64], target[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    if (n < 0)
+        return false;
+    target[n] = 0;
+    return strcmp(target, "anon_inode:[eventfd]") == 0;
+}
+
+int conn_attach_peer(struct rpal_conn *c, const struct rpal_hs_msg *m, int arena_fd,
+                     int doorbell_fd)
+{
+    struct stat st;
+    if (fstat(arena_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        rpal_log(LOG_ERR, "peer %d sent an arena that is not a memfd", (int)c->peer_pid);
+        return -EBADFD;
+    }
+    int seals = fcntl(arena_fd, F_GET_SEALS);
+    int need = F_SEAL_SHRINK | F_SEAL_GROW;
+    if (seals < 0 || (seals & need) != need) {
+        rpal_log(LOG_ERR, "peer %d sent an unsealed arena (seals %#x)", (int)c->peer_pid, seals);
+        return -EBADFD;
+    }
+    if ((uint64_t)st.st_size != m->arena_size) {
+        rpal_log(LOG_ERR, "peer %d arena is %lld bytes, it announced %llu", (int)c->peer_pid,
+                 (long long)st.st_size, (unsigned long long)m->arena_size);
+        return -EBADFD;
+    }
+    if (!is_eventfd(doorbell_fd)) {
+        rpal_log(LOG_ERR, "peer %d sent a doorbell that is not an eventfd", (int)c->peer_pid);
+        return -EBADFD;
+    }
+    pthread_mutex_lock(&s_map_lock);
+    struct rpal_peer_map *pm = &g_rt.peers[m->slot];
+    int rc = g_backend->map_peer(&g_rt, m->slot, arena_fd, m->arena_size);
+    if (rc == 0) {
+        if (pm->refs && (pm->dev != st.st_dev || pm->ino != st.st_ino))
+            rpal_log(LOG_INFO, "slot %d now belongs to pid %d", m->slot, (int)c->peer_pid);
+        pm->refs++;
+        pm->dev = st.st_dev;
+        pm->ino = st.st_ino;
+    }
+    pthread_mutex_unlock(&s_map_lock);
+    if (rc < 0)
+        return rc;
+    c->peer_slot = m->slot;
+    c->peer_base = (uintptr_t)(g_rt.opt.window_base + (uint64_t)m->slot * g_rt.opt.slot_size);
+    c->peer_size = m->arena_size;
+    c->peer_entries = m->ring_entries;
+    c->peer = (const struct rpal_conn_shm *)(c->peer_base + m->conn_off);
+    /* the ring arrays follow the peer's block; use the announced entries,
+     * not the peer's (writable by it) copy */
+    c->peer_req = (const struct rpal_desc *)((const char *)c->peer + sizeof *c->peer);
+    c->peer_ctl = c->peer_req + c->peer_entries;
+    if (c->peer->magic != RPAL_MAGIC || c->peer->ring_entries != m->ring_entries) {
+        rpal_log(LOG_ERR, "peer %d connection block at offset %llu is not initialised",
+                 (int)c->peer_pid, (unsigned long long)m->conn_off);
+        return -EPROTO;
+    }
+    c->peer_doorbell = doorbell_fd;
+    return 0;
+}
+
+void conn_register(struct rpal_conn *c)
+{
+    pthread_mutex_lock(&s_map_lock);
+    if (c->fd >= s_by_fd_cap) {
+        int cap = s_by_fd_cap ? s_by_fd_cap : 64;
+        while (cap <= c->fd)
+            cap *= 2;
+        struct rpal_conn **t = realloc(s_by_fd, (size_t)cap * sizeof *t);
+        if (t) {
+            memset(t + s_by_fd_cap, 0, (size_t)(cap - s_by_fd_cap) * sizeof *t);
+            s_by_fd = t;
+            s_by_fd_cap = cap;
+        }
+    }
+    if (c->fd < s_by_fd_cap)
+        s_by_fd[c->fd] = c;
+    pthread_mutex_unlock(&s_map_lock);
+    pthread_mutex_lock(&g_rt.lock);
+    c->next_all = g_rt.conns;
+    g_rt.conns = c;
+    pthread_mutex_unlock(&g_rt.lock);
+}
+
+struct rpal_conn *conn_by_fd(int fd)
+{
+    struct rpal_conn *c = NULL;
+    pthread_mutex_lock(&s_map_lock);
+    if (fd >= 0 && fd < s_by_fd_cap)
+        c = s_by_fd[fd];
+    pthread_mutex_unlock(&s_map_lock);
+    return c;
+}
+
+bool peer_range_ok(const struct rpal_conn *c, uint64_t ptr, uint64_t len)
+{
+    uint64_t lo = c->peer_base + RPAL_ARENA_HEADER;
+    uint64_t end = c->peer_base + c->peer_size;
+    return ptr >= lo && ptr < end && len <= end - ptr;
+}
+
+static bool peer_process_dead(const struct rpal_conn *c)
+{
+    struct pollfd p = {.fd = c->pidfd, .events = POLLIN};
+    return c->pidfd >= 0 && poll(&p, 1, 0) == 1;
+}
+
+bool conn_peer_gone(struct rpal_conn *c, bool syscall)
+{
+    if (atomic_load_explicit(&c->dead, memory_order_relaxed))
+        return true;
+    if (c->peer && atomic_load_explicit(&c->peer->closed, memory_order_relaxed))
+        return true;
+    if (!syscall)
+        return false;
+    struct pollfd p[2] = {{.fd = c->pidfd, .events = POLLIN},
+                          {.fd = c->fd, .events = POLLIN | POLLRDHUP}};
+    /* the peer never writes the socket after the handshake: any readiness is
+     * its close (or junk, which we treat the same) */
+    return poll(p, 2, 0) > 0;
+}
+
+static void free_lent(struct rpal_conn *c)
+{
+    pthread_mutex_lock(&c->lent_lock);
+    uint64_t off = c->lent_head;
+    while (off) {
+        struct rpal_buf *b = (struct rpal_buf *)(g_rt.arena + off);
+        off = b->next;
+        arena_free_block(b);
+    }
+    c->lent_head = 0;
+    atomic_store(&c->st_lent_bytes, 0);
+    pthread_mutex_unlock(&c->lent_lock);
+}
+
+void conn_fail(struct rpal_conn *c, int err)
+{
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&c->dead, &expected, err))
+        return;
+    rpal_log(err == -ECONNRESET ? LOG_INFO : LOG_ERR, "connection %s to pid %d ended: %s",
+             c->name, (int)c->peer_pid, strerror(-err));
+    calls_fail_all(c, err);
+    free_lent(c);
+    if (c->peer) {
+        /* our threads parked on the peer's words: wake them before the
+         * mapping may go away */
+        g_backend->wake_word(&c->peer->ctl_out.tail);
+        g_backend->wake_word(&c->peer->req_in.tail);
+        g_backend->wake_word(&c->peer->ctl_in.tail);
+        if (peer_process_dead(c)) {
+            pthread_mutex_lock(&s_map_lock);
+            g_backend->retire_peer(&g_rt, c->peer_slot, c->peer_size);
+            pthread_mutex_unlock(&s_map_lock);
+        }
+    }
+    /* our own epoll waiter: let it see EPOLLRPALHUP */
+    uint64_t one = 1;
+    if (write(c->doorbell, &one, sizeof one) < 0 && errno != EAGAIN)
+        rpal_log(LOG_WARN, "doorbell: %s", strerror(errno));
+}
+
+void conn_destroy(struct rpal_conn *c)
+{
+    if (c->peer_slot >= 0) {
+        pthread_mutex_lock(&s_map_lock);
+        struct rpal_peer_map *pm = &g_rt.peers[c->peer_slot];
+        if (pm->refs && --pm->refs == 0)
+            g_backend->unmap_peer(&g_rt, c->peer_slot, c->peer_size);
+        pthread_mutex_unlock(&s_map_lock);
+    }
+    calls_free(c);
+    if (c->self_buf)
+        arena_free_block(c->self_buf);
+    if (c->fd >= 0)
+        close(c->fd);
+    if (c->pidfd >= 0)
+        close(c->pidfd);
+    if (c->doorbell >= 0)
+        close(c->doorbell);
+    if (c->peer_doorbell >= 0)
+        close(c->peer_doorbell);
+    pthread_mutex_destroy(&c->call_lock);
+    pthread_cond_destroy(&c->call_cond);
+    pthread_mutex_destroy(&c->drain_lock);
+    pthread_mutex_destroy(&c->lent_lock);
+    free(c);
+}
+
+RPAL_API int rpal_release_service(struct rpal_conn *c)
+{
+    if (!c)
+        return -EINVAL;
+    pthread_mutex_lock(&g_rt.lock);
+    struct rpal_conn **pp = &g_rt.conns;
+    while (*pp && *pp != c)
+        pp = &(*pp)->next_all;
+    if (!*pp) {
+        pthread_mutex_unlock(&g_rt.lock);
+        return -EINVAL;
+    }
+    *pp = c->next_all;
+    pthread_mutex_unlock(&g_rt.lock);
+
+    ep_forget_conn(c);
+    atomic_store(&c->self->closed, 1);
+    atomic_thread_fence(memory_order_seq_cst);
+    if (!atomic_load(&c->dead)) {
+        /* let a parked peer notice now rather than at its next check */
+        g_backend->wake_receiver(c);
+        g_backend->wake_word(&c->self->ctl_out.tail);
+        g_backend->wake_word(&c->self->req_in.tail);
+        g_backend->wake_word(&c->self->ctl_in.tail);
+    }
+    /* serialise with a drainer that may be inside the rings */
+    pthread_mutex_lock(&c->drain_lock);
+    conn_fail(c, -ECONNRESET);
+    pthread_mutex_unlock(&c->drain_lock);
+    pthread_mutex_lock(&s_map_lock);
+    if (c->fd >= 0 && c->fd < s_by_fd_cap)
+        s_by_fd[c->fd] = NULL;
+    pthread_mutex_unlock(&s_map_lock);
+    conn_destroy(c);
+    return 0;
+}
+
+int conn_lend(struct rpal_conn *c, struct rpal_buf *b)
+{
+    pthread_mutex_lock(&c->lent_lock);
+    int dead = atomic_load(&c->dead);
+    if (!dead) {
+        uint64_t off = (uint64_t)((char *)b - g_rt.arena);
+        b->state = BUF_LENT;
+        b->conn_serial = c->serial;
+        b->prev = 0;
+        b->next = c->lent_head;
+        if (c->lent_head)
+            ((struct rpal_buf *)(g_rt.arena + c->lent_head))->prev = off;
+        c->lent_head = off;
+        atomic_fetch_add(&c->st_lent_bytes, buf_capacity(b));
+    }
+    pthread_mutex_unlock(&c->lent_lock);
+    return dead;
+}
+
+static void unlend(struct rpal_conn *c, struct rpal_buf *b)
+{
+    if (b->prev)
+        ((struct rpal_buf *)(g_rt.arena + b->prev))->next = b->next;
+    else
+        c->lent_head = b->next;
+    if (b->next)
+        ((struct rpal_buf *)(g_rt.arena + b->next))->prev = b->prev;
+    atomic_fetch_sub(&c->st_lent_bytes, buf_capacity(b));
+}
+
+/* A RELEASE from the peer: ptr must be a buffer we lent to this connection. */
+void conn_take_back(struct rpal_conn *c, uint64_t ptr)
+{
+    pthread_mutex_lock(&c->lent_lock);
+    struct rpal_buf *b = arena_buf_of((const void *)(uintptr_t)ptr, BUF_LENT);
+    bool ok = b && b->conn_serial == c->serial;
+    if (ok)
+        unlend(c, b);
+    pthread_mutex_unlock(&c->lent_lock);
+    if (ok) {
+        arena_free_block(b);
+        return;
+    }
+    atomic_fetch_add(&c->st_rejected, 1);
+    rpal_log(LOG_WARN, "%s: pid %d released %#llx, which it does not hold", c->name,
+             (int)c->peer_pid, (unsigned long long)ptr);
+}
+
+/* A buffer lent with a send that then failed: take it back and free it. */
+void conn_unlend_free(struct rpal_conn *c, struct rpal_buf *b)
+{
+    pthread_mutex_lock(&c->lent_lock);
+    bool lent = b->state == BUF_LENT && b->conn_serial == c->serial;
+    if (lent)
+        unlend(c, b);
+    pthread_mutex_unlock(&c->lent_lock);
+    if (lent)
+        arena_free_block(b);
+}
+
+RPAL_API int rpal_conn_fd(const struct rpal_conn *c) { return c ? c->fd : -EINVAL; }
+
+RPAL_API int rpal_conn_info(const struct rpal_conn *c, struct rpal_peer_info *info)
+{
+    if (!c || !info)
+        return -EINVAL;
+    memset(info, 0, sizeof *info);
+    info->pid = c->peer_pid;
+    info->uid = c->peer_uid;
+    info->gid = c->peer_gid;
+    info->slot = c->peer_slot;
+    info->key = c->key;
+    info->arena_base = c->peer_base;
+    info->arena_size = c->peer_size;
+    memcpy(info->name, c->name, sizeof info->name);
+    return 0;
+}
+
+RPAL_API int rpal_conn_stats(const struct rpal_conn *c, struct rpal_conn_stats *s)
+{
+    if (!c || !s)
+        return -EINVAL;
+    s->sent = atomic_load(&c->st_sent);
+    s->received = atomic_load(&c->st_received);
+    s->rejected = atomic_load(&c->st_rejected);
+    s->spins = atomic_load(&c->st_spins);
+    s->parks = atomic_load(&c->st_parks);
+    s->wakeups = atomic_load(&c->st_wakeups);
+    s->lent_bytes = atomic_load(&c->st_lent_bytes);
+    return 0;
+}

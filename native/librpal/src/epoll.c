@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rpal_epoll: epoll that also reports RPAL events.
+ *
+ * An instance is three kernel epoll fds:
+ *   user  the fd the caller gets; ordinary fds live here with their data
+ *   inner our internal fds: each connection's doorbell, pidfd and socket
+ *   wait  holds user and inner; the only fd we block on
+ * so the caller's epoll_data is never confused with ours, and a parked
+ * waiter wakes for either kind of event.
+ *
+ * Waiting: look at the rings of the connections in the set (taking their
+ * replies and releases on the way); if nothing is ready, spin for the spin
+ * budget (looking at ordinary fds every 20 us), then raise each connection's
+ * rx_parked flag, look once more, and block on the wait fd. A sender that
+ * publishes after our look sees the flag and rings the doorbell.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define FD_POLL_NS 20000
+#define MAX_EPS 256
+
+enum { TAG_DOORBELL = 1, TAG_PIDFD = 2, TAG_SOCKET = 3 };
+
+struct rpal_ep {
+    int user, inner, wait;
+    pthread_mutex_t lock;       /* conns */
+    struct rpal_conn **conns;
+    int nconns, cap;
+};
+
+static struct {
+    _Atomic int fd;
+    struct rpal_ep *_Atomic ep;
+} s_eps[MAX_EPS];
+static pthread_mutex_t s_eps_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct rpal_ep *ep_lookup(int fd)
+{
+    for (int i = 0; i < MAX_EPS; i++)
+        if (atomic_load_explicit(&s_eps[i].fd, memory_order_acquire) == fd + 1)
+            return atomic_load_explicit(&s_eps[i].ep, memory_order_acquire);
+    return NULL;
+}
+
+RPAL_API int rpal_epoll_create(int flags)
+{
+    struct rpal_ep *ep = calloc(1, sizeof *ep);
+    if (!ep)
+        return -ENOMEM;
+    pthread_mutex_init(&ep->lock, NULL);
+    ep->user = epoll_create1(flags);
+    ep->inner = epoll_create1(EPOLL_CLOEXEC);
+    ep->wait = epoll_create1(EPOLL_CLOEXEC);
+    int rc = 0;
+    if (ep->user < 0 || ep->inner < 0 || ep->wait < 0)
+        rc = -errno;
+    struct epoll_event e = {.events = EPOLLIN};
+    if (!rc) {
+        e.data.u32 = 0;
+        if (epoll_ctl(ep->wait, EPOLL_CTL_ADD, ep->user, &e) < 0)
+            rc = -errno;
+        e.data.u32 = 1;
+        if (!rc && epoll_ctl(ep->wait, EPOLL_CTL_ADD, ep->inner, &e) < 0)
+            rc = -errno;
+    }
+    if (!rc) {
+        pthread_mutex_lock(&s_eps_lock);
+        rc = -EMFILE;
+        for (int i = 0; i < MAX_EPS; i++) {
+            if (atomic_load(&s_eps[i].fd) == 0) {
+                atomic_store(&s_eps[i].ep, ep);
+                atomic_store_explicit(&s_eps[i].fd, ep->user + 1, memory_order_release);
+                rc = 0;
+                break;
+            }
+        }
+        pthread_mutex_unlock(&s_eps_lock);
+    }
+    if (rc) {
+        for (int *f = &ep->user; f <= &ep->wait; f++)
+            if (*f >= 0)
+                close(*f);
+        pthread_mutex_destroy(&ep->lock);
+        free(ep);
+        return rc;
+    }
+    return ep->user;
+}
+
+static int inner_ctl(struct rpal_ep *ep, int op, int fd, struct rpal_conn *c, int tag)
+{
+    struct epoll_event e = {.events = tag == TAG_DOORBELL ? EPOLLIN : EPOLLIN | EPOLLRDHUP,
+                            .data.u64 = (uint64_t)(uintptr_t)c | (uint64_t)tag};
+    return epoll_ctl(ep->inner, op, fd, &e) < 0 ? -errno : 0;
+}
+
+static void ep_remove(struct rpal_ep *ep, struct rpal_conn *c)
+{
+    pthread_mutex_lock(&ep->lock);
+    for (int i = 0; i < ep->nconns; i++) {
+        if (ep->conns[i] == c) {
+            ep->conns[i] = ep->conns[--ep->nconns];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&ep->lock);
+    inner_ctl(ep, EPOLL_CTL_DEL, c->doorbell, c, TAG_DOORBELL);
+    inner_ctl(ep, EPOLL_CTL_DEL, c->pidfd, c, TAG_PIDFD);
+    inner_ctl(ep, EPOLL_CTL_DEL, c->fd, c, TAG_SOCKET);
+    c->ep = NULL;
+}
+
+RPAL_API int rpal_epoll_close(int epfd)
+{
+    pthread_mutex_lock(&s_eps_lock);
+    struct rpal_ep *ep = NULL;
+    for (int i = 0; i < MAX_EPS; i++) {
+        if (atomic_load(&s_eps[i].fd) == epfd + 1) {
+            ep = atomic_load(&s_eps[i].ep);
+            atomic_store(&s_eps[i].fd, 0);
+            atomic_store(&s_eps[i].ep, NULL);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&s_eps_lock);
+    if (!ep)
+        return -EBADF;
+    while (ep->nconns)
+        ep_remove(ep, ep->conns[0]);
+    close(ep->user);
+    close(ep->inner);
+    close(ep->wait);
+    pthread_mutex_destroy(&ep->lock);
+    free(ep->conns);
+    free(ep);
+    return 0;
+}
+
+void ep_forget_conn(struct rpal_conn *c)
+{
+    if (c->ep)
+        ep_remove(c->ep, c);
+}
+
+static int ctl_conn(struct rpal_ep *ep, int op, struct rpal_conn *c, struct epoll_event *ev)
+{
+    const uint32_t rpal_bits = EPOLLRPALIN | EPOLLRPALREPLY | EPOLLRPALHUP;
+    if (op == EPOLL_CTL_DEL) {
+        if (c->ep != ep)
+            return -ENOENT;
+        ep_remove(ep, c);
+        return 0;
+    }
+    if (!ev || (ev->events & (EPOLLET | EPOLLONESHOT)) || (ev->events & ~(rpal_bits | EPOLLIN)))
+        return -EINVAL;
+    uint32_t mask = ev->events & rpal_bits;
+    if (op == EPOLL_CTL_MOD) {
+        if (c->ep != ep)
+            return -ENOENT;
+        c->ep_events = mask ? mask : rpal_bits;
+        c->ep_data = ev->data.u64;
+        return 0;
+    }
+    if (op != EPOLL_CTL_ADD)
+        return -EINVAL;
+    if (c->ep)
+        return c->ep == ep ? -EEXIST : -EBUSY;
+    pthread_mutex_lock(&ep->lock);
+    if (ep->nconns == ep->cap) {
+        int cap = ep->cap ? ep->cap * 2 : 8;
+        struct rpal_conn **t = realloc(ep->conns, (size_t)cap * sizeof *t);
+        if (!t) {
+            pthread_mutex_unlock(&ep->lock);
+            return -ENOMEM;
+        }
+        ep->conns = t;
+        ep->cap = cap;
+    }
+    c->ep_events = mask ? mask : rpal_bits;
+    c->ep_data = ev->data.u64;
+    c->ep = ep;
+    ep->conns[ep->nconns++] = c;
+    pthread_mutex_unlock(&ep->lock);
+    int rc = inner_ctl(ep, EPOLL_CTL_ADD, c->doorbell, c, TAG_DOORBELL);
+    if (!rc)
+        rc = inner_ctl(ep, EPOLL_CTL_ADD, c->pidfd, c, TAG_PIDFD);
+    if (!rc)
+        rc = inner_ctl(ep, EPOLL_CTL_ADD, c->fd, c, TAG_SOCKET);
+    if (rc)
+        ep_remove(ep, c);
+    return rc;
+}
+
+RPAL_API int rpal_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+    struct rpal_ep *ep = ep_lookup(epfd);
+    struct rpal_conn *c = conn_by_fd(fd);
+    if (c)
+        return ep ? ctl_conn(ep, op, c, ev) : -EINVAL;
+    return epoll_ctl(epfd, op, fd, ev) < 0 ? -errno : 0;
+}
+
+/* Level-triggered RPAL events of the set, at most max. */
+static int collect(struct rpal_ep *ep, struct epoll_event *out, int max)
+{
+    int n = 0;
+    pthread_mutex_lock(&ep->lock);
+    for (int i = 0; i < ep->nconns && n < max; i++) {
+        struct rpal_conn *c = ep->conns[i];
+        uint32_t ev = 0;
+        if (!atomic_load_explicit(&c->dead, memory_order_relaxed) && conn_peer_gone(c, false))
+            conn_fail(c, -ECONNRESET);
+        if (atomic_load_explicit(&c->dead, memory_order_relaxed)) {
+            ev |= EPOLLRPALHUP;
+        } else {
+            try_drain_ctl(c);
+            if (ring_ready(c, 0))
+                ev |= EPOLLRPALIN;
+        }
+        if (atomic_load_explicit(&c->cq_count, memory_order_relaxed))
+            ev |= EPOLLRPALREPLY;
+        ev &= c->ep_events;
+        if (ev) {
+            out[n].events = ev;
+            out[n].data.u64 = c->ep_data;
+            n++;
+        }
+    }
+    pthread_mutex_unlock(&ep->lock);
+    return n;
+}
+
+static void set_parked(struct rpal_ep *ep, uint32_t v)
+{
+    pthread_mutex_lock(&ep->lock);
+    for (int i = 0; i < ep->nconns; i++)
+        atomic_store(&ep->conns[i]->self->rx_parked, v);
+    pthread_mutex_unlock(&ep->lock);
+}
+
+/* Handles what woke the inner fd: doorbells, dead peers. */
+static void inner_events(struct rpal_ep *ep)
+{
+    struct epoll_event ev[16];
+    int n = epoll_wait(ep->inner, ev, 16, 0);
+    for (int i = 0; i < n; i++) {
+        struct rpal_conn *c = (struct rpal_conn *)(uintptr_t)(ev[i].data.u64 & ~(uint64_t)7);
+        int tag = (int)(ev[i].data.u64 & 7);
+        if (tag == TAG_DOORBELL) {
+            uint64_t v;
+            if (read(c->doorbell, &v, sizeof v) < 0 && errno != EAGAIN)
+                rpal_log(LOG_WARN, "doorbell of %s: %s", c->name, strerror(errno));
+        } else {
+            conn_fail(c, -ECONNRESET);
+            /* keep it from waking us again and again until it is released */
+            if (tag == TAG_PIDFD || tag == TAG_SOCKET)
+                epoll_ctl(ep->inner, EPOLL_CTL_DEL, tag == TAG_PIDFD ? c->pidfd : c->fd, NULL);
+        }
+    }
+}
+
+/* Non-blocking look at ordinary fds and internal fds. */
+static int poll_fds(struct rpal_ep *ep, struct epoll_event *out, int max)
+{
+    struct epoll_event w[2];
+    int k = epoll_wait(ep->wait, w, 2, 0);
+    int n = 0;
+    for (int i = 0; i < k; i++) {
+        if (w[i].data.u32 == 1)
+            inner_events(ep);
+        else if (max > 0) {
+            int m = epoll_wait(ep->user, out, max, 0);
+            n = m > 0 ? m : 0;
+        }
+    }
+    return n;
+}
+
+RPAL_API int rpal_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout_ms)
+{
+    struct rpal_ep *ep = ep_lookup(epfd);
+    if (!ep) {
+        int n = epoll_wait(epfd, events, maxevents, timeout_ms);
+        return n < 0 ? -errno : n;
+    }
+    if (!events || maxevents <= 0)
+        return -EINVAL;
+    int64_t start = now_ns();
+    int64_t deadline = timeout_ms < 0 ? INT64_MAX : start + (int64_t)timeout_ms * 1000000;
+    int64_t spin_end = start + spin_budget_ns();
+    int64_t next_fd_poll = start;
+    for (;;) {
+        int n = collect(ep, events, maxevents);
+        int64_t now = now_ns();
+        if (now >= next_fd_poll) {
+            if (n < maxevents)
+                n += poll_fds(ep, events + n, maxevents - n);
+            next_fd_poll = now + FD_POLL_NS;
+            if (n == 0)
+                n = collect(ep, events, maxevents); /* a doorbell or death just handled */
+        }
+        if (n > 0)
+            return n;
+        if (now >= deadline)
+            return 0;
+        if (now < spin_end) {
+            cpu_relax();
+            continue;
+        }
+        /* park */
+        set_parked(ep, 1);
+        atomic_thread_fence(memory_order_seq_cst);
+        n = collect(ep, events, maxevents);
+        if (n == 0) {
+            int64_t left = deadline == INT64_MAX ? -1 : (deadline - now + 999999) / 1000000;
+            struct epoll_event w[2];
+            int k = epoll_wait(ep->wait, w, 2, left > INT32_MAX ? INT32_MAX : (int)left);
+            if (k < 0 && errno != EINTR) {
+                set_parked(ep, 0);
+                return -errno;
+            }
+            pthread_mutex_lock(&ep->lock);
+            for (int i = 0; i < ep->nconns; i++)
+                atomic_fetch_add_explicit(&ep->conns[i]->st_parks, 1, memory_order_relaxed);
+            pthread_mutex_unlock(&ep->lock);
+            if (k < 0) {
+                set_parked(ep, 0);
+                return -EINTR;
+            }
+        }
+        set_parked(ep, 0);
+        if (n > 0)
+            return n;
+        next_fd_poll = 0; /* look at what woke us */
+        spin_end = 0;     /* parked once: no second spin */
+    }
+}

@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The handshake over the service's SOCK_SEQPACKET socket:
+ *   client -> server  HELLO   + [arena fd (read-only), doorbell eventfd]
+ *   server -> client  WELCOME + [arena fd (read-only), doorbell eventfd]
+ *                  or REFUSE  (status = -errno)
+ * Each side authenticates the other with SO_PEERCRED (same uid), checks the
+ * message and the seals of the arena before mapping it. The socket then
+ * stays open: its end (EOF) tells that the peer closed or died.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define HS_SERVER_TIMEOUT_MS 500
+#define HS_CLIENT_TIMEOUT_MS 2000
+
+static void set_timeouts(int fd, int ms)
+{
+    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+static void hs_fill(struct rpal_hs_msg *m, int type)
+{
+    memset(m, 0, sizeof *m);
+    m->magic = RPAL_MAGIC;
+    m->protocol = RPAL_PROTOCOL;
+    m->type = (uint16_t)type;
+    m->slot = g_rt.slot;
+    m->window_base = g_rt.opt.window_base;
+    m->slot_size = g_rt.opt.slot_size;
+    m->slot_count = g_rt.opt.slot_count;
+    m->ring_entries = g_rt.opt.ring_entries;
+    m->arena_size = g_rt.opt.arena_size;
+}
+
+static int hs_send(int fd, const struct rpal_hs_msg *m, const int *fds, int nfds)
+{
+    struct iovec iov = {.iov_base = (void *)m, .iov_len = sizeof *m};
+    union {
+        char buf[CMSG_SPACE(2 * sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (nfds) {
+        memset(&u, 0, sizeof u);
+        mh.msg_control = u.buf;
+        mh.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
+        memcpy(CMSG_DATA(cm), fds, (size_t)nfds * sizeof(int));
+    }
+    ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+    if (n < 0)
+        return errno == EAGAIN ? -ETIMEDOUT : -errno;
+    return n == (ssize_t)sizeof *m ? 0 : -EIO;
+}
+
+static void hs_refuse(int fd, int status)
+{
+    struct rpal_hs_msg m;
+    hs_fill(&m, RPAL_HS_REFUSE);
+    m.status = status;
+    hs_send(fd, &m, NULL, 0);
+}
+
+/* Receives one message and exactly two fds (for HELLO/WELCOME). Every fd
+ * that arrives is either returned or closed. */
+static int hs_recv(int fd, struct rpal_hs_msg *m, int fds[2])
+{
+    struct iovec iov = {.iov_base = m, .iov_len = sizeof *m};
+    union {
+        char buf[CMSG_SPACE(8 * sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                        .msg_controllen = sizeof u.buf};
+    fds[0] = fds[1] = -1;
+    ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+    if (n < 0)
+        return errno == EAGAIN ? -ETIMEDOUT : -errno;
+    int got = 0;
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < k; i++) {
+            int f;
+            memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof f);
+            if (got < 2)
+                fds[got] = f;
+            else
+                close(f);
+            got++;
+        }
+    }
+    if (n == 0)
+        return -ECONNREFUSED;
+    if ((size_t)n != sizeof *m || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+        m->magic != RPAL_MAGIC) {
+        rpal_log(LOG_ERR, "malformed handshake message (%zd bytes)", n);
+        goto bad;
+    }
+    if (m->protocol != RPAL_PROTOCOL) {
+        rpal_log(LOG_ERR, "peer speaks protocol %u, we speak %u", m->protocol, RPAL_PROTOCOL);
+        goto bad;
+    }
+    if (m->type == RPAL_HS_REFUSE)
+        return 0;
+    if (got != 2) {
+        rpal_log(LOG_ERR, "handshake carried %d fds, expected 2", got);
+        goto bad;
+    }
+    return 0;
+bad:
+    for (int i = 0; i < 2; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    fds[0] = fds[1] = -1;
+    return -EPROTO;
+}
+
+/* Checks a HELLO or WELCOME against our own layout. */
+static int hs_validate(const struct rpal_hs_msg *m)
+{
+    const char *why = NULL;
+    if (m->window_base != g_rt.opt.window_base || m->slot_size != g_rt.opt.slot_size ||
+        m->slot_count != g_rt.opt.slot_count)
+        why = "a different slot window";
+    else if (m->slot < 0 || (uint32_t)m->slot >= g_rt.opt.slot_count || m->slot == g_rt.slot)
+        why = "a bad slot";
+    else if (m->ring_entries < 16 || m->ring_entries > 65536 ||
+             (m->ring_entries & (m->ring_entries - 1)))
+        why = "a bad ring size";
+    else if (m->arena_size < RPAL_MIN_ARENA || m->arena_size > m->slot_size ||
+             m->arena_size % 4096)
+        why = "a bad arena size";
+    else if (m->conn_off % RPAL_CACHELINE || m->conn_off < RPAL_ARENA_HEADER ||
+             m->conn_off > m->arena_size ||
+             m->arena_size - m->conn_off < conn_shm_size(m->ring_entries))
+        why = "a connection block outside its arena";
+    else if (memchr(m->name, 0, sizeof m->name) == NULL)
+        why = "an unterminated name";
+    if (why) {
+        rpal_log(LOG_ERR, "handshake from slot %d refused: %s", m->slot, why);
+        return -EPROTO;
+    }
+    return 0;
+}
+
+static int peer_cred(int fd, struct ucred *cred)
+{
+    socklen_t len = sizeof *cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) < 0)
+        return -errno;
+    if (cred->uid != geteuid()) {
+        rpal_log(LOG_ERR, "peer pid %d runs as uid %u, only uid %u is allowed", (int)cred->pid,
+                 (unsigned)cred->uid, (unsigned)geteuid());
+        return -EACCES;
+    }
+    return 0;
+}
+
+/* Binds what the handshake learned to c and makes it live. */
+static int finish(struct rpal_conn *c, int fd, const struct ucred *cred, const char *name,
+                  uint64_t key)
+{
+    c->fd = fd;
+    c->peer_pid = cred->pid;
+    c->peer_uid = cred->uid;
+    c->peer_gid = cred->gid;
+    c->key = key;
+    snprintf(c->name, sizeof c->name, "%s", name);
+    c->pidfd = (int)syscall(SYS_pidfd_open, cred->pid, 0);
+    if (c->pidfd < 0)
+        return -errno;
+    conn_register(c);
+    return 0;
+}
+
+int handshake_server(int fd, const char *name, uint64_t key, struct rpal_conn **out)
+{
+    struct ucred cred;
+    struct rpal_hs_msg m;
+    int fds[2] = {-1, -1};
+    struct rpal_conn *c = NULL;
+    set_timeouts(fd, HS_SERVER_TIMEOUT_MS);
+    int rc = peer_cred(fd, &cred);
+    if (rc < 0)
+        goto refuse;
+    if ((rc = hs_recv(fd, &m, fds)) < 0)
+        goto refuse;
+    if (m.type != RPAL_HS_HELLO || (rc = hs_validate(&m)) < 0) {
+        rc = -EPROTO;
+        goto refuse;
+    }
+    if (strcmp(m.name, name) != 0) {
+        rpal_log(LOG_ERR, "pid %d asked for service '%s' on the socket of '%s'", (int)cred.pid,
+                 m.name, name);
+        rc = -EPROTO;
+        goto refuse;
+    }
+    if (!(c = conn_new())) {
+        rc = -ENOMEM;
+        goto refuse;
+    }
+    c->peer_pid = cred.pid;
+    if ((rc = conn_attach_peer(c, &m, fds[0], fds[1])) < 0)
+        goto refuse;
+    fds[1] = -1; /* now c->peer_doorbell */
+    close(fds[0]);
+    fds[0] = -1;
+
+    struct rpal_hs_msg w;
+    hs_fill(&w, RPAL_HS_WELCOME);
+    w.conn_off = (uint64_t)((char *)c->self - g_rt.arena);
+    w.key = key;
+    snprintf(w.name, sizeof w.name, "%s", name);
+    int mine[2] = {g_rt.arena_ro_fd, c->doorbell};
+    if ((rc = hs_send(fd, &w, mine, 2)) < 0)
+        goto fail;
+    if ((rc = finish(c, fd, &cred, name, key)) < 0)
+        goto fail;
+    *out = c;
+    return 0;
+refuse:
+    hs_refuse(fd, rc);
+fail:
+    for (int i = 0; i < 2; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    if (c) {
+        c->fd = -1;
+        conn_destroy(c);
+    }
+    close(fd);
+    return rc;
+}
+
+int handshake_client(const char *name, struct rpal_conn **out)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    int rc = registry_socket_path(name, sun.sun_path, sizeof sun.sun_path);
+    if (rc < 0)
+        return rc;
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    struct rpal_conn *c = NULL;
+    int fds[2] = {-1, -1};
+    struct ucred cred;
+    if (connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
+        rc = (errno == ENOENT || errno == ECONNREFUSED) ? -ENOENT : -errno;
+        goto fail;
+    }
+    set_timeouts(fd, HS_CLIENT_TIMEOUT_MS);
+    if ((rc = peer_cred(fd, &cred)) < 0)
+        goto fail;
+    if (!(c = conn_new())) {
+        rc = -ENOMEM;
+        goto fail;
+    }
+    struct rpal_hs_msg m;
+    hs_fill(&m, RPAL_HS_HELLO);
+    m.conn_off = (uint64_t)((char *)c->self - g_rt.arena);
+    snprintf(m.name, sizeof m.name, "%s", name);
+    int mine[2] = {g_rt.arena_ro_fd, c->doorbell};
+    if ((rc = hs_send(fd, &m, mine, 2)) < 0)
+        goto fail;
+    struct rpal_hs_msg w;
+    if ((rc = hs_recv(fd, &w, fds)) < 0)
+        goto fail;
+    if (w.type == RPAL_HS_REFUSE) {
+        rc = (w.status < 0 && w.status > -4096) ? w.status : -ECONNREFUSED;
+        rpal_log(LOG_ERR, "service %s refused us: %s", name, strerror(-rc));
+        goto fail;
+    }
+    if (w.type != RPAL_HS_WELCOME || (rc = hs_validate(&w)) < 0) {
+        rc = -EPROTO;
+        goto fail;
+    }
+    c->peer_pid = cred.pid;
+    if ((rc = conn_attach_peer(c, &w, fds[0], fds[1])) < 0)
+        goto fail;
+    fds[1] = -1;
+    close(fds[0]);
+    fds[0] = -1;
+    if ((rc = finish(c, fd, &cred, name, w.key)) < 0)
+        goto fail;
+    *out = c;
+    return 0;
+fail:
+    for (int i = 0; i < 2; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    if (c) {
+        c->fd = -1;
+        conn_destroy(c);
+    }
+    close(fd);
+    return rc;
+}

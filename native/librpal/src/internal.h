@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * librpal internals: the shared-memory formats (docs/protocol.md describes
+ * them for a second implementation), the process-global runtime and the
+ * private connection state.
+ *
+ * Trust rule: anything in a peer's arena (its rings, descriptors, flags) is
+ * written by a process we do not trust. It is read with peer_load*() (single
+ * loads, never assumed stable), every position and pointer is checked before
+ * use, and a lie fails one call or one connection, never this process.
+ */
+#ifndef RPAL_INTERNAL_H
+#define RPAL_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "rpal.h"
+
+#define RPAL_API __attribute__((visibility("default")))
+#define RPAL_CACHELINE 64
+#define RPAL_ALIGNED __attribute__((aligned(RPAL_CACHELINE)))
+
+#define RPAL_MAGIC 0x4c415052u   /* "RPAL" little-endian */
+#define RPAL_PROTOCOL 1u         /* handshake and shared-memory format version */
+#define RPAL_ARENA_HEADER 4096u  /* bytes at the start of every arena */
+#define RPAL_MIN_ARENA (1u << 20)
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+static inline void cpu_relax(void) { __builtin_ia32_pause(); }
+
+/* ------------------------------------------------------------ shared memory */
+
+/* Descriptor kinds. */
+enum {
+    RPAL_DESC_CALL = 1,    /* request ring: a call; id = caller's call id */
+    RPAL_DESC_ONEWAY = 2,  /* request ring: a one-way message; id = 0 */
+    RPAL_DESC_REPLY = 3,   /* control ring: answer to call id */
+    RPAL_DESC_RELEASE = 4, /* control ring: ptr (in the receiver's arena) is given back */
+    RPAL_DESC_FAIL = 5,    /* control ring: call id failed in transport, status = -errno */
+};
+
+/* One ring entry, 64 bytes, written by the producer into its own arena.
+ * ptr/len name a payload in the producer's arena (RELEASE: in the
+ * consumer's arena). */
+struct rpal_desc {
+    uint32_t kind;
+    int32_t status;
+    uint64_t id;
+    uint64_t ptr;
+    uint64_t len;
+    uint64_t words[RPAL_INLINE_WORDS];
+};
+_Static_assert(sizeof(struct rpal_desc) == 64, "descriptor is one cache line");
+
+/* Producer side of one ring, in the producer's arena. */
+struct rpal_ring_prod {
+    /* Next position to reserve. Written by producer threads of the owner
+     * (CAS, relaxed: only orders producers among themselves); the peer
+     * never needs it. */
+    RPAL_ALIGNED _Atomic uint32_t reserve;
+    /* Positions below tail are published. Written by the owner's producers
+     * in reservation order with release after the descriptor is stored;
+     * read by the consumer (peer) with acquire. Also a futex word: callers
+     * parked for replies wait on the peer's control-ring tail. */
+    RPAL_ALIGNED _Atomic uint32_t tail;
+};
+
+/* Consumer side of one ring, in the consumer's arena. */
+struct rpal_ring_cons {
+    /* Next position to take. CAS by the owner's consumer threads. */
+    RPAL_ALIGNED _Atomic uint32_t reserve;
+    /* Positions below tail are consumed and their slots free. Written by the
+     * owner with release after the descriptor was copied out; read by the
+     * producer (peer) with acquire to see free space. Futex word for
+     * producers of the peer parked on a full ring. */
+    RPAL_ALIGNED _Atomic uint32_t tail;
+};
+
+/* One end of a connection, in the owner's arena; the peer maps it read-only.
+ * The descriptor arrays of the owner's two outbound rings follow it:
+ * req[ring_entries] then ctl[ring_entries]. */
+struct rpal_conn_shm {
+    uint32_t magic;           /* RPAL_MAGIC; written once before the handshake */
+    uint32_t ring_entries;    /* entries of each outbound ring; written once */
+    struct rpal_ring_prod req_out; /* requests and one-way messages we send */
+    struct rpal_ring_prod ctl_out; /* replies and releases we send */
+    struct rpal_ring_cons req_in;  /* how far we consumed the peer's req_out */
+    struct rpal_ring_cons ctl_in;  /* how far we consumed the peer's ctl_out */
+    /* Wake-up flags, written by the owner (seq_cst, paired with a seq_cst
+     * fence in the peer after it publishes) and read by the peer (relaxed,
+     * after that fence); see park protocol in docs/protocol.md. */
+    RPAL_ALIGNED _Atomic uint32_t rx_parked;        /* owner's epoll waiter sleeps: ring the doorbell */
+    _Atomic uint32_t callers_parked;   /* owner's callers sleep on peer ctl_out.tail: futex-wake it */
+    _Atomic uint32_t producers_parked; /* owner's producers sleep on peer req_in/ctl_in tail */
+    _Atomic uint32_t closed;           /* owner released the connection (1) */
+};
+
+static inline size_t conn_shm_size(uint32_t entries)
+{
+    return sizeof(struct rpal_conn_shm) + 2 * (size_t)entries * sizeof(struct rpal_desc);
+}
+
+static inline struct rpal_desc *conn_shm_ring(const struct rpal_conn_shm *s, int ctl)
+{
+    return (struct rpal_desc *)((char *)s + sizeof(*s)) + (ctl ? s->ring_entries : 0);
+}
+
+/* Arena header, at offset 0 of every arena, written by the owner at init. */
+struct rpal_arena_header {
+    uint32_t magic;
+    uint32_t protocol;
+    int32_t pid;
+    int32_t slot;
+    uint64_t size;
+};
+
+/* Handshake message (SOCK_SEQPACKET), both directions, with SCM_RIGHTS
+ * [arena fd (read-only), doorbell eventfd] for HELLO and WELCOME. */
+enum { RPAL_HS_HELLO = 1, RPAL_HS_WELCOME = 2, RPAL_HS_REFUSE = 3 };
+struct rpal_hs_msg {
+    uint32_t magic;
+    uint16_t protocol;
+    uint16_t type;
+    int32_t status;       /* REFUSE: the negative errno reason */
+    int32_t slot;
+    uint64_t window_base;
+    uint64_t slot_size;
+    uint32_t slot_count;
+    uint32_t ring_entries;
+    uint64_t arena_size;
+    uint64_t conn_off;    /* offset of the sender's rpal_conn_shm in its arena */
+    uint64_t key;         /* WELCOME: the service key */
+    char name[RPAL_NAME_MAX + 1]; /* HELLO: the service asked for */
+    char pad[7];
+};
+_Static_assert(sizeof(struct rpal_hs_msg) == 136, "handshake layout");
+
+/* --------------------------------------------------------------- allocator */
+
+/* Every allocation starts with this header (in the owner's arena). */
+enum { BUF_FREE = 0, BUF_OWNED = 1, BUF_LENT = 2, BUF_INCALL = 3 };
+struct rpal_buf {
+    uint32_t magic;       /* RPAL_MAGIC ^ class: marks a block start */
+    uint16_t cls;         /* size class: block is 64 << cls bytes */
+    uint16_t state;       /* BUF_*; changed under the owner's locks only */
+    uint32_t conn_serial; /* LENT: the connection holding it */
+    uint32_t pad;
+    uint64_t next, prev;  /* LENT: the connection's lent list; FREE: free list */
+};
+_Static_assert(sizeof(struct rpal_buf) == 32, "buffer header");
+
+#define RPAL_NCLASSES 40
+
+int arena_setup(void *base, uint64_t size);
+struct rpal_buf *arena_alloc_block(size_t payload);
+void arena_free_block(struct rpal_buf *b);
+struct rpal_buf *arena_buf_of(const void *payload, uint16_t want_state);
+static inline void *buf_payload(struct rpal_buf *b) { return b + 1; }
+static inline size_t buf_capacity(const struct rpal_buf *b)
+{
+    return ((size_t)64 << b->cls) - sizeof(struct rpal_buf);
+}
+
+/* ------------------------------------------------------------- connections */
+
+enum { CALL_FREE = 0, CALL_SYNC, CALL_ASYNC, CALL_FILLING, CALL_DONE, CALL_ABANDONED, CALL_QUEUED };
+
+struct rpal_call_slot {
+    _Atomic uint32_t state;   /* CALL_*; DONE published with release to the waiter */
+    uint32_t gen;             /* bumped at each use; part of the call id */
+    uint32_t next;            /* free list / completion queue link (index + 1) */
+    int32_t res;
+    uint64_t user_data;
+    struct rpal_buf *req_buf; /* request payload to free when the call ends */
+    struct rpal_msg reply;
+};
+
+struct rpal_conn {
+    int fd;                 /* handshake socket, kept open; EOF = peer gone */
+    int pidfd;              /* the peer process; readable = peer died */
+    int doorbell;           /* our eventfd; the peer writes it to wake us */
+    int peer_doorbell;      /* the peer's eventfd */
+    uint32_t serial;        /* unique per process; tags lent buffers */
+    pid_t peer_pid;
+    uid_t peer_uid;
+    gid_t peer_gid;
+    int peer_slot;
+    uint64_t key;
+    char name[RPAL_NAME_MAX + 1];
+
+    struct rpal_conn_shm *self;       /* ours, read-write */
+    struct rpal_buf *self_buf;        /* the allocation holding self */
+    const struct rpal_conn_shm *peer; /* theirs, read-only, untrusted */
+    uintptr_t peer_base;
+    uint64_t peer_size;
+    uint32_t peer_entries;            /* validated copy of peer->ring_entries */
+    const struct rpal_desc *peer_req; /* peer's req_out descriptors */
+    const struct rpal_desc *peer_ctl; /* peer's ctl_out descriptors */
+
+    _Atomic int dead;                 /* 0, or the -errno every operation now returns */
+
+    /* Calls we made. */
+    pthread_mutex_t call_lock;        /* free list, completion queue */
+    pthread_cond_t call_cond;         /* a slot became free */
+    struct rpal_call_slot *calls;
+    uint32_t ncalls;
+    uint32_t free_head;               /* index + 1, 0 = empty */
+    uint32_t cq_head, cq_tail;        /* completion queue (index + 1) */
+    uint32_t slot_waiters;
+    _Atomic uint32_t cq_count;
+
+    pthread_mutex_t drain_lock;       /* one thread drains the peer's ctl ring */
+
+    pthread_mutex_t lent_lock;        /* buffers lent to the peer */
+    uint64_t lent_head;               /* arena offset of the first lent buffer, 0 = none */
+
+    struct rpal_ep *ep;               /* the rpal epoll set holding us, or NULL */
+    uint32_t ep_events;
+    uint64_t ep_data;
+
+    _Atomic uint64_t st_sent, st_received, st_rejected, st_spins, st_parks, st_wakeups,
+        st_lent_bytes;
+
+    struct rpal_conn *next_all;       /* runtime's list of connections */
+};
+
+/* ----------------------------------------------------------------- runtime */
+
+struct rpal_peer_map {
+    uint32_t refs;    /* connections using this slot's mapping */
+    dev_t dev;
+    ino_t ino;
+};
+
+struct rpal_runtime {
+    pthread_mutex_t lock;        /* everything below that changes after init */
+    bool started;
+    pid_t pid;
+    struct rpal_options opt;
+    char dir[256];
+    int dirfd;
+    int slot;
+    int slot_lock_fd;
+    int arena_fd;                /* memfd, read-write, sealed */
+    int arena_ro_fd;             /* the same memfd reopened read-only, sent to peers */
+    char *window;
+    char *arena;
+    struct rpal_peer_map *peers; /* [slot_count] */
+    struct rpal_conn *conns;
+    struct rpal_service *services;
+    uint32_t next_serial;
+    _Atomic int64_t spin_ns;
+};
+
+extern struct rpal_runtime g_rt;
+
+/* Backend: how arenas are mapped and peers woken. The user-space backend is
+ * the only one today; a kernel backend (kernel/) plugs in here. */
+struct rpal_backend {
+    const char *name;
+    int (*start)(struct rpal_runtime *rt);             /* window, slot, own arena */
+    void (*stop)(struct rpal_runtime *rt);
+    int (*map_peer)(struct rpal_runtime *rt, int slot, int fd, uint64_t size);
+    void (*retire_peer)(struct rpal_runtime *rt, int slot, uint64_t size); /* peer died */
+    void (*unmap_peer)(struct rpal_runtime *rt, int slot, uint64_t size);  /* last user gone */
+    void (*wake_receiver)(struct rpal_conn *c);        /* doorbell */
+    void (*wake_word)(const _Atomic uint32_t *word);   /* futex wake, all */
+    int (*wait_word)(const _Atomic uint32_t *word, uint32_t seen, int64_t ns);
+};
+extern const struct rpal_backend rpal_backend_user;
+extern const struct rpal_backend *g_backend;
+
+/* registry.c */
+int registry_open(struct rpal_runtime *rt, const char *dir);
+int registry_take_slot(struct rpal_runtime *rt);
+void registry_close(struct rpal_runtime *rt);
+int registry_socket_path(const char *name, char *out, size_t n);
+int registry_check_name(const char *name);
+
+/* handshake.c */
+int handshake_client(const char *name, struct rpal_conn **out);
+int handshake_server(int fd, const char *name, uint64_t key, struct rpal_conn **out);
+
+/* conn.c */
+struct rpal_conn *conn_new(void);
+int conn_attach_peer(struct rpal_conn *c, const struct rpal_hs_msg *m, int arena_fd,
+                     int doorbell_fd);
+void conn_register(struct rpal_conn *c);
+void conn_fail(struct rpal_conn *c, int err);
+bool conn_peer_gone(struct rpal_conn *c, bool syscall);
+struct rpal_conn *conn_by_fd(int fd);
+void conn_destroy(struct rpal_conn *c);
+int conn_lend(struct rpal_conn *c, struct rpal_buf *b);
+void conn_take_back(struct rpal_conn *c, uint64_t ptr);
+void conn_unlend_free(struct rpal_conn *c, struct rpal_buf *b);
+bool peer_range_ok(const struct rpal_conn *c, uint64_t ptr, uint64_t len);
+
+/* ring.c */
+int ring_push(struct rpal_conn *c, int ctl, const struct rpal_desc *d);
+int ring_pop(struct rpal_conn *c, int ctl, struct rpal_desc *d);
+bool ring_ready(const struct rpal_conn *c, int ctl);
+
+/* call.c */
+int calls_init(struct rpal_conn *c, uint32_t n);
+void calls_fail_all(struct rpal_conn *c, int err);
+void calls_free(struct rpal_conn *c);
+void drain_ctl(struct rpal_conn *c);
+bool try_drain_ctl(struct rpal_conn *c);
+
+/* epoll.c */
+void ep_forget_conn(struct rpal_conn *c);
+
+/* rpal.c: waiting helpers */
+int64_t now_ns(void);
+int64_t spin_budget_ns(void);
+
+/* log.c */
+void rpal_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define LOG_ERR 0
+#define LOG_WARN 1
+#define LOG_INFO 2
+
+#endif

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Rings. Each direction of a connection has two rings of 64-byte
+ * descriptors: req (calls, one-way messages) and ctl (replies, releases).
+ * The producer's half (reserve, tail, the descriptors) lives in the
+ * producer's arena; the consumer's half (reserve, tail) in the consumer's
+ * arena. Nobody ever writes the other process's memory.
+ *
+ * Producers (threads of the owner) reserve a position with a CAS on
+ * reserve, store the descriptor, then publish in reservation order by
+ * moving tail (release). Consumers (threads of the peer) do the same on
+ * their side: CAS on their reserve, copy the descriptor out once, publish
+ * their tail so the producer sees the slot free. Positions are free-running
+ * 32-bit counters; "used" is tail - consumed, modulo 2^32.
+ */
+#include <errno.h>
+#include <sched.h>
+
+#include "internal.h"
+
+/* One load of a word in a peer's arena. */
+static inline uint32_t peer_load(const _Atomic uint32_t *p)
+{
+    return atomic_load_explicit(p, memory_order_acquire);
+}
+
+/* Copies a descriptor out of a peer's ring: each word is read exactly once;
+ * what we check and use afterwards is the copy. */
+static inline void peer_copy(struct rpal_desc *d, const struct rpal_desc *src)
+{
+    const uint64_t *s = (const uint64_t *)src;
+    uint64_t *o = (uint64_t *)d;
+    for (int i = 0; i < 8; i++)
+        o[i] = __atomic_load_n(&s[i], __ATOMIC_RELAXED);
+}
+
+/* Waits until the peer frees space in our ring (its consumed position moves
+ * past seen), the spin budget then a futex, checking the peer's liveness. */
+static int wait_space(struct rpal_conn *c, const _Atomic uint32_t *consumed, uint32_t seen)
+{
+    int64_t spin_end = now_ns() + spin_budget_ns();
+    for (unsigned i = 0;; i++) {
+        int dead = atomic_load(&c->dead);
+        if (dead)
+            return dead;
+        if (peer_load(consumed) != seen)
+            return 0;
+        /* the peer may be waiting for room in our direction: take its
+         * replies and releases so neither side waits for the other */
+        try_drain_ctl(c);
+        if ((i & 63) != 0 || now_ns() < spin_end) {
+            cpu_relax();
+            continue;
+        }
+        atomic_fetch_add(&c->self->producers_parked, 1);
+        atomic_thread_fence(memory_order_seq_cst);
+        if (peer_load(consumed) == seen)
+            g_backend->wait_word(consumed, seen, 10 * 1000000);
+        atomic_fetch_sub(&c->self->producers_parked, 1);
+        if (conn_peer_gone(c, true))
+            conn_fail(c, -ECONNRESET);
+        spin_end = now_ns();
+    }
+}
+
+int ring_push(struct rpal_conn *c, int ctl, const struct rpal_desc *d)
+{
+    struct rpal_conn_shm *self = c->self;
+    struct rpal_ring_prod *p = ctl ? &self->ctl_out : &self->req_out;
+    const struct rpal_ring_cons *pc = ctl ? &c->peer->ctl_in : &c->peer->req_in;
+    uint32_t n = self->ring_entries;
+    uint32_t h;
+    for (;;) {
+        int dead = atomic_load(&c->dead);
+        if (dead)
+            return dead;
+        h = atomic_load_explicit(&p->reserve, memory_order_relaxed);
+        uint32_t done = peer_load(&pc->tail);
+        uint32_t used = h - done;
+        if (unlikely(used > n)) {
+            rpal_log(LOG_ERR, "%s: peer claims to have consumed %u of our %s ring, we published %u",
+                     c->name, done, ctl ? "ctl" : "req", h);
+            conn_fail(c, -EPROTO);
+            return -EPROTO;
+        }
+        if (used == n) {
+            int rc = wait_space(c, &pc->tail, done);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
+        if (atomic_compare_exchange_weak_explicit(&p->reserve, &h, h + 1, memory_order_relaxed,
+                                                  memory_order_relaxed))
+            break;
+    }
+    conn_shm_ring(self, ctl)[h & (n - 1)] = *d;
+    /* publish in reservation order: wait for the producers before us */
+    for (unsigned i = 0; atomic_load_explicit(&p->tail, memory_order_relaxed) != h; i++) {
+        if (i < 1000)
+            cpu_relax();
+        else
+            sched_yield();
+    }
+    atomic_store_explicit(&p->tail, h + 1, memory_order_release);
+    atomic_fetch_add_explicit(&c->st_sent, 1, memory_order_relaxed);
+
+    /* Dekker with the peer's park: it sets its flag, fences, re-checks our
+     * tail; we publish, fence, check its flag. One of us sees the other. */
+    atomic_thread_fence(memory_order_seq_cst);
+    const struct rpal_conn_shm *peer = c->peer;
+    if (atomic_load_explicit(&peer->rx_parked, memory_order_relaxed)) {
+        g_backend->wake_receiver(c);
+        atomic_fetch_add_explicit(&c->st_wakeups, 1, memory_order_relaxed);
+    }
+    if (ctl && atomic_load_explicit(&peer->callers_parked, memory_order_relaxed)) {
+        g_backend->wake_word(&p->tail);
+        atomic_fetch_add_explicit(&c->st_wakeups, 1, memory_order_relaxed);
+    }
+    return 0;
+}
+
+int ring_pop(struct rpal_conn *c, int ctl, struct rpal_desc *d)
+{
+    struct rpal_ring_cons *cs = ctl ? &c->self->ctl_in : &c->self->req_in;
+    const struct rpal_ring_prod *pp = ctl ? &c->peer->ctl_out : &c->peer->req_out;
+    const struct rpal_desc *ring = ctl ? c->peer_ctl : c->peer_req;
+    uint32_t n = c->peer_entries;
+    uint32_t h;
+    for (;;) {
+        h = atomic_load_explicit(&cs->reserve, memory_order_relaxed);
+        uint32_t t = peer_load(&pp->tail);
+        uint32_t avail = t - h;
+        if (avail == 0)
+            return -EAGAIN;
+        if (unlikely(avail > n)) {
+            int dead = atomic_load(&c->dead);
+            if (dead)
+                return dead;
+            rpal_log(LOG_ERR, "%s: peer moved its %s ring tail to %u, we consumed %u of %u entries",
+                     c->name, ctl ? "ctl" : "req", t, h, n);
+            conn_fail(c, -EPROTO);
+            return -EPROTO;
+        }
+        peer_copy(d, &ring[h & (n - 1)]);
+        if (atomic_compare_exchange_weak_explicit(&cs->reserve, &h, h + 1, memory_order_relaxed,
+                                                  memory_order_relaxed))
+            break;
+    }
+    for (unsigned i = 0; atomic_load_explicit(&cs->tail, memory_order_relaxed) != h; i++) {
+        if (i < 1000)
+            cpu_relax();
+        else
+            sched_yield();
+    }
+    atomic_store_explicit(&cs->tail, h + 1, memory_order_release);
+    atomic_fetch_add_explicit(&c->st_received, 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&c->peer->producers_parked, memory_order_relaxed))
+        g_backend->wake_word(&cs->tail);
+    return 0;
+}
+
+bool ring_ready(const struct rpal_conn *c, int ctl)
+{
+    const struct rpal_ring_cons *cs = ctl ? &c->self->ctl_in : &c->self->req_in;
+    const struct rpal_ring_prod *pp = ctl ? &c->peer->ctl_out : &c->peer->req_out;
+    return atomic_load_explicit(&pp->tail, memory_order_relaxed) !=
+           atomic_load_explicit(&cs->reserve, memory_order_relaxed);
+}
