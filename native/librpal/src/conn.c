@@ -189,6 +189,22 @@ static void free_lent(struct rpal_conn *c)
     pthread_mutex_unlock(&c->lent_lock);
 }
 
+/* Drops the peer's pages once nothing alive needs them: this connection is
+ * the mapping's only user, or the peer process is dead (then all its
+ * connections are). The range stays readable (zeros) until release, so a
+ * handler still reading a payload does not fault. */
+void conn_retire(struct rpal_conn *c)
+{
+    if (!c->peer || c->retired)
+        return;
+    pthread_mutex_lock(&s_map_lock);
+    if (!c->retired && (g_rt.peers[c->peer_slot].refs == 1 || peer_process_dead(c))) {
+        g_backend->retire_peer(&g_rt, c->peer_slot, c->peer_size);
+        c->retired = true;
+    }
+    pthread_mutex_unlock(&s_map_lock);
+}
+
 void conn_fail(struct rpal_conn *c, int err)
 {
     int expected = 0;
@@ -204,11 +220,7 @@ void conn_fail(struct rpal_conn *c, int err)
         g_backend->wake_word(&c->peer->ctl_out.tail);
         g_backend->wake_word(&c->peer->req_in.tail);
         g_backend->wake_word(&c->peer->ctl_in.tail);
-        if (peer_process_dead(c)) {
-            pthread_mutex_lock(&s_map_lock);
-            g_backend->retire_peer(&g_rt, c->peer_slot, c->peer_size);
-            pthread_mutex_unlock(&s_map_lock);
-        }
+        conn_retire(c);
     }
     /* our own epoll waiter: let it see EPOLLRPALHUP */
     uint64_t one = 1;

@@ -259,6 +259,8 @@ static void inner_events(struct rpal_ep *ep)
                 rpal_log(LOG_WARN, "doorbell of %s: %s", c->name, strerror(errno));
         } else {
             conn_fail(c, -ECONNRESET);
+            if (tag == TAG_PIDFD)
+                conn_retire(c); /* the socket may have told us first */
             /* keep it from waking us again and again until it is released */
             if (tag == TAG_PIDFD || tag == TAG_SOCKET)
                 epoll_ctl(ep->inner, EPOLL_CTL_DEL, tag == TAG_PIDFD ? c->pidfd : c->fd, NULL);

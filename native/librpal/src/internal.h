@@ -204,6 +204,7 @@ struct rpal_conn {
     const struct rpal_desc *peer_ctl; /* peer's ctl_out descriptors */
 
     _Atomic int dead;                 /* 0, or the -errno every operation now returns */
+    bool retired;                     /* peer pages dropped (conn_retire) */
 
     /* Calls we made. */
     pthread_mutex_t call_lock;        /* free list, completion queue */
@@ -293,6 +294,7 @@ int conn_attach_peer(struct rpal_conn *c, const struct rpal_hs_msg *m, int arena
                      int doorbell_fd);
 void conn_register(struct rpal_conn *c);
 void conn_fail(struct rpal_conn *c, int err);
+void conn_retire(struct rpal_conn *c);
 bool conn_peer_gone(struct rpal_conn *c, bool syscall);
 struct rpal_conn *conn_by_fd(int fd);
 void conn_destroy(struct rpal_conn *c);
