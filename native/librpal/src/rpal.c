@@ -33,12 +33,14 @@ int64_t spin_budget_ns(void) { return atomic_load_explicit(&g_rt.spin_ns, memory
 /* Parses "123", "0x1000", "64M", "1G"; returns false when malformed. */
 static bool parse_u64(const char *s, uint64_t *out)
 {
-    if (!s || !*s)
+    /* a digit first: strtoull would also take leading blanks and a sign
+     * (and wrap "-1" around to UINT64_MAX) */
+    if (!s || !isdigit((unsigned char)*s))
         return false;
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 0);
-    if (errno || end == s || *s == '-')
+    if (errno || end == s)
         return false;
     uint64_t mul = 1;
     switch (toupper((unsigned char)*end)) {
@@ -100,6 +102,8 @@ RPAL_API int rpal_options_init(struct rpal_options *o)
     rc |= env_u64("RPAL_SPIN_NS", &spin);
     if (spin <= INT64_MAX)
         o->spin_ns = (int64_t)spin;
+    else
+        rc |= -EINVAL; /* out of range is malformed too, not silently the default */
     return rc ? -EINVAL : 0;
 }
 
