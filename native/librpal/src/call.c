@@ -25,7 +25,7 @@
 
 static inline uint64_t call_id(const struct rpal_call_slot *s, uint32_t idx)
 {
-    return ((uint64_t)s->gen << 32) | (idx + 1);
+    return ((uint64_t)atomic_load_explicit(&s->gen, memory_order_relaxed) << 32) | (idx + 1);
 }
 
 int calls_init(struct rpal_conn *c, uint32_t n)
@@ -71,9 +71,8 @@ static int slot_get(struct rpal_conn *c, uint32_t *idx)
         *idx = c->free_head - 1;
         struct rpal_call_slot *s = &c->calls[*idx];
         c->free_head = s->next;
-        s->gen++;
-        if (s->gen == 0)
-            s->gen = 1;
+        uint32_t gen = atomic_load_explicit(&s->gen, memory_order_relaxed) + 1;
+        atomic_store_explicit(&s->gen, gen ? gen : 1, memory_order_relaxed);
     }
     pthread_mutex_unlock(&c->call_lock);
     return rc;
@@ -190,7 +189,8 @@ static void msg_from_desc(const struct rpal_desc *d, struct rpal_msg *m)
 static void on_reply(struct rpal_conn *c, const struct rpal_desc *d)
 {
     uint32_t idx = (uint32_t)d->id - 1;
-    if (idx >= c->ncalls || c->calls[idx].gen != (uint32_t)(d->id >> 32)) {
+    if (idx >= c->ncalls ||
+        atomic_load_explicit(&c->calls[idx].gen, memory_order_relaxed) != (uint32_t)(d->id >> 32)) {
         reject(c, "a reply to no call of ours", d);
         return;
     }

@@ -173,7 +173,8 @@ enum { CALL_FREE = 0, CALL_SYNC, CALL_ASYNC, CALL_FILLING, CALL_DONE, CALL_ABAND
 
 struct rpal_call_slot {
     _Atomic uint32_t state;   /* CALL_*; DONE published with release to the waiter */
-    uint32_t gen;             /* bumped at each use; part of the call id */
+    _Atomic uint32_t gen;     /* bumped at each use (under call_lock); part of
+                                 the call id; read by the drain to match replies */
     uint32_t next;            /* free list / completion queue link (index + 1) */
     int32_t res;
     uint64_t user_data;

@@ -78,6 +78,9 @@ int ring_push(struct rpal_conn *c, int ctl, const struct rpal_desc *d)
         uint32_t done = peer_load(&pc->tail);
         uint32_t used = h - done;
         if (unlikely(used > n)) {
+            /* another producer moved reserve since we read it: retry */
+            if (atomic_load_explicit(&p->reserve, memory_order_relaxed) != h)
+                continue;
             rpal_log(LOG_ERR, "%s: peer claims to have consumed %u of our %s ring, we published %u",
                      c->name, done, ctl ? "ctl" : "req", h);
             conn_fail(c, -EPROTO);
@@ -93,7 +96,12 @@ int ring_push(struct rpal_conn *c, int ctl, const struct rpal_desc *d)
                                                   memory_order_relaxed))
             break;
     }
-    conn_shm_ring(self, ctl)[h & (n - 1)] = *d;
+    /* word by word, as the consumer reads it (and so that ThreadSanitizer,
+     * which cannot see the other process, sees atomics, not a race) */
+    uint64_t *slot = (uint64_t *)&conn_shm_ring(self, ctl)[h & (n - 1)];
+    const uint64_t *src = (const uint64_t *)d;
+    for (int i = 0; i < 8; i++)
+        __atomic_store_n(&slot[i], src[i], __ATOMIC_RELAXED);
     /* publish in reservation order: wait for the producers before us */
     for (unsigned i = 0; atomic_load_explicit(&p->tail, memory_order_relaxed) != h; i++) {
         if (i < 1000)
@@ -133,6 +141,9 @@ int ring_pop(struct rpal_conn *c, int ctl, struct rpal_desc *d)
         if (avail == 0)
             return -EAGAIN;
         if (unlikely(avail > n)) {
+            /* another consumer moved reserve since we read it: retry */
+            if (atomic_load_explicit(&cs->reserve, memory_order_relaxed) != h)
+                continue;
             int dead = atomic_load(&c->dead);
             if (dead)
                 return dead;
