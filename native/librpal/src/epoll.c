@@ -33,6 +33,8 @@ struct rpal_ep {
     pthread_mutex_t lock;       /* conns */
     struct rpal_conn **conns;
     int nconns, cap;
+    uint64_t gen;               /* bumped when conns changes */
+    unsigned rr;                /* round-robin start of collect() */
 };
 
 static struct {
@@ -107,6 +109,7 @@ static void ep_remove(struct rpal_ep *ep, struct rpal_conn *c)
     for (int i = 0; i < ep->nconns; i++) {
         if (ep->conns[i] == c) {
             ep->conns[i] = ep->conns[--ep->nconns];
+            ep->gen++;
             break;
         }
     }
@@ -187,6 +190,7 @@ static int ctl_conn(struct rpal_ep *ep, int op, struct rpal_conn *c, struct epol
     c->ep_data = ev->data.u64;
     c->ep = ep;
     ep->conns[ep->nconns++] = c;
+    ep->gen++;
     pthread_mutex_unlock(&ep->lock);
     int rc = inner_ctl(ep, EPOLL_CTL_ADD, c->doorbell, c, TAG_DOORBELL);
     if (!rc)
@@ -212,8 +216,11 @@ static int collect(struct rpal_ep *ep, struct epoll_event *out, int max)
 {
     int n = 0;
     pthread_mutex_lock(&ep->lock);
-    for (int i = 0; i < ep->nconns && n < max; i++) {
-        struct rpal_conn *c = ep->conns[i];
+    /* start where the last look stopped, so a busy connection early in the
+     * set cannot starve the others when max is small */
+    int start = ep->nconns ? (int)(ep->rr++ % (unsigned)ep->nconns) : 0;
+    for (int k = 0; k < ep->nconns && n < max; k++) {
+        struct rpal_conn *c = ep->conns[(start + k) % ep->nconns];
         uint32_t ev = 0;
         if (!atomic_load_explicit(&c->dead, memory_order_relaxed) && conn_peer_gone(c, false))
             conn_fail(c, -ECONNRESET);
@@ -237,12 +244,47 @@ static int collect(struct rpal_ep *ep, struct epoll_event *out, int max)
     return n;
 }
 
-static void set_parked(struct rpal_ep *ep, uint32_t v)
+/* rx_parked counts the waiters parked on a connection, so one waiter
+ * waking does not hide another that still sleeps. The set may change while
+ * we sleep: `gen` tells, and then only the connections still in it that we
+ * counted get the matching decrement. */
+struct parking {
+    struct rpal_conn **conns;
+    int n;
+    uint64_t gen;
+    struct rpal_conn *small[32];
+};
+
+static void park(struct rpal_ep *ep, struct parking *pk)
 {
     pthread_mutex_lock(&ep->lock);
-    for (int i = 0; i < ep->nconns; i++)
-        atomic_store(&ep->conns[i]->self->rx_parked, v);
+    pk->conns = pk->small;
+    if (ep->nconns > 32 && !(pk->conns = malloc((size_t)ep->nconns * sizeof *pk->conns)))
+        pk->conns = pk->small; /* out of memory: park on the first 32, poll the rest */
+    pk->n = pk->conns == pk->small && ep->nconns > 32 ? 32 : ep->nconns;
+    pk->gen = ep->gen;
+    for (int i = 0; i < pk->n; i++) {
+        pk->conns[i] = ep->conns[i];
+        atomic_fetch_add(&ep->conns[i]->self->rx_parked, 1);
+    }
     pthread_mutex_unlock(&ep->lock);
+}
+
+static void unpark(struct rpal_ep *ep, struct parking *pk)
+{
+    pthread_mutex_lock(&ep->lock);
+    for (int i = 0; i < pk->n; i++) {
+        bool member = pk->gen == ep->gen;
+        for (int j = 0; !member && j < ep->nconns; j++)
+            member = ep->conns[j] == pk->conns[i];
+        if (member) {
+            atomic_fetch_sub(&pk->conns[i]->self->rx_parked, 1);
+            atomic_fetch_add_explicit(&pk->conns[i]->st_parks, 1, memory_order_relaxed);
+        }
+    }
+    pthread_mutex_unlock(&ep->lock);
+    if (pk->conns != pk->small)
+        free(pk->conns);
 }
 
 /* Handles what woke the inner fd: doorbells, dead peers. */
@@ -317,29 +359,22 @@ RPAL_API int rpal_epoll_wait(int epfd, struct epoll_event *events, int maxevents
             continue;
         }
         /* park */
-        set_parked(ep, 1);
+        struct parking pk;
+        park(ep, &pk);
         atomic_thread_fence(memory_order_seq_cst);
         n = collect(ep, events, maxevents);
         if (n == 0) {
             int64_t left = deadline == INT64_MAX ? -1 : (deadline - now + 999999) / 1000000;
             struct epoll_event w[2];
             int k = epoll_wait(ep->wait, w, 2, left > INT32_MAX ? INT32_MAX : (int)left);
-            if (k < 0 && errno != EINTR) {
-                set_parked(ep, 0);
-                return -errno;
-            }
-            pthread_mutex_lock(&ep->lock);
-            for (int i = 0; i < ep->nconns; i++)
-                atomic_fetch_add_explicit(&ep->conns[i]->st_parks, 1, memory_order_relaxed);
-            pthread_mutex_unlock(&ep->lock);
-            if (k < 0) {
-                set_parked(ep, 0);
-                return -EINTR;
-            }
-        }
-        set_parked(ep, 0);
-        if (n > 0)
+            int err = k < 0 ? errno : 0;
+            unpark(ep, &pk);
+            if (err)
+                return err == EINTR ? -EINTR : -err;
+        } else {
+            unpark(ep, &pk);
             return n;
+        }
         next_fd_poll = 0; /* look at what woke us */
         spin_end = 0;     /* parked once: no second spin */
     }

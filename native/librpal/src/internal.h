@@ -95,7 +95,7 @@ struct rpal_conn_shm {
     /* Wake-up flags, written by the owner (seq_cst, paired with a seq_cst
      * fence in the peer after it publishes) and read by the peer (relaxed,
      * after that fence); see park protocol in docs/protocol.md. */
-    RPAL_ALIGNED _Atomic uint32_t rx_parked;        /* owner's epoll waiter sleeps: ring the doorbell */
+    RPAL_ALIGNED _Atomic uint32_t rx_parked;        /* owner's epoll waiters asleep (a count): ring the doorbell */
     _Atomic uint32_t callers_parked;   /* owner's callers sleep on peer ctl_out.tail: futex-wake it */
     _Atomic uint32_t producers_parked; /* owner's producers sleep on peer req_in/ctl_in tail */
     _Atomic uint32_t closed;           /* owner released the connection (1) */

@@ -29,6 +29,13 @@ struct rpal_service {
     struct rpal_service *next;
 };
 
+/* One registration or unregistration at a time in this process. POSIX
+ * record locks belong to the process, not the fd: a second registration of
+ * a name we serve would get the lock again (and steal the first one's
+ * socket), and closing either lock fd drops the lock for both. So names
+ * this process serves are checked in g_rt.services under this lock. */
+static pthread_mutex_t s_reg_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int lock_file(int fd)
 {
     struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
@@ -149,9 +156,21 @@ RPAL_API int rpal_register_service(const char *name, struct rpal_service **out, 
     int rc = registry_socket_path(name, sun.sun_path, sizeof sun.sun_path);
     if (rc < 0)
         return rc;
+    pthread_mutex_lock(&s_reg_lock);
+    pthread_mutex_lock(&g_rt.lock);
+    for (struct rpal_service *o = g_rt.services; o; o = o->next)
+        if (strcmp(o->name, name) == 0)
+            rc = -EADDRINUSE;
+    pthread_mutex_unlock(&g_rt.lock);
+    if (rc < 0) {
+        pthread_mutex_unlock(&s_reg_lock);
+        return rc;
+    }
     struct rpal_service *s = calloc(1, sizeof *s);
-    if (!s)
+    if (!s) {
+        pthread_mutex_unlock(&s_reg_lock);
         return -ENOMEM;
+    }
     s->fd = s->lock_fd = -1;
     strcpy(s->name, name);
 
@@ -197,6 +216,7 @@ RPAL_API int rpal_register_service(const char *name, struct rpal_service **out, 
     s->next = g_rt.services;
     g_rt.services = s;
     pthread_mutex_unlock(&g_rt.lock);
+    pthread_mutex_unlock(&s_reg_lock);
     *out = s;
     if (key)
         *key = s->key;
@@ -207,6 +227,7 @@ fail:
     if (s->lock_fd >= 0)
         close(s->lock_fd);
     free(s);
+    pthread_mutex_unlock(&s_reg_lock);
     return rc;
 }
 
@@ -214,12 +235,14 @@ RPAL_API int rpal_unregister_service(struct rpal_service *svc)
 {
     if (!svc)
         return -EINVAL;
+    pthread_mutex_lock(&s_reg_lock);
     pthread_mutex_lock(&g_rt.lock);
     struct rpal_service **pp = &g_rt.services;
     while (*pp && *pp != svc)
         pp = &(*pp)->next;
     if (!*pp) {
         pthread_mutex_unlock(&g_rt.lock);
+        pthread_mutex_unlock(&s_reg_lock);
         return -EINVAL;
     }
     *pp = svc->next;
@@ -230,6 +253,7 @@ RPAL_API int rpal_unregister_service(struct rpal_service *svc)
     close(svc->fd);
     close(svc->lock_fd); /* releases the lock; the file stays for the next owner */
     free(svc);
+    pthread_mutex_unlock(&s_reg_lock);
     return 0;
 }
 
