@@ -1,80 +1,58 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The arena allocator: message buffers in this process's own arena.
+ * The arena allocator: message buffers in this process's own arena, a buddy
+ * allocator.
  *
- * A buddy allocator. Blocks are powers of two from 64 bytes (class 0) up,
- * each aligned to its own size (as an offset in the arena) and starting with
- * a 32-byte struct rpal_buf header. At setup the arena past its header is cut
- * into the largest aligned blocks that fit, all free. An allocation takes a
- * free block of its class or splits the smallest larger one (the upper
- * halves go to the lower classes); a freed block is merged with its buddy
- * (the other half of its parent) while the buddy is free, so freeing
- * everything gives the whole arena back whatever sizes came and went.
+ * Blocks are powers of two from 64 bytes (class 0) up, each aligned to its
+ * size relative to the arena's start and starting with a 32-byte struct
+ * rpal_buf header. At start the arena past its header page is cut into the
+ * largest aligned blocks that fit. Allocation takes a free block of the
+ * class, or splits a larger one (the upper halves go back on the lists).
+ * Freeing merges a block with its buddy (offset ^ size) while the buddy is
+ * free and of the same class, so freeing everything gives the big blocks
+ * back. The buddy's start is always a block start: a larger block holding
+ * the buddy would hold this block too.
  *
- * One lock guards the free lists and the magic/cls/next/prev of free
- * blocks. A free block's magic is FREE_MAGIC ^ class (an allocated block's
- * is RPAL_MAGIC ^ class, what arena_buf_of() accepts); a header that stops
- * being a block start (taken by a merge or handed out) is wiped first, so a
- * FREE_MAGIC header is always the start of a free block on its list. The
- * merge reads only magic and cls of the buddy, fields the allocator alone
- * writes; state, conn_serial, next and prev of live blocks belong to conn.c
- * and call.c. Only this process writes its arena, so headers are trusted
- * (peers can read them, never change them).
+ * One mutex guards the lists. Only this process writes its arena, so
+ * headers are trusted (peers can read them, never change them).
  */
 #include <errno.h>
-#include <stdint.h>
 #include <string.h>
 
 #include "internal.h"
 
-#define FREE_MAGIC (RPAL_MAGIC ^ 0x80000000u)
-
 static struct {
     char *base;
     uint64_t size;
-    pthread_mutex_t lock;              /* the free lists and free blocks' headers */
+    pthread_mutex_t lock;
     uint64_t free_head[RPAL_NCLASSES]; /* offset of the first free block, 0 = none */
 } s_heap = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-static struct rpal_buf *at(uint64_t off) { return (struct rpal_buf *)(s_heap.base + off); }
-static uint64_t block_len(int cls) { return (uint64_t)64 << cls; }
+static inline struct rpal_buf *at(uint64_t off) { return (struct rpal_buf *)(s_heap.base + off); }
+static inline uint64_t off_of(const struct rpal_buf *b) { return (uint64_t)((const char *)b - s_heap.base); }
+static inline uint64_t class_size(int cls) { return (uint64_t)64 << cls; }
 
-/* Marks the block at off free and puts it on its class's list. Lock held. */
-static void list_push(uint64_t off, int cls)
+static void list_push(struct rpal_buf *b, int cls)
 {
-    struct rpal_buf *b = at(off);
-    b->magic = FREE_MAGIC ^ (uint32_t)cls;
+    b->magic = RPAL_MAGIC ^ (uint32_t)cls;
     b->cls = (uint16_t)cls;
     b->state = BUF_FREE;
     b->conn_serial = 0;
     b->prev = 0;
     b->next = s_heap.free_head[cls];
     if (b->next)
-        at(b->next)->prev = off;
-    s_heap.free_head[cls] = off;
+        at(b->next)->prev = off_of(b);
+    s_heap.free_head[cls] = off_of(b);
 }
 
-/* Takes the free block at off off its list; it is no block start any more
- * until the caller writes a new header there. Lock held. */
-static void list_unlink(uint64_t off, int cls)
+static void list_remove(struct rpal_buf *b)
 {
-    struct rpal_buf *b = at(off);
     if (b->prev)
         at(b->prev)->next = b->next;
     else
-        s_heap.free_head[cls] = b->next;
+        s_heap.free_head[b->cls] = b->next;
     if (b->next)
         at(b->next)->prev = b->prev;
-    b->magic = 0;
-}
-
-/* Whether a free block of class cls starts at off. Lock held. */
-static bool is_free(uint64_t off, int cls)
-{
-    if (off < RPAL_ARENA_HEADER || off > s_heap.size || s_heap.size - off < block_len(cls))
-        return false;
-    const struct rpal_buf *b = at(off);
-    return b->magic == (FREE_MAGIC ^ (uint32_t)cls) && b->cls == cls;
 }
 
 int arena_setup(void *base, uint64_t size)
@@ -82,17 +60,15 @@ int arena_setup(void *base, uint64_t size)
     pthread_mutex_lock(&s_heap.lock);
     s_heap.base = base;
     s_heap.size = size;
-    for (int i = 0; i < RPAL_NCLASSES; i++)
-        s_heap.free_head[i] = 0;
-    /* cut [header, size) into the largest aligned blocks */
+    memset(s_heap.free_head, 0, sizeof s_heap.free_head);
     uint64_t off = RPAL_ARENA_HEADER;
-    while (size - off >= block_len(0)) {
+    while (off + class_size(0) <= size) {
         int cls = 0;
-        while (cls + 1 < RPAL_NCLASSES && off % block_len(cls + 1) == 0 &&
-               size - off >= block_len(cls + 1))
+        while (cls + 1 < RPAL_NCLASSES && off % class_size(cls + 1) == 0 &&
+               off + class_size(cls + 1) <= size)
             cls++;
-        list_push(off, cls);
-        off += block_len(cls);
+        list_push(at(off), cls);
+        off += class_size(cls);
     }
     pthread_mutex_unlock(&s_heap.lock);
     return 0;
@@ -100,14 +76,13 @@ int arena_setup(void *base, uint64_t size)
 
 static int class_of(size_t payload)
 {
-    if (payload > SIZE_MAX - sizeof(struct rpal_buf))
-        return -1; /* payload + header would wrap around to a tiny block */
+    if (payload > ((size_t)1 << 62))
+        return -1;
     size_t need = payload + sizeof(struct rpal_buf);
     int cls = 0;
-    while (((size_t)64 << cls) < need) {
+    while (class_size(cls) < need)
         if (++cls >= RPAL_NCLASSES)
             return -1;
-    }
     return cls;
 }
 
@@ -120,23 +95,20 @@ struct rpal_buf *arena_alloc_block(size_t payload)
     int k = cls;
     while (k < RPAL_NCLASSES && !s_heap.free_head[k])
         k++;
-    if (k == RPAL_NCLASSES) {
-        pthread_mutex_unlock(&s_heap.lock);
-        return NULL;
+    struct rpal_buf *b = NULL;
+    if (k < RPAL_NCLASSES) {
+        b = at(s_heap.free_head[k]);
+        list_remove(b);
+        while (k > cls) { /* split: keep the lower half */
+            k--;
+            list_push((struct rpal_buf *)((char *)b + class_size(k)), k);
+        }
+        b->magic = RPAL_MAGIC ^ (uint32_t)cls;
+        b->cls = (uint16_t)cls;
+        b->state = BUF_OWNED;
+        b->conn_serial = 0;
+        b->next = b->prev = 0;
     }
-    uint64_t off = s_heap.free_head[k];
-    list_unlink(off, k);
-    /* split: keep the lower 64 << cls bytes, free the upper halves */
-    while (k > cls) {
-        k--;
-        list_push(off + block_len(k), k);
-    }
-    struct rpal_buf *b = at(off);
-    b->magic = RPAL_MAGIC ^ (uint32_t)cls;
-    b->cls = (uint16_t)cls;
-    b->state = BUF_OWNED;
-    b->conn_serial = 0;
-    b->next = b->prev = 0;
     pthread_mutex_unlock(&s_heap.lock);
     return b;
 }
@@ -144,15 +116,23 @@ struct rpal_buf *arena_alloc_block(size_t payload)
 void arena_free_block(struct rpal_buf *b)
 {
     pthread_mutex_lock(&s_heap.lock);
-    uint64_t off = (uint64_t)((char *)b - s_heap.base);
+    uint64_t off = off_of(b);
     int cls = b->cls;
-    b->magic = 0; /* a stale pointer to it is no buffer any more (double free) */
-    while (cls + 1 < RPAL_NCLASSES && is_free(off ^ block_len(cls), cls)) {
-        list_unlink(off ^ block_len(cls), cls);
-        off &= ~block_len(cls); /* the merged block starts at the lower half */
+    while (cls + 1 < RPAL_NCLASSES) {
+        uint64_t boff = off ^ class_size(cls);
+        if (boff < RPAL_ARENA_HEADER || boff + class_size(cls) > s_heap.size)
+            break;
+        struct rpal_buf *buddy = at(boff);
+        if (buddy->state != BUF_FREE || buddy->cls != cls ||
+            buddy->magic != (RPAL_MAGIC ^ (uint32_t)cls))
+            break;
+        list_remove(buddy);
+        buddy->magic = 0; /* no longer a block start */
+        at(off)->magic = 0;
+        off &= ~class_size(cls);
         cls++;
     }
-    list_push(off, cls);
+    list_push(at(off), cls);
     pthread_mutex_unlock(&s_heap.lock);
 }
 
@@ -166,8 +146,7 @@ struct rpal_buf *arena_buf_of(const void *payload, uint16_t want_state)
         return NULL;
     struct rpal_buf *b = (struct rpal_buf *)p;
     if (b->cls >= RPAL_NCLASSES || b->magic != (RPAL_MAGIC ^ b->cls) ||
-        hi - p < block_len(b->cls) || (p - (uintptr_t)s_heap.base) % block_len(b->cls) ||
-        b->state != want_state)
+        hi - p < class_size(b->cls) || b->state != want_state)
         return NULL;
     return b;
 }
@@ -200,8 +179,6 @@ RPAL_API int rpal_alloc(size_t size, void **ptr)
 
 RPAL_API int rpal_free(void *ptr)
 {
-    if (!g_rt.started)
-        return -EINVAL; /* after rpal_exit() the arena is unmapped: do not look */
     struct rpal_buf *b = arena_buf_of(ptr, BUF_OWNED);
     if (!b)
         return -EINVAL;
@@ -211,8 +188,6 @@ RPAL_API int rpal_free(void *ptr)
 
 RPAL_API int64_t rpal_alloc_size(const void *ptr)
 {
-    if (!g_rt.started)
-        return -EINVAL;
     struct rpal_buf *b = arena_buf_of(ptr, BUF_OWNED);
     return b ? (int64_t)buf_capacity(b) : -EINVAL;
 }

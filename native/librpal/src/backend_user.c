@@ -112,6 +112,7 @@ fail:
 
 static void user_stop(struct rpal_runtime *rt)
 {
+    arena_setup(NULL, 0); /* pointers into the old arena are now invalid */
     if (rt->window)
         munmap(rt->window, window_size(rt));
     rt->window = rt->arena = NULL;
