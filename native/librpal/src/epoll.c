@@ -35,6 +35,7 @@ struct rpal_ep {
     int nconns, cap;
     uint64_t gen;               /* bumped when conns changes */
     unsigned rr;                /* round-robin start of collect() */
+    _Atomic int64_t next_fd_poll; /* when ordinary fds are next looked at */
 };
 
 static struct {
@@ -212,10 +213,9 @@ RPAL_API int rpal_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 }
 
 /* Level-triggered RPAL events of the set, at most max. */
-static int collect(struct rpal_ep *ep, struct epoll_event *out, int max)
+static int collect_locked(struct rpal_ep *ep, struct epoll_event *out, int max)
 {
     int n = 0;
-    pthread_mutex_lock(&ep->lock);
     /* start where the last look stopped, so a busy connection early in the
      * set cannot starve the others when max is small */
     int start = ep->nconns ? (int)(ep->rr++ % (unsigned)ep->nconns) : 0;
@@ -240,6 +240,13 @@ static int collect(struct rpal_ep *ep, struct epoll_event *out, int max)
             n++;
         }
     }
+    return n;
+}
+
+static int collect(struct rpal_ep *ep, struct epoll_event *out, int max)
+{
+    pthread_mutex_lock(&ep->lock);
+    int n = collect_locked(ep, out, max);
     pthread_mutex_unlock(&ep->lock);
     return n;
 }
@@ -339,14 +346,32 @@ RPAL_API int rpal_epoll_wait(int epfd, struct epoll_event *events, int maxevents
     int64_t start = now_ns();
     int64_t deadline = timeout_ms < 0 ? INT64_MAX : start + (int64_t)timeout_ms * 1000000;
     int64_t spin_end = start + spin_budget_ns();
-    int64_t next_fd_poll = start;
     for (;;) {
-        int n = collect(ep, events, maxevents);
-        int64_t now = now_ns();
-        if (now >= next_fd_poll) {
-            if (n < maxevents)
-                n += poll_fds(ep, events + n, maxevents - n);
-            next_fd_poll = now + FD_POLL_NS;
+        /* Spin, holding the set's lock (rpal_epoll_ctl on this set waits at
+         * most one spin budget); read the clock every 32 looks only. */
+        int n;
+        int64_t now = 0;
+        pthread_mutex_lock(&ep->lock);
+        for (unsigned i = 0;; i++) {
+            n = collect_locked(ep, events, maxevents);
+            if (n > 0)
+                break;
+            if ((i & 31) == 0) {
+                now = now_ns();
+                if (now >= atomic_load_explicit(&ep->next_fd_poll, memory_order_relaxed) ||
+                    now >= spin_end || now >= deadline)
+                    break;
+            }
+            cpu_relax();
+        }
+        pthread_mutex_unlock(&ep->lock);
+        /* ordinary fds: at most every FD_POLL_NS, so that a busy RPAL
+         * stream makes one syscall per 20 us, not one per message */
+        if (n > 0)
+            now = now_ns();
+        if (n < maxevents && now >= atomic_load_explicit(&ep->next_fd_poll, memory_order_relaxed)) {
+            atomic_store_explicit(&ep->next_fd_poll, now + FD_POLL_NS, memory_order_relaxed);
+            n += poll_fds(ep, events + n, maxevents - n);
             if (n == 0)
                 n = collect(ep, events, maxevents); /* a doorbell or death just handled */
         }
@@ -354,10 +379,8 @@ RPAL_API int rpal_epoll_wait(int epfd, struct epoll_event *events, int maxevents
             return n;
         if (now >= deadline)
             return 0;
-        if (now < spin_end) {
-            cpu_relax();
+        if (now < spin_end)
             continue;
-        }
         /* park */
         struct parking pk;
         park(ep, &pk);
@@ -375,7 +398,7 @@ RPAL_API int rpal_epoll_wait(int epfd, struct epoll_event *events, int maxevents
             unpark(ep, &pk);
             return n;
         }
-        next_fd_poll = 0; /* look at what woke us */
+        atomic_store_explicit(&ep->next_fd_poll, 0, memory_order_relaxed); /* look at what woke us */
         spin_end = 0;     /* parked once: no second spin */
     }
 }
