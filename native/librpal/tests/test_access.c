@@ -215,9 +215,9 @@ int main(void)
 {
     if (geteuid() != 0)
         test_skip("needs root to run a server as another uid (65534)");
-    const char *tmp = getenv("TMPDIR");
-    snprintf(s_tmp, sizeof s_tmp, "%s/rpal-acc-XXXXXX",
-             tmp && *tmp && strlen(tmp) < 32 ? tmp : "/tmp");
+    /* /tmp, not $TMPDIR: uid 65534 must be able to walk down to its
+     * directory, and /tmp is searchable by everyone */
+    snprintf(s_tmp, sizeof s_tmp, "/tmp/rpal-acc-XXXXXX");
     CHECK(mkdtemp(s_tmp) != NULL);
     CHECK(chmod(s_tmp, 0711) == 0); /* 65534 must reach its directory inside */
     snprintf(s_srv_dir, sizeof s_srv_dir, "%s/srv", s_tmp);
