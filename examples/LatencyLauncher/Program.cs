@@ -2,7 +2,7 @@
 // artifacts/native/release/bin/rpal-latency in this checkout, runs it with this program's
 // arguments and the same terminal, and exits with its exit code. It measures nothing itself.
 //
-//   dotnet run --project examples/Latency -- --messages 200000
+//   dotnet run --project examples/LatencyLauncher -- --messages 200000
 
 using System.Diagnostics;
 
