@@ -17,6 +17,7 @@
  * headers are trusted (peers can read them, never change them).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -55,8 +56,32 @@ static void list_remove(struct rpal_buf *b)
         at(b->next)->prev = b->prev;
 }
 
+/* One bit per 64 bytes of the arena, in private memory: set while an
+ * allocated block starts there. The arena is only written by us, but its
+ * payloads hold whatever peers sent us, including bytes shaped like a
+ * header: arena_buf_of() believes a header only where this bit is set. */
+static _Atomic uint8_t *s_live;
+
+static void live_set(uint64_t off, bool on)
+{
+    uint8_t bit = (uint8_t)(1u << (off / 64 % 8));
+    if (on)
+        atomic_fetch_or(&s_live[off / 512], bit);
+    else
+        atomic_fetch_and(&s_live[off / 512], (uint8_t)~bit);
+}
+
+static bool live_get(uint64_t off)
+{
+    return atomic_load(&s_live[off / 512]) & (1u << (off / 64 % 8));
+}
+
 int arena_setup(void *base, uint64_t size)
 {
+    free((void *)s_live);
+    s_live = NULL;
+    if (base && !(s_live = calloc(size / 512 + 1, 1)))
+        return -ENOMEM;
     pthread_mutex_lock(&s_heap.lock);
     s_heap.base = base;
     s_heap.size = size;
@@ -108,6 +133,7 @@ struct rpal_buf *arena_alloc_block(size_t payload)
         b->state = BUF_OWNED;
         b->conn_serial = 0;
         b->next = b->prev = 0;
+        live_set(off_of(b), true);
     }
     pthread_mutex_unlock(&s_heap.lock);
     return b;
@@ -117,6 +143,7 @@ void arena_free_block(struct rpal_buf *b)
 {
     pthread_mutex_lock(&s_heap.lock);
     uint64_t off = off_of(b);
+    live_set(off, false);
     int cls = b->cls;
     while (cls + 1 < RPAL_NCLASSES) {
         uint64_t boff = off ^ class_size(cls);
@@ -142,7 +169,7 @@ struct rpal_buf *arena_buf_of(const void *payload, uint16_t want_state)
     uintptr_t lo = (uintptr_t)s_heap.base + RPAL_ARENA_HEADER;
     uintptr_t hi = (uintptr_t)s_heap.base + s_heap.size;
     if (!s_heap.base || (uintptr_t)payload < sizeof(struct rpal_buf) || p < lo || p >= hi ||
-        p % 64)
+        p % 64 || !live_get(p - (uintptr_t)s_heap.base))
         return NULL;
     struct rpal_buf *b = (struct rpal_buf *)p;
     if (b->cls >= RPAL_NCLASSES || b->magic != (RPAL_MAGIC ^ b->cls) ||

@@ -9,6 +9,7 @@
  * stays open: its end (EOF) tells that the peer closed or died.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -67,8 +68,35 @@ static int hs_send(int fd, const struct rpal_hs_msg *m, const int *fds, int nfds
     return n == (ssize_t)sizeof *m ? 0 : -EIO;
 }
 
+/* Sends REFUSE. What the peer sent and we did not read (a hello refused
+ * before it was read, for another uid) is dropped first, without waiting,
+ * after shutting our receive side so nothing more arrives: closing a unix
+ * socket with unread data makes the peer's next receive fail with
+ * ECONNRESET before it sees the REFUSE. */
 static void hs_refuse(int fd, int status)
 {
+    shutdown(fd, SHUT_RD);
+    for (int i = 0; i < 4; i++) {
+        char buf[256];
+        struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
+        union {
+            char buf[CMSG_SPACE(8 * sizeof(int))];
+            struct cmsghdr align;
+        } u;
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                            .msg_controllen = sizeof u.buf};
+        if (recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0)
+            break;
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+            if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+                continue;
+            for (size_t k = 0; k < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++) {
+                int f;
+                memcpy(&f, CMSG_DATA(cm) + k * sizeof(int), sizeof f);
+                close(f);
+            }
+        }
+    }
     struct rpal_hs_msg m;
     hs_fill(&m, RPAL_HS_REFUSE);
     m.status = status;
@@ -88,8 +116,12 @@ static int hs_recv(int fd, struct rpal_hs_msg *m, int fds[2])
                         .msg_controllen = sizeof u.buf};
     fds[0] = fds[1] = -1;
     ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-    if (n < 0)
-        return errno == EAGAIN ? -ETIMEDOUT : -errno;
+    if (n < 0) {
+        int rc = errno == EAGAIN ? -ETIMEDOUT : -errno;
+        rpal_log(LOG_WARN, "handshake %s", rc == -ETIMEDOUT ? "timed out: the peer sent nothing"
+                                                            : strerror(-rc));
+        return rc;
+    }
     int got = 0;
     for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
         if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
@@ -105,8 +137,10 @@ static int hs_recv(int fd, struct rpal_hs_msg *m, int fds[2])
             got++;
         }
     }
-    if (n == 0)
+    if (n == 0) {
+        rpal_log(LOG_WARN, "handshake: the peer closed the connection without a message");
         return -ECONNREFUSED;
+    }
     if ((size_t)n != sizeof *m || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
         m->magic != RPAL_MAGIC) {
         rpal_log(LOG_ERR, "malformed handshake message (%zd bytes)", n);
@@ -159,6 +193,36 @@ static int hs_validate(const struct rpal_hs_msg *m)
     return 0;
 }
 
+/* The peer must hold the registry lock of the slot it announces (see
+ * registry_take_slot()); otherwise it could name the slot of another live
+ * process and have its arena mapped over that process's arena here, breaking
+ * every connection to it, or squat a free slot. F_GETLK reports the holder's
+ * pid from the kernel. Call after hs_validate(), which refuses our own slot:
+ * closing an fd of a file this process holds a POSIX lock on drops the lock. */
+static int hs_check_slot_owner(int slot, pid_t pid)
+{
+    if (slot == g_rt.slot)
+        return -EPROTO;
+    char name[32];
+    snprintf(name, sizeof name, "slots/%d", slot);
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    int fd = openat(g_rt.dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int rc = fd < 0 || fcntl(fd, F_GETLK, &fl) < 0 ? -errno : 0;
+    if (fd >= 0)
+        close(fd);
+    if (rc == 0 && fl.l_type != F_UNLCK && fl.l_pid == pid)
+        return 0;
+    if (rc < 0)
+        rpal_log(LOG_ERR, "pid %d announces slot %d, which cannot be checked: %s", (int)pid, slot,
+                 strerror(-rc));
+    else if (fl.l_type == F_UNLCK)
+        rpal_log(LOG_ERR, "pid %d announces slot %d, which no process holds", (int)pid, slot);
+    else
+        rpal_log(LOG_ERR, "pid %d announces slot %d, which pid %d holds", (int)pid, slot,
+                 (int)fl.l_pid);
+    return -EPROTO;
+}
+
 static int peer_cred(int fd, struct ucred *cred)
 {
     socklen_t len = sizeof *cred;
@@ -201,10 +265,14 @@ int handshake_server(int fd, const char *name, uint64_t key, struct rpal_conn **
         goto refuse;
     if ((rc = hs_recv(fd, &m, fds)) < 0)
         goto refuse;
-    if (m.type != RPAL_HS_HELLO || (rc = hs_validate(&m)) < 0) {
+    if (m.type != RPAL_HS_HELLO) {
+        rpal_log(LOG_ERR, "pid %d sent handshake message type %u, not a hello", (int)cred.pid,
+                 m.type);
         rc = -EPROTO;
         goto refuse;
     }
+    if ((rc = hs_validate(&m)) < 0 || (rc = hs_check_slot_owner(m.slot, cred.pid)) < 0)
+        goto refuse;
     if (strcmp(m.name, name) != 0) {
         rpal_log(LOG_ERR, "pid %d asked for service '%s' on the socket of '%s'", (int)cred.pid,
                  m.name, name);
@@ -286,10 +354,13 @@ int handshake_client(const char *name, struct rpal_conn **out)
         rpal_log(LOG_ERR, "service %s refused us: %s", name, strerror(-rc));
         goto fail;
     }
-    if (w.type != RPAL_HS_WELCOME || (rc = hs_validate(&w)) < 0) {
+    if (w.type != RPAL_HS_WELCOME) {
+        rpal_log(LOG_ERR, "service %s sent handshake message type %u, not a welcome", name, w.type);
         rc = -EPROTO;
         goto fail;
     }
+    if ((rc = hs_validate(&w)) < 0 || (rc = hs_check_slot_owner(w.slot, cred.pid)) < 0)
+        goto fail;
     c->peer_pid = cred.pid;
     if ((rc = conn_attach_peer(c, &w, fds[0], fds[1])) < 0)
         goto fail;

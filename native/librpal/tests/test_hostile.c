@@ -27,6 +27,8 @@
  *
  * Cases marked KNOWN BUG run only with RPAL_HOSTILE_KNOWN_BUGS=1: with the
  * current library they hang the server or corrupt its arena (see each).
+ * RPAL_HOSTILE_CASES=substring runs only the cases whose name contains it.
+ * A case that hangs the server trips a watchdog (alarm) and fails.
  */
 #include <dirent.h>
 #include <limits.h>
@@ -349,7 +351,8 @@ static int raw_connect(void)
     return fd;
 }
 
-static void raw_send(int fd, const void *buf, size_t len, const int *fds, int nfds)
+/* Sends one datagram; false if the server already closed the connection. */
+static bool raw_send(int fd, const void *buf, size_t len, const int *fds, int nfds)
 {
     struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
     union {
@@ -367,7 +370,11 @@ static void raw_send(int fd, const void *buf, size_t len, const int *fds, int nf
         cm->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
         memcpy(CMSG_DATA(cm), fds, (size_t)nfds * sizeof(int));
     }
-    CHECK(sendmsg(fd, &mh, MSG_NOSIGNAL) == (ssize_t)len);
+    ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+    if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+        return false;
+    CHECK(n == (ssize_t)len);
+    return true;
 }
 
 /* Reads the server's answer into r: v[0] type (0 EOF, -errno error),
@@ -517,7 +524,7 @@ static void raw_case(const struct cmd *k, struct rep *r)
     if (k->op == R_DOORBELL_BLOCK) {
         /* the counter at its maximum: one more write blocks */
         uint64_t v = 0xfffffffffffffffeull;
-        CHECK(write(fds[1], &v, sizeof v) == sizeof v);
+        CHECK(write(fds[1], &v, sizeof v) == (ssize_t)sizeof v);
     }
     if (nfds == 3)
         fds[2] = eventfd(0, EFD_CLOEXEC);
@@ -533,7 +540,10 @@ static void raw_case(const struct cmd *k, struct rep *r)
     } else {
         sock = raw_connect();
     }
-    raw_send(sock, buf, len, fds, nfds);
+    /* a peer of another uid is refused without waiting for its hello: the
+     * server may have answered and closed before we send */
+    bool sent = raw_send(sock, buf, len, fds, nfds);
+    CHECK(sent || k->op == R_UID);
     int wfds[2] = {-1, -1};
     raw_answer(sock, r, wfds);
     for (int i = 0; i < 3; i++)
@@ -554,7 +564,7 @@ static void raw_case(const struct cmd *k, struct rep *r)
             atomic_store(&s->req_out.reserve, 1);
             atomic_store_explicit(&s->req_out.tail, 1, memory_order_release);
             uint64_t one = 1;
-            CHECK(write(wfds[1], &one, sizeof one) == sizeof one);
+            CHECK(write(wfds[1], &one, sizeof one) == (ssize_t)sizeof one);
         }
         close(fds[1]);
         return;
@@ -715,7 +725,8 @@ static void h_expect_fail(struct rpal_conn *c, uint64_t id)
     struct rpal_desc d;
     CHECK(h_take(c, &d, 5000));
     if (d.kind != RPAL_DESC_FAIL || d.id != id || d.status != -EPROTO) {
-        fprintf(stderr, "hostile: call %#llx answered kind %u id %#llx status %d, want FAIL -EPROTO\n",
+        fprintf(stderr,
+                "hostile: call %#llx answered kind %u id %#llx status %d, want FAIL -EPROTO\n",
                 (unsigned long long)id, d.kind, (unsigned long long)d.id, d.status);
         exit(TEST_FAIL);
     }
@@ -794,9 +805,11 @@ static void h_flip(const struct cmd *k, struct rep *r)
     pthread_t t;
     CHECK(pthread_create(&t, NULL, flipper, &f) == 0);
     int64_t published = 0, replies = 0, fails = 0, outstanding = 0;
-    int64_t deadline = test_now_ns() + FLIP_MS * 1000000ll;
+    /* FLIP_MS, longer (up to 3 s) until both outcomes were seen */
+    int64_t t0 = test_now_ns(), deadline = t0 + FLIP_MS * 1000000ll, limit = t0 + 3000000000ll;
     for (;;) {
-        bool more = test_now_ns() < deadline;
+        int64_t now = test_now_ns();
+        bool more = now < deadline || ((replies == 0 || fails == 0) && now < limit);
         while (more && outstanding < 32) {
             published++;
             struct rpal_desc d = {.kind = RPAL_DESC_CALL, .id = HID(published),
@@ -920,8 +933,9 @@ static int hostile_main(void *arg)
             for (size_t i = 0; i < 5; i++)
                 h_publish(c, 1, &(struct rpal_desc){.kind = RPAL_DESC_RELEASE, .ptr = bad[i],
                                                     .len = 64});
-            h_publish(c, 1, &(struct rpal_desc){.kind = RPAL_DESC_RELEASE, .ptr = lent, .len = 256});
-            h_publish(c, 1, &(struct rpal_desc){.kind = RPAL_DESC_RELEASE, .ptr = lent, .len = 256});
+            struct rpal_desc rel = {.kind = RPAL_DESC_RELEASE, .ptr = lent, .len = 256};
+            h_publish(c, 1, &rel); /* the control: a real release */
+            h_publish(c, 1, &rel); /* the same one again */
             h_ping(c);
             CHECK_OK(rpal_free(mine));
             break;
@@ -1083,7 +1097,8 @@ static bool logged_since(unsigned mark, const char *kw)
 {
     bool found = false;
     pthread_mutex_lock(&s_log_lock);
-    CHECK(s_nlog - mark <= LOGN);
+    if (s_nlog - mark > LOGN) /* overwritten: look at the latest LOGN */
+        mark = s_nlog - LOGN;
     for (unsigned i = mark; i < s_nlog && !found; i++)
         found = strstr(s_log[i % LOGN], kw) != NULL;
     pthread_mutex_unlock(&s_log_lock);
@@ -1349,12 +1364,18 @@ static void release_conn(struct sconn *sc)
 
 static unsigned s_case_log;
 
-static void case_begin(const char *name)
+/* Starts case name; false when RPAL_HOSTILE_CASES (a substring) excludes it. */
+static bool case_begin(const char *name)
 {
+    const char *only = getenv("RPAL_HOSTILE_CASES");
+    if (only && !strstr(name, only))
+        return false;
     s_case = name;
     s_case_log = log_mark();
     s_case_t0 = test_now_ns();
     s_ncases++;
+    alarm(30); /* a case that hangs the server fails, it does not hang the test */
+    return true;
 }
 
 /* After every case: the good client is still served, the hostile client's
@@ -1412,7 +1433,8 @@ static void raw_expect(int op, int sub, uint64_t a, int want, const char *kw)
  * changes one thing of this one. */
 static void case_hs_control(void)
 {
-    case_begin("hs_control_valid_hello");
+    if (!case_begin("hs_control_valid_hello"))
+        return;
     int fds = count_fds();
     const struct rep *r = raw_run(R_CONTROL, 0, 0);
     const struct accept_result *ac = &s_acc[s_nacc - 1];
@@ -1429,28 +1451,32 @@ static void case_hs_control(void)
 
 static void case_hs_wrong_protocol(void)
 {
-    case_begin("hs_wrong_protocol_version");
+    if (!case_begin("hs_wrong_protocol_version"))
+        return;
     raw_expect(R_PROTOCOL, 0, 0, -EPROTO, "protocol");
     case_end();
 }
 
 static void case_hs_wrong_magic(void)
 {
-    case_begin("hs_wrong_magic");
+    if (!case_begin("hs_wrong_magic"))
+        return;
     raw_expect(R_MAGIC, 0, 0, -EPROTO, "malformed handshake");
     case_end();
 }
 
 static void case_hs_truncated(void)
 {
-    case_begin("hs_truncated_message");
+    if (!case_begin("hs_truncated_message"))
+        return;
     raw_expect(R_TRUNCATED, 0, 0, -EPROTO, "malformed handshake message (100 bytes)");
     case_end();
 }
 
 static void case_hs_oversized(void)
 {
-    case_begin("hs_oversized_message_and_name");
+    if (!case_begin("hs_oversized_message_and_name"))
+        return;
     raw_expect(R_OVERSIZED, 0, 0, -EPROTO, "malformed handshake");
     raw_expect(R_OVERSIZED, 1, 0, -EPROTO, "asked for service");
     case_end();
@@ -1458,22 +1484,25 @@ static void case_hs_oversized(void)
 
 static void case_hs_unterminated_name(void)
 {
-    case_begin("hs_unterminated_name");
+    if (!case_begin("hs_unterminated_name"))
+        return;
     raw_expect(R_UNTERMINATED, 0, 0, -EPROTO, "unterminated name");
     case_end();
 }
 
 static void case_hs_wrong_type(void)
 {
-    case_begin("hs_wrong_message_type");
+    if (!case_begin("hs_wrong_message_type"))
+        return;
     for (int sub = 0; sub < 3; sub++)
-        raw_expect(R_TYPE, sub, 0, -EPROTO, "type");
+        raw_expect(R_TYPE, sub, 0, -EPROTO, "message type");
     case_end();
 }
 
 static void case_hs_fd_count(void)
 {
-    case_begin("hs_zero_or_three_fds");
+    if (!case_begin("hs_zero_or_three_fds"))
+        return;
     raw_expect(R_FDS, 0, 0, -EPROTO, "carried 0 fds");
     raw_expect(R_FDS, 1, 0, -EPROTO, "carried 3 fds");
     case_end();
@@ -1481,14 +1510,16 @@ static void case_hs_fd_count(void)
 
 static void case_hs_unsealed(void)
 {
-    case_begin("hs_unsealed_memfd");
+    if (!case_begin("hs_unsealed_memfd"))
+        return;
     raw_expect(R_UNSEALED, 0, 0, -EBADFD, "unsealed");
     case_end();
 }
 
 static void case_hs_size_mismatch(void)
 {
-    case_begin("hs_arena_size_mismatch");
+    if (!case_begin("hs_arena_size_mismatch"))
+        return;
     raw_expect(R_SIZE, 0, 0, -EBADFD, "announced");
     raw_expect(R_SIZE, 1, 0, -EBADFD, "announced");
     case_end();
@@ -1496,7 +1527,8 @@ static void case_hs_size_mismatch(void)
 
 static void case_hs_pipe_doorbell(void)
 {
-    case_begin("hs_doorbell_not_an_eventfd");
+    if (!case_begin("hs_doorbell_not_an_eventfd"))
+        return;
     /* rpal.h names -EBADFD for the arena only; the library answers a
      * doorbell that is no eventfd the same way */
     raw_expect(R_PIPE_DOORBELL, 0, 0, -EBADFD, "not an eventfd");
@@ -1505,7 +1537,8 @@ static void case_hs_pipe_doorbell(void)
 
 static void case_hs_conn_off(void)
 {
-    case_begin("hs_conn_off_outside_arena");
+    if (!case_begin("hs_conn_off_outside_arena"))
+        return;
     for (int sub = 0; sub < 5; sub++)
         raw_expect(R_CONN_OFF, sub, 0, -EPROTO, "connection block outside its arena");
     case_end();
@@ -1513,7 +1546,8 @@ static void case_hs_conn_off(void)
 
 static void case_hs_uninitialised_block(void)
 {
-    case_begin("hs_uninitialised_conn_block");
+    if (!case_begin("hs_uninitialised_conn_block"))
+        return;
     /* passes every check of the hello, fails after the arena is mapped */
     raw_expect(R_UNINIT, 0, 0, -EPROTO, "not initialised");
     case_end();
@@ -1521,7 +1555,8 @@ static void case_hs_uninitialised_block(void)
 
 static void case_hs_slot_range(void)
 {
-    case_begin("hs_slot_out_of_range");
+    if (!case_begin("hs_slot_out_of_range"))
+        return;
     raw_expect(R_SLOT, 0, 0, -EPROTO, "a bad slot");
     raw_expect(R_SLOT, 1, 0, -EPROTO, "a bad slot");
     raw_expect(R_SLOT, 2, (uint64_t)rpal_slot_id(), -EPROTO, "a bad slot"); /* the server's */
@@ -1530,7 +1565,8 @@ static void case_hs_slot_range(void)
 
 static void case_hs_window(void)
 {
-    case_begin("hs_different_window");
+    if (!case_begin("hs_different_window"))
+        return;
     for (int sub = 0; sub < 3; sub++)
         raw_expect(R_WINDOW, sub, 0, -EPROTO, "a different slot window");
     case_end();
@@ -1541,15 +1577,17 @@ static void case_hs_window(void)
  * good connection; one that announces a slot nobody holds squats it. */
 static void case_hs_slot_not_held(void)
 {
-    case_begin("hs_slot_not_held_by_peer");
-    raw_expect(R_SLOT_NOT_HELD, 0, (uint64_t)s_good->info.slot, -EPROTO, "slot");
-    raw_expect(R_SLOT_NOT_HELD, 1, 0, -EPROTO, "slot");
+    if (!case_begin("hs_slot_not_held_by_peer"))
+        return;
+    raw_expect(R_SLOT_NOT_HELD, 0, (uint64_t)s_good->info.slot, -EPROTO, "which pid");
+    raw_expect(R_SLOT_NOT_HELD, 1, 0, -EPROTO, "which no process holds");
     case_end();
 }
 
 static void case_hs_wrong_uid(void)
 {
-    case_begin("hs_peer_of_another_uid");
+    if (!case_begin("hs_peer_of_another_uid"))
+        return;
     if (geteuid() != 0) {
         printf("skip %-36s (needs root to connect as another uid)\n", s_case);
         return;
@@ -1561,11 +1599,14 @@ static void case_hs_wrong_uid(void)
 /* FLOOD_SILENT connections that send nothing and stay open: each
  * rpal_accept() gives up after its 500 ms receive timeout (-ETIMEDOUT);
  * then FLOOD_CONNECTS connections that send nothing and close: each is
- * dropped at once. The good client is served throughout (one accept per
- * loop turn), only slowed by the timeouts. */
+ * dropped at once (-ECONNREFUSED). rpal.h documents neither code for
+ * rpal_accept(); these are what the library returns. The good client is
+ * served throughout (one accept per loop turn), only slowed by the
+ * timeouts. */
 static void case_hs_flood(void)
 {
-    case_begin("hs_flood_of_silent_connects");
+    if (!case_begin("hs_flood_of_silent_connects"))
+        return;
     unsigned mark = log_mark();
     int fds = count_fds();
     int nacc = s_nacc;
@@ -1592,14 +1633,14 @@ static void case_hs_flood(void)
     CHECK(s_nacc == nacc + FLOOD_CONNECTS);
     int64_t worst = 0;
     for (int i = nacc; i < s_nacc; i++) {
-        if (s_acc[i].rc != -ECONNRESET) {
+        if (s_acc[i].rc != -ECONNREFUSED) {
             fprintf(stderr, "%s: closed connection %d: rpal_accept returned %d (%s)\n", s_case,
                     i - nacc, s_acc[i].rc, strerror(-s_acc[i].rc));
             exit(TEST_FAIL);
         }
         worst = s_acc[i].ns > worst ? s_acc[i].ns : worst;
     }
-    CHECK(worst < 100000000);
+    CHECK(worst < 400000000); /* dropped at once, not after the 500 ms timeout */
     CHECK(s_good_calls > good0);
     CHECK_LOGGED(mark, "closed");
     CHECK(count_fds() == fds);
@@ -1610,26 +1651,39 @@ static void case_hs_flood(void)
 }
 
 /* KNOWN BUG: a peer that sends a blocking eventfd as its doorbell and fills
- * its counter to the maximum makes the server's next wake-up write(2)
- * block forever (backend_user.c user_wake_receiver): rpal_reply to it never
- * returns and the whole server stops. */
+ * its counter to the maximum makes the server's next wake-up write(2) to it
+ * block forever (backend_user.c user_wake_receiver(), reached from
+ * ring_push() when the peer's rx_parked is set): rpal_reply() never returns
+ * and a single-threaded server stops serving everybody. The peer shares the
+ * file description, so it can clear O_NONBLOCK after any check. Passes if
+ * the hello is refused (-EBADFD, logged) or if the server, having welcomed
+ * it, is never held more than 2 s by it. */
 static void case_hs_blocking_doorbell(void)
 {
-    case_begin("hs_blocking_saturated_doorbell");
+    if (!case_begin("hs_blocking_saturated_doorbell"))
+        return;
     alarm(15);
-    int nconns = s_nconns;
+    int nconns = s_nconns, nacc = s_nacc;
+    unsigned mark = log_mark();
     const struct rep *r = raw_run(R_DOORBELL_BLOCK, 0, 0);
-    CHECK(r->v[0] == RPAL_HS_WELCOME);
-    CHECK(s_nconns == nconns + 1);
+    if (s_acc[nacc].rc < 0) {
+        CHECK_RC(s_acc[nacc].rc, -EBADFD);
+        CHECK(r->v[0] == RPAL_HS_REFUSE && r->v[1] == -EBADFD);
+        CHECK_LOGGED(mark, "doorbell");
+        case_end();
+        return;
+    }
+    CHECK(r->v[0] == RPAL_HS_WELCOME && s_nconns == nconns + 1);
     struct sconn *sc = &s_conns[nconns];
     SERVE_UNTIL(sc->calls == 1, 3000, "the raw client's call");
+    uint64_t good0 = s_good_calls;
     serve_for(500);
-    CHECK(sc->reply_max_ns < 1000000000);
+    CHECK(s_good_calls > good0 + 10);
+    CHECK(sc->reply_max_ns < 2000000000);
     unsigned seq = s_rep_seq[CH_R];
     send_cmd(CH_R, R_DOORBELL_RELEASE, 0, 0, 0);
     SERVE_UNTIL(s_rep_seq[CH_R] != seq && sc->hup, 3000, "the raw client's hang-up");
     release_conn(sc);
-    alarm(0);
     case_end();
 }
 
@@ -1662,7 +1716,8 @@ static void hostile_expect(int op, uint64_t a, uint64_t b, uint64_t more, const 
 
 static void case_data_ptr_outside(void)
 {
-    case_begin("data_call_ptr_outside_arena");
+    if (!case_begin("data_call_ptr_outside_arena"))
+        return;
     uint64_t calls = s_h1->calls;
     /* 4 calls answered FAIL -EPROTO (checked by the hostile client), one
      * one-way message dropped, one valid call answered */
@@ -1674,7 +1729,8 @@ static void case_data_ptr_outside(void)
 
 static void case_data_len_past_end(void)
 {
-    case_begin("data_call_len_past_end");
+    if (!case_begin("data_call_len_past_end"))
+        return;
     uint64_t calls = s_h1->calls;
     hostile_expect(H_BAD_LEN, s_h1->info.arena_base, s_h1->info.arena_size, 4,
                    "outside its arena");
@@ -1684,7 +1740,8 @@ static void case_data_len_past_end(void)
 
 static void case_data_foreign_ptr(void)
 {
-    case_begin("data_call_ptr_in_other_arenas");
+    if (!case_begin("data_call_ptr_in_other_arenas"))
+        return;
     uint64_t calls = s_h1->calls;
     hostile_expect(H_FOREIGN_PTR, s_good->info.arena_base, 0, 3, "outside its arena");
     CHECK(s_h1->calls == calls + 2);
@@ -1693,7 +1750,8 @@ static void case_data_foreign_ptr(void)
 
 static void case_data_unknown_kind(void)
 {
-    case_begin("data_unknown_descriptor_kind");
+    if (!case_begin("data_unknown_descriptor_kind"))
+        return;
     hostile_expect(H_BAD_KIND, 0, 0, 8, "unknown request descriptor");
     CHECK_LOGGED(s_case_log, "unknown control descriptor");
     case_end();
@@ -1701,7 +1759,8 @@ static void case_data_unknown_kind(void)
 
 static void case_data_reply_unknown_id(void)
 {
-    case_begin("data_reply_never_issued");
+    if (!case_begin("data_reply_never_issued"))
+        return;
     hostile_expect(H_BAD_REPLY, 0, 0, 6, "a reply to no call of ours");
     CHECK_LOGGED(s_case_log, "a second reply"); /* id 1: slot 0, generation 0, idle */
     case_end();
@@ -1709,7 +1768,8 @@ static void case_data_reply_unknown_id(void)
 
 static void case_data_release_not_lent(void)
 {
-    case_begin("data_release_never_lent");
+    if (!case_begin("data_release_never_lent"))
+        return;
     const struct rpal_buf *held = (const struct rpal_buf *)s_held - 1;
     CHECK(held->state == BUF_LENT && held->conn_serial == s_good->c->serial);
     /* 5 bad pointers (one of them the buffer lent to the good client), one
@@ -1741,7 +1801,8 @@ static struct sconn *hostile_kill(int op, const char *kw)
 
 static void case_data_req_tail_forward(void)
 {
-    case_begin("data_req_tail_far_forward");
+    if (!case_begin("data_req_tail_far_forward"))
+        return;
     struct sconn *sc = hostile_kill(H_REQ_TAIL_FWD, "moved its req ring tail");
     CHECK_RC(sc->recv_err, -EPROTO); /* what rpal_recv said */
     case_end();
@@ -1749,7 +1810,8 @@ static void case_data_req_tail_forward(void)
 
 static void case_data_req_tail_backward(void)
 {
-    case_begin("data_req_tail_backward");
+    if (!case_begin("data_req_tail_backward"))
+        return;
     struct sconn *sc = hostile_kill(H_REQ_TAIL_BACK, "moved its req ring tail");
     CHECK_RC(sc->recv_err, -EPROTO);
     CHECK(sc->oneway == 3); /* the messages before the lie were delivered */
@@ -1758,14 +1820,16 @@ static void case_data_req_tail_backward(void)
 
 static void case_data_ctl_tail_forward(void)
 {
-    case_begin("data_ctl_tail_far_forward");
+    if (!case_begin("data_ctl_tail_far_forward"))
+        return;
     hostile_kill(H_CTL_TAIL_FWD, "moved its ctl ring tail");
     case_end();
 }
 
 static void case_data_consumed_lie(void)
 {
-    case_begin("data_consumed_position_lie");
+    if (!case_begin("data_consumed_position_lie"))
+        return;
     struct sconn *sc = hostile_kill(H_CONSUMED_LIE, "claims to have consumed");
     CHECK(sc->calls == 1);
     /* rpal.h lists -ECONNRESET for a peer that is gone; for a peer that
@@ -1776,7 +1840,8 @@ static void case_data_consumed_lie(void)
 
 static void case_data_flip(void)
 {
-    case_begin("data_descriptor_flipped_while_read");
+    if (!case_begin("data_descriptor_flipped_while_read"))
+        return;
     int nconns = s_nconns;
     const struct rep *r = hostile_run(H_FLIP, s_h1->info.arena_base, s_h1->info.arena_size);
     CHECK(s_nconns == nconns + 1);
@@ -1806,32 +1871,38 @@ static void case_data_flip(void)
  * the free list inside a live buffer. */
 static void case_data_forged_release(void)
 {
-    case_begin("data_release_forged_header");
+    if (!case_begin("data_release_forged_header"))
+        return;
     hostile_expect(H_FORGED_RELEASE, 0, 0, 1, "which it does not hold");
     CHECK(lent_bytes(s_h1) == 0);
     case_end();
 }
 
-/* KNOWN BUG: a peer that makes more calls than the reply ring holds and
- * never takes a reply makes the server's rpal_reply wait for room forever
- * (ring.c ring_push -> wait_space: only the peer's death ends it), and a
- * single-threaded server stops serving everybody. */
+/* KNOWN BUG: a peer that makes more calls than the server's reply ring holds
+ * and never takes a reply makes the server's rpal_reply() wait for room
+ * forever (ring.c ring_push() -> wait_space(): only the peer's death or
+ * close ends the wait), and a single-threaded server stops serving
+ * everybody. Passes if the server is never held more than 2 s by that peer
+ * and the good client is served; if the fix fails that connection, a reason
+ * mentioning "replies" must be logged. */
 static void case_data_no_consume(void)
 {
-    case_begin("data_replies_never_consumed");
+    if (!case_begin("data_replies_never_consumed"))
+        return;
     alarm(15);
     int nconns = s_nconns;
     hostile_run(H_NO_CONSUME, 0, 0);
     CHECK(s_nconns == nconns + 1);
     struct sconn *sc = &s_conns[nconns];
     uint64_t good0 = s_good_calls;
-    serve_for(1500);
+    serve_for(2500);
     CHECK(s_good_calls > good0 + 10);
-    CHECK(sc->reply_max_ns < 1000000000);
+    CHECK(sc->reply_max_ns < 2000000000);
+    if (sc->hup || sc->reply_err)
+        CHECK_LOGGED(s_case_log, "replies");
     hostile_run(H_NO_CONSUME_END, 0, 0);
     SERVE_UNTIL(sc->hup, 3000, "the connection's end");
     release_conn(sc);
-    alarm(0);
     case_end();
 }
 
