@@ -191,9 +191,11 @@ int rpal_service_fd(const struct rpal_service *svc);
  * credentials (same uid), protocol version, window and seals, then maps the
  * peer's arena read-only at its slot address. Returns 0 and *conn; -EAGAIN
  * when no client is waiting; -EACCES for a peer of another uid; -EPROTO for
- * a malformed hello or -EBADFD for an unsealed or wrongly sized arena (the
- * offending client is dropped and the reason logged; call again for the
- * next one); -EMFILE/-ENOMEM. */
+ * a malformed hello (wrong version, layout, fds, or a slot the peer does not
+ * hold) or -EBADFD for an unsealed or wrongly sized arena; -ETIMEDOUT when
+ * the client sent no hello within 500 ms; -ECONNREFUSED when it hung up
+ * first. In each of these cases the offending client is dropped and the
+ * reason logged; call again for the next one. -EMFILE/-ENOMEM. */
 int rpal_accept(struct rpal_service *svc, struct rpal_conn **conn);
 
 /* Connects to the service registered under name (the seed's "request
@@ -258,14 +260,18 @@ int rpal_recv(struct rpal_conn *conn, struct rpal_msg *msg);
 /* Answers call id (from rpal_recv) with reply; the request's data becomes
  * invalid. reply->data, if any, is lent to the caller until it releases it.
  * Answer each call once: the caller discards an answer to an id it is not
- * waiting for (a second answer, or one after its timeout). Returns 0;
- * -EINVAL for id 0 or a bad data pointer; -ECONNRESET when the peer is gone
- * (reply->data is freed). Thread-safe. */
+ * waiting for (a second answer, or one after its timeout). Never waits: when
+ * the ring is full the reply queues privately until the caller makes room.
+ * Returns 0; -EINVAL for id 0 or a bad data pointer; -ECONNRESET when the
+ * peer is gone (reply->data is freed); -ENOBUFS when the caller has taken
+ * none of thousands of queued replies (the connection then fails); -EPROTO
+ * when the peer corrupted the ring. Thread-safe. */
 int rpal_reply(struct rpal_conn *conn, uint64_t id, const struct rpal_msg *reply);
 
 /* Gives a received one-way message's or reply's data back to its owner.
- * Safe for messages without data (does nothing). Returns 0, -EINVAL for a
- * message whose data is not in the peer's arena, -ECONNRESET. */
+ * Safe for messages without data (does nothing). Never waits (see
+ * rpal_reply). Returns 0, -EINVAL for a message whose data is not in the
+ * peer's arena, -ECONNRESET, -ENOBUFS. */
 int rpal_release(struct rpal_conn *conn, const struct rpal_msg *msg);
 
 /* Calls the peer and waits for its reply: spins for the spin budget, then
@@ -278,10 +284,13 @@ int rpal_call(struct rpal_conn *conn, const struct rpal_msg *req, struct rpal_ms
               int timeout_ms);
 
 /* Submits a call without waiting; its completion, tagged with user_data, is
- * taken later with rpal_call_complete(). Waits while the connection has
- * max_calls calls in flight or the ring is full. Returns 0; -EINVAL;
- * -ECONNRESET. */
-int rpal_call_submit(struct rpal_conn *conn, const struct rpal_msg *req, uint64_t user_data);
+ * taken later with rpal_call_complete(). *id (may be NULL) receives the call
+ * id, the msg.id the peer sees (so that a later message, a cancellation
+ * say, can name the call). Waits while the connection has max_calls calls
+ * in flight or the ring is full. Returns 0; -EINVAL; -ECONNRESET. Exactly
+ * one outcome per call: when this returns an error no completion follows. */
+int rpal_call_submit(struct rpal_conn *conn, const struct rpal_msg *req, uint64_t user_data,
+                     uint64_t *id);
 
 /* Takes one completion of a submitted call without waiting. Returns 0 and
  * *c; -EAGAIN when none is ready. Completions are made ready by

@@ -4,7 +4,8 @@
  *  - the slot window is one PROT_NONE reservation at a fixed address;
  *  - our arena is a sealed memfd mapped read-write at our slot; a peer's
  *    arena is its memfd mapped read-only at the peer's slot;
- *  - a parked receiver is woken through its eventfd doorbell, a parked caller
+ *  - a parked receiver is woken by a byte on the connection's socket (sent
+ *    with MSG_DONTWAIT: a peer cannot make it block), a parked caller
  *    or producer through a shared futex on a ring position.
  */
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -149,10 +151,12 @@ static void user_unmap_peer(struct rpal_runtime *rt, int slot, uint64_t size)
 
 static void user_wake_receiver(struct rpal_conn *c)
 {
-    uint64_t one = 1;
-    /* EAGAIN: the counter is saturated, the receiver is being woken anyway */
-    if (write(c->peer_doorbell, &one, sizeof one) < 0 && errno != EAGAIN)
-        rpal_log(LOG_WARN, "doorbell of %s: %s", c->name, strerror(errno));
+    /* EAGAIN: the peer's queue is full of wake-ups already; EPIPE and
+     * ECONNRESET: it is gone, which the death path handles */
+    static const char bell = 0;
+    if (send(c->fd, &bell, 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno != EAGAIN &&
+        errno != EPIPE && errno != ECONNRESET)
+        rpal_log(LOG_WARN, "waking %s: %s", c->name, strerror(errno));
 }
 
 static void user_wake_word(const _Atomic uint32_t *word)

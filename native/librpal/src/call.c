@@ -358,7 +358,7 @@ RPAL_API int rpal_recv(struct rpal_conn *c, struct rpal_msg *msg)
 /* Starts a call: takes a slot in state st, hands the request buffer to it,
  * publishes the descriptor. */
 static int call_start(struct rpal_conn *c, const struct rpal_msg *req, uint32_t st,
-                      uint64_t user_data, uint32_t *idx_out)
+                      uint64_t user_data, uint64_t *id_out)
 {
     struct rpal_buf *b;
     int rc = send_buf(req, &b);
@@ -378,7 +378,8 @@ static int call_start(struct rpal_conn *c, const struct rpal_msg *req, uint32_t 
     s->res = 0;
     atomic_store_explicit(&s->state, st, memory_order_release);
     struct rpal_desc d;
-    desc_of(&d, RPAL_DESC_CALL, call_id(s, idx), req);
+    uint64_t id = call_id(s, idx);
+    desc_of(&d, RPAL_DESC_CALL, id, req);
     if ((rc = ring_push(c, 0, &d)) < 0) {
         /* The connection failed. Either we take the call back, or
          * calls_fail_all() already ended it: a sync call is then DONE (take
@@ -391,16 +392,17 @@ static int call_start(struct rpal_conn *c, const struct rpal_msg *req, uint32_t 
         }
         return 0;
     }
-    *idx_out = idx;
+    if (id_out)
+        *id_out = id;
     return 0;
 }
 
-RPAL_API int rpal_call_submit(struct rpal_conn *c, const struct rpal_msg *req, uint64_t user_data)
+RPAL_API int rpal_call_submit(struct rpal_conn *c, const struct rpal_msg *req, uint64_t user_data,
+                              uint64_t *id)
 {
     if (!c || !req)
         return -EINVAL;
-    uint32_t idx = 0;
-    return call_start(c, req, CALL_ASYNC, user_data, &idx);
+    return call_start(c, req, CALL_ASYNC, user_data, id);
 }
 
 RPAL_API int rpal_call_complete(struct rpal_conn *c, struct rpal_completion *out)
@@ -436,10 +438,11 @@ RPAL_API int rpal_call(struct rpal_conn *c, const struct rpal_msg *req, struct r
 {
     if (!c || !req || !reply)
         return -EINVAL;
-    uint32_t idx = 0;
-    int rc = call_start(c, req, CALL_SYNC, 0, &idx);
+    uint64_t id = 0;
+    int rc = call_start(c, req, CALL_SYNC, 0, &id);
     if (rc < 0)
         return rc;
+    uint32_t idx = (uint32_t)id - 1;
     struct rpal_call_slot *s = &c->calls[idx];
     int64_t start = now_ns();
     int64_t deadline = timeout_ms < 0 ? INT64_MAX : start + (int64_t)timeout_ms * 1000000;
@@ -450,6 +453,7 @@ RPAL_API int rpal_call(struct rpal_conn *c, const struct rpal_msg *req, struct r
         if (atomic_load_explicit(&s->state, memory_order_acquire) == CALL_DONE)
             break;
         try_drain_ctl(c);
+        ring_flush_backlog(c);
         if ((i & 63) || (!parked && now_ns() < spin_end)) {
             cpu_relax();
             continue;

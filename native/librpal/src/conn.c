@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,18 +22,18 @@ struct rpal_conn *conn_new(void)
     struct rpal_conn *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    c->fd = c->pidfd = c->peer_doorbell = -1;
+    c->fd = c->pidfd = -1;
     c->peer_slot = -1;
     pthread_mutex_init(&c->call_lock, NULL);
     pthread_cond_init(&c->call_cond, NULL);
     pthread_mutex_init(&c->drain_lock, NULL);
     pthread_mutex_init(&c->lent_lock, NULL);
-    c->doorbell = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    pthread_mutex_init(&c->backlog_lock, NULL);
     uint32_t entries = g_rt.opt.ring_entries;
     /* + a cache line: the block's payload is 16-byte aligned, the shared
      * block must be 64-byte aligned */
     c->self_buf = arena_alloc_block(conn_shm_size(entries) + RPAL_CACHELINE);
-    if (c->doorbell < 0 || !c->self_buf || calls_init(c, g_rt.opt.max_calls) < 0) {
+    if (!c->self_buf || calls_init(c, g_rt.opt.max_calls) < 0) {
         conn_destroy(c);
         return NULL;
     }
@@ -49,19 +48,7 @@ struct rpal_conn *conn_new(void)
     return c;
 }
 
-static bool is_eventfd(int fd)
-{
-    char path[64], target[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    ssize_t n = readlink(path, target, sizeof target - 1);
-    if (n < 0)
-        return false;
-    target[n] = 0;
-    return strcmp(target, "anon_inode:[eventfd]") == 0;
-}
-
-int conn_attach_peer(struct rpal_conn *c, const struct rpal_hs_msg *m, int arena_fd,
-                     int doorbell_fd)
+int conn_attach_peer(struct rpal_conn *c, const struct rpal_hs_msg *m, int arena_fd)
 {
     struct stat st;
     if (fstat(arena_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -77,10 +64,6 @@ int conn_attach_peer(struct rpal_conn *c, const struct rpal_hs_msg *m, int arena
     if ((uint64_t)st.st_size != m->arena_size) {
         rpal_log(LOG_ERR, "peer %d arena is %lld bytes, it announced %llu", (int)c->peer_pid,
                  (long long)st.st_size, (unsigned long long)m->arena_size);
-        return -EBADFD;
-    }
-    if (!is_eventfd(doorbell_fd)) {
-        rpal_log(LOG_ERR, "peer %d sent a doorbell that is not an eventfd", (int)c->peer_pid);
         return -EBADFD;
     }
     pthread_mutex_lock(&s_map_lock);
@@ -110,7 +93,6 @@ int conn_attach_peer(struct rpal_conn *c, const struct rpal_hs_msg *m, int arena
                  (int)c->peer_pid, (unsigned long long)m->conn_off);
         return -EPROTO;
     }
-    c->peer_doorbell = doorbell_fd;
     return 0;
 }
 
@@ -168,11 +150,13 @@ bool conn_peer_gone(struct rpal_conn *c, bool syscall)
         return true;
     if (!syscall)
         return false;
+    /* after the handshake the socket carries only wake-up bytes: its end
+     * (RDHUP/HUP) is the peer's close or death */
     struct pollfd p[2] = {{.fd = c->pidfd, .events = POLLIN},
-                          {.fd = c->fd, .events = POLLIN | POLLRDHUP}};
-    /* the peer never writes the socket after the handshake: any readiness is
-     * its close (or junk, which we treat the same) */
-    return poll(p, 2, 0) > 0;
+                          {.fd = c->fd, .events = POLLRDHUP}};
+    if (poll(p, 2, 0) <= 0)
+        return false;
+    return (p[0].revents & POLLIN) || (p[1].revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
 static void free_lent(struct rpal_conn *c)
@@ -223,9 +207,7 @@ void conn_fail(struct rpal_conn *c, int err)
         conn_retire(c);
     }
     /* our own epoll waiter: let it see EPOLLRPALHUP */
-    uint64_t one = 1;
-    if (write(c->doorbell, &one, sizeof one) < 0 && errno != EAGAIN)
-        rpal_log(LOG_WARN, "doorbell: %s", strerror(errno));
+    ep_wake_conn(c);
 }
 
 void conn_destroy(struct rpal_conn *c)
@@ -244,14 +226,12 @@ void conn_destroy(struct rpal_conn *c)
         close(c->fd);
     if (c->pidfd >= 0)
         close(c->pidfd);
-    if (c->doorbell >= 0)
-        close(c->doorbell);
-    if (c->peer_doorbell >= 0)
-        close(c->peer_doorbell);
     pthread_mutex_destroy(&c->call_lock);
     pthread_cond_destroy(&c->call_cond);
     pthread_mutex_destroy(&c->drain_lock);
     pthread_mutex_destroy(&c->lent_lock);
+    pthread_mutex_destroy(&c->backlog_lock);
+    free(c->backlog);
     free(c);
 }
 

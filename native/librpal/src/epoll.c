@@ -4,7 +4,8 @@
  *
  * An instance is three kernel epoll fds:
  *   user  the fd the caller gets; ordinary fds live here with their data
- *   inner our internal fds: each connection's doorbell, pidfd and socket
+ *   inner our internal fds: each connection's socket (wake-up bytes, end of
+ *         the peer) and pidfd, and the set's own wake eventfd
  *   wait  holds user and inner; the only fd we block on
  * so the caller's epoll_data is never confused with ours, and a parked
  * waiter wakes for either kind of event.
@@ -13,12 +14,14 @@
  * replies and releases on the way); if nothing is ready, spin for the spin
  * budget (looking at ordinary fds every 20 us), then raise each connection's
  * rx_parked flag, look once more, and block on the wait fd. A sender that
- * publishes after our look sees the flag and rings the doorbell.
+ * publishes after our look sees the flag and sends a wake-up byte.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -26,10 +29,11 @@
 #define FD_POLL_NS 20000
 #define MAX_EPS 256
 
-enum { TAG_DOORBELL = 1, TAG_PIDFD = 2, TAG_SOCKET = 3 };
+enum { TAG_WAKE = 1, TAG_PIDFD = 2, TAG_SOCKET = 3 };
 
 struct rpal_ep {
     int user, inner, wait;
+    int wake;                   /* eventfd: wakes a parked waiter from this process */
     pthread_mutex_t lock;       /* conns */
     struct rpal_conn **conns;
     int nconns, cap;
@@ -61,8 +65,9 @@ RPAL_API int rpal_epoll_create(int flags)
     ep->user = epoll_create1(flags);
     ep->inner = epoll_create1(EPOLL_CLOEXEC);
     ep->wait = epoll_create1(EPOLL_CLOEXEC);
+    ep->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     int rc = 0;
-    if (ep->user < 0 || ep->inner < 0 || ep->wait < 0)
+    if (ep->user < 0 || ep->inner < 0 || ep->wait < 0 || ep->wake < 0)
         rc = -errno;
     struct epoll_event e = {.events = EPOLLIN};
     if (!rc) {
@@ -71,6 +76,9 @@ RPAL_API int rpal_epoll_create(int flags)
             rc = -errno;
         e.data.u32 = 1;
         if (!rc && epoll_ctl(ep->wait, EPOLL_CTL_ADD, ep->inner, &e) < 0)
+            rc = -errno;
+        e.data.u64 = TAG_WAKE;
+        if (!rc && epoll_ctl(ep->inner, EPOLL_CTL_ADD, ep->wake, &e) < 0)
             rc = -errno;
     }
     if (!rc) {
@@ -87,7 +95,7 @@ RPAL_API int rpal_epoll_create(int flags)
         pthread_mutex_unlock(&s_eps_lock);
     }
     if (rc) {
-        for (int *f = &ep->user; f <= &ep->wait; f++)
+        for (int *f = &ep->user; f <= &ep->wake; f++)
             if (*f >= 0)
                 close(*f);
         pthread_mutex_destroy(&ep->lock);
@@ -99,7 +107,7 @@ RPAL_API int rpal_epoll_create(int flags)
 
 static int inner_ctl(struct rpal_ep *ep, int op, int fd, struct rpal_conn *c, int tag)
 {
-    struct epoll_event e = {.events = tag == TAG_DOORBELL ? EPOLLIN : EPOLLIN | EPOLLRDHUP,
+    struct epoll_event e = {.events = EPOLLIN | EPOLLRDHUP,
                             .data.u64 = (uint64_t)(uintptr_t)c | (uint64_t)tag};
     return epoll_ctl(ep->inner, op, fd, &e) < 0 ? -errno : 0;
 }
@@ -115,7 +123,6 @@ static void ep_remove(struct rpal_ep *ep, struct rpal_conn *c)
         }
     }
     pthread_mutex_unlock(&ep->lock);
-    inner_ctl(ep, EPOLL_CTL_DEL, c->doorbell, c, TAG_DOORBELL);
     inner_ctl(ep, EPOLL_CTL_DEL, c->pidfd, c, TAG_PIDFD);
     inner_ctl(ep, EPOLL_CTL_DEL, c->fd, c, TAG_SOCKET);
     c->ep = NULL;
@@ -141,6 +148,7 @@ RPAL_API int rpal_epoll_close(int epfd)
     close(ep->user);
     close(ep->inner);
     close(ep->wait);
+    close(ep->wake);
     pthread_mutex_destroy(&ep->lock);
     free(ep->conns);
     free(ep);
@@ -193,9 +201,7 @@ static int ctl_conn(struct rpal_ep *ep, int op, struct rpal_conn *c, struct epol
     ep->conns[ep->nconns++] = c;
     ep->gen++;
     pthread_mutex_unlock(&ep->lock);
-    int rc = inner_ctl(ep, EPOLL_CTL_ADD, c->doorbell, c, TAG_DOORBELL);
-    if (!rc)
-        rc = inner_ctl(ep, EPOLL_CTL_ADD, c->pidfd, c, TAG_PIDFD);
+    int rc = inner_ctl(ep, EPOLL_CTL_ADD, c->pidfd, c, TAG_PIDFD);
     if (!rc)
         rc = inner_ctl(ep, EPOLL_CTL_ADD, c->fd, c, TAG_SOCKET);
     if (rc)
@@ -228,6 +234,7 @@ static int collect_locked(struct rpal_ep *ep, struct epoll_event *out, int max)
             ev |= EPOLLRPALHUP;
         } else {
             try_drain_ctl(c);
+            ring_flush_backlog(c);
             if (ring_ready(c, 0))
                 ev |= EPOLLRPALIN;
         }
@@ -294,27 +301,53 @@ static void unpark(struct rpal_ep *ep, struct parking *pk)
         free(pk->conns);
 }
 
-/* Handles what woke the inner fd: doorbells, dead peers. */
+/* Takes the wake-up bytes queued on a connection's socket; false when the
+ * socket has ended (the peer closed or died). Bounded, so a peer that
+ * floods bytes cannot keep us here; level-triggered epoll brings us back. */
+static bool drain_socket(struct rpal_conn *c)
+{
+    char buf[64];
+    for (int i = 0; i < 64; i++) {
+        ssize_t n = recv(c->fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n > 0)
+            continue;
+        return n < 0 && (errno == EAGAIN || errno == EINTR);
+    }
+    return true;
+}
+
+/* Handles what woke the inner fd: wake-up bytes, dead peers, self-wakes. */
 static void inner_events(struct rpal_ep *ep)
 {
     struct epoll_event ev[16];
     int n = epoll_wait(ep->inner, ev, 16, 0);
     for (int i = 0; i < n; i++) {
-        struct rpal_conn *c = (struct rpal_conn *)(uintptr_t)(ev[i].data.u64 & ~(uint64_t)7);
         int tag = (int)(ev[i].data.u64 & 7);
-        if (tag == TAG_DOORBELL) {
+        struct rpal_conn *c = (struct rpal_conn *)(uintptr_t)(ev[i].data.u64 & ~(uint64_t)7);
+        if (tag == TAG_WAKE) {
             uint64_t v;
-            if (read(c->doorbell, &v, sizeof v) < 0 && errno != EAGAIN)
-                rpal_log(LOG_WARN, "doorbell of %s: %s", c->name, strerror(errno));
-        } else {
-            conn_fail(c, -ECONNRESET);
-            if (tag == TAG_PIDFD)
-                conn_retire(c); /* the socket may have told us first */
-            /* keep it from waking us again and again until it is released */
-            if (tag == TAG_PIDFD || tag == TAG_SOCKET)
-                epoll_ctl(ep->inner, EPOLL_CTL_DEL, tag == TAG_PIDFD ? c->pidfd : c->fd, NULL);
+            if (read(ep->wake, &v, sizeof v) < 0 && errno != EAGAIN)
+                rpal_log(LOG_WARN, "wake eventfd: %s", strerror(errno));
+            continue;
         }
+        if (tag == TAG_SOCKET && !(ev[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) &&
+            drain_socket(c))
+            continue;
+        conn_fail(c, -ECONNRESET);
+        if (tag == TAG_PIDFD)
+            conn_retire(c); /* the socket may have told us first */
+        /* keep it from waking us again and again until it is released */
+        epoll_ctl(ep->inner, EPOLL_CTL_DEL, tag == TAG_PIDFD ? c->pidfd : c->fd, NULL);
     }
+}
+
+/* Wakes the waiter of the set holding c (if any), e.g. to report c's end. */
+void ep_wake_conn(struct rpal_conn *c)
+{
+    struct rpal_ep *ep = c->ep;
+    uint64_t one = 1;
+    if (ep && write(ep->wake, &one, sizeof one) < 0 && errno != EAGAIN)
+        rpal_log(LOG_WARN, "wake eventfd: %s", strerror(errno));
 }
 
 /* Non-blocking look at ordinary fds and internal fds. */
@@ -373,7 +406,7 @@ RPAL_API int rpal_epoll_wait(int epfd, struct epoll_event *events, int maxevents
             atomic_store_explicit(&ep->next_fd_poll, now + FD_POLL_NS, memory_order_relaxed);
             n += poll_fds(ep, events + n, maxevents - n);
             if (n == 0)
-                n = collect(ep, events, maxevents); /* a doorbell or death just handled */
+                n = collect(ep, events, maxevents); /* a wake-up or death just handled */
         }
         if (n > 0)
             return n;

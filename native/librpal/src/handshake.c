@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The handshake over the service's SOCK_SEQPACKET socket:
- *   client -> server  HELLO   + [arena fd (read-only), doorbell eventfd]
- *   server -> client  WELCOME + [arena fd (read-only), doorbell eventfd]
+ *   client -> server  HELLO   + [arena fd (read-only)]
+ *   server -> client  WELCOME + [arena fd (read-only)]
  *                  or REFUSE  (status = -errno)
  * Each side authenticates the other with SO_PEERCRED (same uid), checks the
  * message and the seals of the arena before mapping it. The socket then
@@ -48,7 +48,7 @@ static int hs_send(int fd, const struct rpal_hs_msg *m, const int *fds, int nfds
 {
     struct iovec iov = {.iov_base = (void *)m, .iov_len = sizeof *m};
     union {
-        char buf[CMSG_SPACE(2 * sizeof(int))];
+        char buf[CMSG_SPACE(sizeof(int))];
         struct cmsghdr align;
     } u;
     struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
@@ -103,9 +103,9 @@ static void hs_refuse(int fd, int status)
     hs_send(fd, &m, NULL, 0);
 }
 
-/* Receives one message and exactly two fds (for HELLO/WELCOME). Every fd
- * that arrives is either returned or closed. */
-static int hs_recv(int fd, struct rpal_hs_msg *m, int fds[2])
+/* Receives one message and, for HELLO/WELCOME, exactly one fd (the arena)
+ * into *arena. Every fd that arrives is either returned or closed. */
+static int hs_recv(int fd, struct rpal_hs_msg *m, int *arena)
 {
     struct iovec iov = {.iov_base = m, .iov_len = sizeof *m};
     union {
@@ -114,7 +114,7 @@ static int hs_recv(int fd, struct rpal_hs_msg *m, int fds[2])
     } u;
     struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
                         .msg_controllen = sizeof u.buf};
-    fds[0] = fds[1] = -1;
+    *arena = -1;
     ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
     if (n < 0) {
         int rc = errno == EAGAIN ? -ETIMEDOUT : -errno;
@@ -130,8 +130,8 @@ static int hs_recv(int fd, struct rpal_hs_msg *m, int fds[2])
         for (size_t i = 0; i < k; i++) {
             int f;
             memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof f);
-            if (got < 2)
-                fds[got] = f;
+            if (got == 0)
+                *arena = f;
             else
                 close(f);
             got++;
@@ -152,16 +152,15 @@ static int hs_recv(int fd, struct rpal_hs_msg *m, int fds[2])
     }
     if (m->type == RPAL_HS_REFUSE)
         return 0;
-    if (got != 2) {
-        rpal_log(LOG_ERR, "handshake carried %d fds, expected 2", got);
+    if (got != 1) {
+        rpal_log(LOG_ERR, "handshake carried %d fds, expected 1", got);
         goto bad;
     }
     return 0;
 bad:
-    for (int i = 0; i < 2; i++)
-        if (fds[i] >= 0)
-            close(fds[i]);
-    fds[0] = fds[1] = -1;
+    if (*arena >= 0)
+        close(*arena);
+    *arena = -1;
     return -EPROTO;
 }
 
@@ -257,13 +256,13 @@ int handshake_server(int fd, const char *name, uint64_t key, struct rpal_conn **
 {
     struct ucred cred;
     struct rpal_hs_msg m;
-    int fds[2] = {-1, -1};
+    int arena_fd = -1;
     struct rpal_conn *c = NULL;
     set_timeouts(fd, HS_SERVER_TIMEOUT_MS);
     int rc = peer_cred(fd, &cred);
     if (rc < 0)
         goto refuse;
-    if ((rc = hs_recv(fd, &m, fds)) < 0)
+    if ((rc = hs_recv(fd, &m, &arena_fd)) < 0)
         goto refuse;
     if (m.type != RPAL_HS_HELLO) {
         rpal_log(LOG_ERR, "pid %d sent handshake message type %u, not a hello", (int)cred.pid,
@@ -284,19 +283,17 @@ int handshake_server(int fd, const char *name, uint64_t key, struct rpal_conn **
         goto refuse;
     }
     c->peer_pid = cred.pid;
-    if ((rc = conn_attach_peer(c, &m, fds[0], fds[1])) < 0)
+    if ((rc = conn_attach_peer(c, &m, arena_fd)) < 0)
         goto refuse;
-    fds[1] = -1; /* now c->peer_doorbell */
-    close(fds[0]);
-    fds[0] = -1;
+    close(arena_fd); /* the mapping keeps the arena */
+    arena_fd = -1;
 
     struct rpal_hs_msg w;
     hs_fill(&w, RPAL_HS_WELCOME);
     w.conn_off = (uint64_t)((char *)c->self - g_rt.arena);
     w.key = key;
     snprintf(w.name, sizeof w.name, "%s", name);
-    int mine[2] = {g_rt.arena_ro_fd, c->doorbell};
-    if ((rc = hs_send(fd, &w, mine, 2)) < 0)
+    if ((rc = hs_send(fd, &w, &g_rt.arena_ro_fd, 1)) < 0)
         goto fail;
     if ((rc = finish(c, fd, &cred, name, key)) < 0)
         goto fail;
@@ -305,9 +302,8 @@ int handshake_server(int fd, const char *name, uint64_t key, struct rpal_conn **
 refuse:
     hs_refuse(fd, rc);
 fail:
-    for (int i = 0; i < 2; i++)
-        if (fds[i] >= 0)
-            close(fds[i]);
+    if (arena_fd >= 0)
+        close(arena_fd);
     if (c) {
         c->fd = -1;
         conn_destroy(c);
@@ -326,7 +322,7 @@ int handshake_client(const char *name, struct rpal_conn **out)
     if (fd < 0)
         return -errno;
     struct rpal_conn *c = NULL;
-    int fds[2] = {-1, -1};
+    int arena_fd = -1;
     struct ucred cred;
     if (connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
         rc = (errno == ENOENT || errno == ECONNREFUSED) ? -ENOENT : -errno;
@@ -343,11 +339,10 @@ int handshake_client(const char *name, struct rpal_conn **out)
     hs_fill(&m, RPAL_HS_HELLO);
     m.conn_off = (uint64_t)((char *)c->self - g_rt.arena);
     snprintf(m.name, sizeof m.name, "%s", name);
-    int mine[2] = {g_rt.arena_ro_fd, c->doorbell};
-    if ((rc = hs_send(fd, &m, mine, 2)) < 0)
+    if ((rc = hs_send(fd, &m, &g_rt.arena_ro_fd, 1)) < 0)
         goto fail;
     struct rpal_hs_msg w;
-    if ((rc = hs_recv(fd, &w, fds)) < 0)
+    if ((rc = hs_recv(fd, &w, &arena_fd)) < 0)
         goto fail;
     if (w.type == RPAL_HS_REFUSE) {
         rc = (w.status < 0 && w.status > -4096) ? w.status : -ECONNREFUSED;
@@ -362,19 +357,17 @@ int handshake_client(const char *name, struct rpal_conn **out)
     if ((rc = hs_validate(&w)) < 0 || (rc = hs_check_slot_owner(w.slot, cred.pid)) < 0)
         goto fail;
     c->peer_pid = cred.pid;
-    if ((rc = conn_attach_peer(c, &w, fds[0], fds[1])) < 0)
+    if ((rc = conn_attach_peer(c, &w, arena_fd)) < 0)
         goto fail;
-    fds[1] = -1;
-    close(fds[0]);
-    fds[0] = -1;
+    close(arena_fd);
+    arena_fd = -1;
     if ((rc = finish(c, fd, &cred, name, w.key)) < 0)
         goto fail;
     *out = c;
     return 0;
 fail:
-    for (int i = 0; i < 2; i++)
-        if (fds[i] >= 0)
-            close(fds[i]);
+    if (arena_fd >= 0)
+        close(arena_fd);
     if (c) {
         c->fd = -1;
         conn_destroy(c);

@@ -95,7 +95,7 @@ struct rpal_conn_shm {
     /* Wake-up flags, written by the owner (seq_cst, paired with a seq_cst
      * fence in the peer after it publishes) and read by the peer (relaxed,
      * after that fence); see park protocol in docs/protocol.md. */
-    RPAL_ALIGNED _Atomic uint32_t rx_parked;        /* owner's epoll waiters asleep (a count): ring the doorbell */
+    RPAL_ALIGNED _Atomic uint32_t rx_parked;        /* owner's epoll waiters asleep (a count): send a wake-up byte */
     _Atomic uint32_t callers_parked;   /* owner's callers sleep on peer ctl_out.tail: futex-wake it */
     _Atomic uint32_t producers_parked; /* owner's producers sleep on peer req_in/ctl_in tail */
     _Atomic uint32_t closed;           /* owner released the connection (1) */
@@ -121,7 +121,7 @@ struct rpal_arena_header {
 };
 
 /* Handshake message (SOCK_SEQPACKET), both directions, with SCM_RIGHTS
- * [arena fd (read-only), doorbell eventfd] for HELLO and WELCOME. */
+ * [arena fd (read-only)] for HELLO and WELCOME. */
 enum { RPAL_HS_HELLO = 1, RPAL_HS_WELCOME = 2, RPAL_HS_REFUSE = 3 };
 struct rpal_hs_msg {
     uint32_t magic;
@@ -183,10 +183,9 @@ struct rpal_call_slot {
 };
 
 struct rpal_conn {
-    int fd;                 /* handshake socket, kept open; EOF = peer gone */
+    int fd;                 /* handshake socket, kept open: carries wake-up
+                               bytes both ways; its end = peer gone */
     int pidfd;              /* the peer process; readable = peer died */
-    int doorbell;           /* our eventfd; the peer writes it to wake us */
-    int peer_doorbell;      /* the peer's eventfd */
     uint32_t serial;        /* unique per process; tags lent buffers */
     pid_t peer_pid;
     uid_t peer_uid;
@@ -218,6 +217,11 @@ struct rpal_conn {
     _Atomic uint32_t cq_count;
 
     pthread_mutex_t drain_lock;       /* one thread drains the peer's ctl ring */
+
+    pthread_mutex_t backlog_lock;     /* control descriptors waiting for ring room */
+    struct rpal_desc *backlog;        /* circular, bl_cap entries */
+    uint32_t bl_head, bl_count, bl_cap;
+    _Atomic uint32_t bl_pending;      /* bl_count, readable without the lock */
 
     pthread_mutex_t lent_lock;        /* buffers lent to the peer */
     uint64_t lent_head;               /* arena offset of the first lent buffer, 0 = none */
@@ -271,7 +275,7 @@ struct rpal_backend {
     int (*map_peer)(struct rpal_runtime *rt, int slot, int fd, uint64_t size);
     void (*retire_peer)(struct rpal_runtime *rt, int slot, uint64_t size); /* peer died */
     void (*unmap_peer)(struct rpal_runtime *rt, int slot, uint64_t size);  /* last user gone */
-    void (*wake_receiver)(struct rpal_conn *c);        /* doorbell */
+    void (*wake_receiver)(struct rpal_conn *c);        /* a parked epoll waiter */
     void (*wake_word)(const _Atomic uint32_t *word);   /* futex wake, all */
     int (*wait_word)(const _Atomic uint32_t *word, uint32_t seen, int64_t ns);
 };
@@ -291,8 +295,7 @@ int handshake_server(int fd, const char *name, uint64_t key, struct rpal_conn **
 
 /* conn.c */
 struct rpal_conn *conn_new(void);
-int conn_attach_peer(struct rpal_conn *c, const struct rpal_hs_msg *m, int arena_fd,
-                     int doorbell_fd);
+int conn_attach_peer(struct rpal_conn *c, const struct rpal_hs_msg *m, int arena_fd);
 void conn_register(struct rpal_conn *c);
 void conn_fail(struct rpal_conn *c, int err);
 void conn_retire(struct rpal_conn *c);
@@ -308,6 +311,7 @@ bool peer_range_ok(const struct rpal_conn *c, uint64_t ptr, uint64_t len);
 int ring_push(struct rpal_conn *c, int ctl, const struct rpal_desc *d);
 int ring_pop(struct rpal_conn *c, int ctl, struct rpal_desc *d);
 bool ring_ready(const struct rpal_conn *c, int ctl);
+void ring_flush_backlog(struct rpal_conn *c);
 
 /* call.c */
 int calls_init(struct rpal_conn *c, uint32_t n);
@@ -318,6 +322,7 @@ bool try_drain_ctl(struct rpal_conn *c);
 
 /* epoll.c */
 void ep_forget_conn(struct rpal_conn *c);
+void ep_wake_conn(struct rpal_conn *c);
 
 /* rpal.c: waiting helpers */
 int64_t now_ns(void);

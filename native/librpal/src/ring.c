@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <sched.h>
+#include <stdlib.h>
 
 #include "internal.h"
 
@@ -63,7 +64,9 @@ static int wait_space(struct rpal_conn *c, const _Atomic uint32_t *consumed, uin
     }
 }
 
-int ring_push(struct rpal_conn *c, int ctl, const struct rpal_desc *d)
+/* Publishes d on our req (ctl 0) or ctl ring; when the ring is full, waits
+ * (wait) or returns -EAGAIN. */
+static int push(struct rpal_conn *c, int ctl, const struct rpal_desc *d, bool wait)
 {
     struct rpal_conn_shm *self = c->self;
     struct rpal_ring_prod *p = ctl ? &self->ctl_out : &self->req_out;
@@ -87,6 +90,8 @@ int ring_push(struct rpal_conn *c, int ctl, const struct rpal_desc *d)
             return -EPROTO;
         }
         if (used == n) {
+            if (!wait)
+                return -EAGAIN;
             int rc = wait_space(c, &pc->tail, done);
             if (rc < 0)
                 return rc;
@@ -125,6 +130,77 @@ int ring_push(struct rpal_conn *c, int ctl, const struct rpal_desc *d)
         atomic_fetch_add_explicit(&c->st_wakeups, 1, memory_order_relaxed);
     }
     return 0;
+}
+
+/* Control descriptors (replies, releases, failures) never wait for room:
+ * a peer that stops taking them must not stall the thread answering it.
+ * When the ring is full they queue in a private backlog, in order, flushed
+ * as the peer makes room; a backlog past its bound means the peer takes
+ * nothing: the connection fails with -ENOBUFS. */
+#define BACKLOG_PER_ENTRY 16
+
+static void flush_locked(struct rpal_conn *c)
+{
+    while (c->bl_count) {
+        if (push(c, 1, &c->backlog[c->bl_head], false) < 0)
+            break;
+        c->bl_head = (c->bl_head + 1) % c->bl_cap;
+        c->bl_count--;
+    }
+    atomic_store_explicit(&c->bl_pending, c->bl_count, memory_order_release);
+}
+
+void ring_flush_backlog(struct rpal_conn *c)
+{
+    if (!atomic_load_explicit(&c->bl_pending, memory_order_acquire) ||
+        pthread_mutex_trylock(&c->backlog_lock) != 0)
+        return;
+    flush_locked(c);
+    pthread_mutex_unlock(&c->backlog_lock);
+}
+
+int ring_push(struct rpal_conn *c, int ctl, const struct rpal_desc *d)
+{
+    if (!ctl)
+        return push(c, 0, d, true);
+    if (!atomic_load_explicit(&c->bl_pending, memory_order_acquire)) {
+        int rc = push(c, 1, d, false);
+        if (rc != -EAGAIN)
+            return rc;
+    }
+    pthread_mutex_lock(&c->backlog_lock);
+    flush_locked(c);
+    int rc = c->bl_count ? -EAGAIN : push(c, 1, d, false);
+    if (rc == -EAGAIN) {
+        uint32_t limit = c->self->ring_entries * BACKLOG_PER_ENTRY;
+        if (c->bl_count == c->bl_cap && c->bl_cap < limit) {
+            uint32_t cap = c->bl_cap ? c->bl_cap * 2 : 64;
+            struct rpal_desc *q = malloc((size_t)cap * sizeof *q);
+            if (q) {
+                for (uint32_t i = 0; i < c->bl_count; i++)
+                    q[i] = c->backlog[(c->bl_head + i) % c->bl_cap];
+                free(c->backlog);
+                c->backlog = q;
+                c->bl_cap = cap;
+                c->bl_head = 0;
+            }
+        }
+        if (c->bl_count < c->bl_cap) {
+            c->backlog[(c->bl_head + c->bl_count) % c->bl_cap] = *d;
+            c->bl_count++;
+            atomic_store_explicit(&c->bl_pending, c->bl_count, memory_order_release);
+            rc = 0;
+        } else {
+            rc = -ENOBUFS;
+        }
+    }
+    pthread_mutex_unlock(&c->backlog_lock);
+    if (rc == -ENOBUFS) {
+        rpal_log(LOG_ERR, "%s: pid %d takes none of our replies (%u queued)", c->name,
+                 (int)c->peer_pid, c->bl_count);
+        conn_fail(c, -ENOBUFS);
+    }
+    return rc;
 }
 
 int ring_pop(struct rpal_conn *c, int ctl, struct rpal_desc *d)

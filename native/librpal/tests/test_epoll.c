@@ -200,7 +200,9 @@ int main(void)
 
     /* the server calls its client: EPOLLRPALREPLY */
     struct rpal_msg req = {.words = {5}};
-    CHECK_OK(rpal_call_submit(c, &req, 77));
+    uint64_t id = 0;
+    CHECK_OK(rpal_call_submit(c, &req, 77, &id));
+    CHECK(id != 0);
     test_pipe_put(&s_ctl, 's');
     CHECK(test_wait_conn(ep, EPOLLRPALREPLY, 5000) & EPOLLRPALREPLY);
     struct rpal_completion comp;

@@ -117,7 +117,7 @@ static void server_dies(const char *name)
         CHECK_OK(rpal_alloc(100, &buf)); /* freed when the call fails */
         req.data = buf;
         req.len = 100;
-        CHECK_OK(rpal_call_submit(s_conn, &req, (uint64_t)i));
+        CHECK_OK(rpal_call_submit(s_conn, &req, (uint64_t)i, NULL));
     }
     CHECK(test_pipe_get(&p, 10000) == 'h'); /* all 1,000 are in the server */
 
@@ -177,7 +177,7 @@ static int client_main(const char *name, int fd)
     CHECK_OK(rpal_call(c, &req, &rep, 5000));
     CHECK(rep.len == 4096);
     req.words[0] = 1;
-    CHECK_OK(rpal_call_submit(c, &req, 1));
+    CHECK_OK(rpal_call_submit(c, &req, 1, NULL));
     char ch = 'c';
     CHECK(write(fd, &ch, 1) == 1);
     for (;;)

@@ -69,7 +69,7 @@ static int client(void *arg)
     CHECK_OK(rpal_epoll_ctl(ep, EPOLL_CTL_ADD, rpal_conn_fd(c), &ev));
     for (uint64_t i = 0; i < ASYNC; i++) {
         struct rpal_msg req = {.words = {2000000 + i}};
-        CHECK_OK(rpal_call_submit(c, &req, 5000 + i));
+        CHECK_OK(rpal_call_submit(c, &req, 5000 + i, NULL));
     }
     static unsigned char seen[ASYNC];
     int got = 0;
