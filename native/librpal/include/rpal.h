@@ -200,16 +200,18 @@ int rpal_accept(struct rpal_service *svc, struct rpal_conn **conn);
 
 /* Connects to the service registered under name (the seed's "request
  * service"). Returns 0 and *conn; -ENOENT when nobody serves that name;
- * -ECONNREFUSED when the server refused us; -EACCES when the server runs as
- * another uid; -EPROTO or -EBADFD for a malformed answer; -ETIMEDOUT when the
- * server did not answer within 2 s. */
+ * -EACCES when the server runs as another uid; the server's reason when it
+ * refused us (-EACCES, -EPROTO, -EBADFD...); -ECONNREFUSED or -ECONNRESET
+ * when it hung up without an answer; -EPROTO or -EBADFD for a malformed
+ * answer; -ETIMEDOUT when the server did not answer within 2 s. */
 int rpal_request_service(const char *name, struct rpal_conn **conn);
 
 /* Disconnects and frees conn (the seed's "release service"): calls still in
  * flight on this side fail with -ECONNRESET, buffers lent to the peer are
- * freed, the peer's arena is unmapped (its addresses become PROT_NONE), and
- * the peer sees EPOLLRPALHUP. No other thread may use conn any more; pointers
- * into the peer's arena become invalid. Returns 0 or -EINVAL. */
+ * freed, the peer's arena is unmapped once no other connection uses it (its
+ * addresses become PROT_NONE), and the peer sees EPOLLRPALHUP. No other
+ * thread may use conn, or wait on an rpal_epoll set holding it, any more;
+ * pointers into the peer's arena become invalid. Returns 0 or -EINVAL. */
 int rpal_release_service(struct rpal_conn *conn);
 
 /* The connection's fd, to pass to rpal_epoll_ctl(). Returns fd or -EINVAL. */
@@ -253,8 +255,10 @@ int rpal_write_ptrs(struct rpal_conn *conn, const int64_t *ptrs, int n);
  * with -EPROTO status to the caller and skipped, a malformed one-way message
  * is dropped; both are counted in stats.rejected and logged.
  * Returns 0 and *msg; -EAGAIN when there is none; -ECONNRESET when the peer
- * is gone; -EPROTO when the peer corrupted the ring itself (the connection
- * is then dead). Thread-safe (several receivers may share a connection). */
+ * released the connection, or died and that was noticed (by rpal_epoll_wait
+ * or a waiting call: rpal_recv itself makes no system call); -EPROTO when
+ * the peer corrupted the ring itself (the connection is then dead).
+ * Thread-safe (several receivers may share a connection). */
 int rpal_recv(struct rpal_conn *conn, struct rpal_msg *msg);
 
 /* Answers call id (from rpal_recv) with reply; the request's data becomes
@@ -275,10 +279,14 @@ int rpal_reply(struct rpal_conn *conn, uint64_t id, const struct rpal_msg *reply
 int rpal_release(struct rpal_conn *conn, const struct rpal_msg *msg);
 
 /* Calls the peer and waits for its reply: spins for the spin budget, then
- * parks. req->data is freed when the call ends, whatever the outcome.
- * timeout_ms < 0 waits forever. Returns 0 and *reply (release its data with
- * rpal_release()); -ETIMEDOUT (a late reply is discarded); -ECONNRESET when
- * the peer dies (within 100 ms); -EPROTO for a malformed reply; -EINVAL.
+ * parks. req->data is freed when the call ends: at the reply, or at the
+ * connection's end; after -ETIMEDOUT it stays until the late reply (which
+ * is discarded) since the peer may still read it. timeout_ms < 0 waits
+ * forever. Returns 0 and *reply (release its data with rpal_release());
+ * -ETIMEDOUT; -ECONNRESET when the peer dies (noticed within 100 ms) or
+ * releases the connection; -EPROTO for a malformed reply; the negative
+ * errno the peer's library failed the call with (-EPROTO for a malformed
+ * request); -ENOBUFS; -EINVAL for a bad request buffer (then not taken).
  * Many threads may call on one connection; each gets its own reply. */
 int rpal_call(struct rpal_conn *conn, const struct rpal_msg *req, struct rpal_msg *reply,
               int timeout_ms);
@@ -293,7 +301,8 @@ int rpal_call_submit(struct rpal_conn *conn, const struct rpal_msg *req, uint64_
                      uint64_t *id);
 
 /* Takes one completion of a submitted call without waiting. Returns 0 and
- * *c; -EAGAIN when none is ready. Completions are made ready by
+ * *c; -EAGAIN when none is ready; once the connection has failed and every
+ * completion was taken, the connection's error. Completions are made ready by
  * rpal_epoll_wait() (EPOLLRPALREPLY) or by this call itself when it finds
  * replies in the ring. When the peer dies every submitted call completes
  * with res -ECONNRESET. */

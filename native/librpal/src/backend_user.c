@@ -23,6 +23,9 @@
 
 #include "internal.h"
 
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010
+#endif
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
@@ -70,8 +73,7 @@ static int user_start(struct rpal_runtime *rt)
         rc = -errno;
         goto fail;
     }
-    if (ftruncate(rt->arena_fd, (off_t)rt->opt.arena_size) < 0 ||
-        fcntl(rt->arena_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+    if (ftruncate(rt->arena_fd, (off_t)rt->opt.arena_size) < 0) {
         rc = -errno;
         goto fail;
     }
@@ -91,6 +93,14 @@ static int user_start(struct rpal_runtime *rt)
         goto fail;
     }
     rt->arena = a;
+    /* Seal only now: FUTURE_WRITE keeps our mapping writable but refuses any
+     * later writable mapping or write(), so a peer that reopens the memfd
+     * through /proc read-write still cannot write our arena. */
+    if (fcntl(rt->arena_fd, F_ADD_SEALS,
+              F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE | F_SEAL_SEAL) < 0) {
+        rc = -errno;
+        goto fail;
+    }
     struct rpal_arena_header *h = (struct rpal_arena_header *)a;
     h->magic = RPAL_MAGIC;
     h->protocol = RPAL_PROTOCOL;

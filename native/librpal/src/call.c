@@ -186,17 +186,27 @@ static void msg_from_desc(const struct rpal_desc *d, struct rpal_msg *m)
     m->id = 0;
 }
 
+/* A reply we will not read: give its payload back so the peer can free it. */
+static void refuse_reply(struct rpal_conn *c, const char *why, const struct rpal_desc *d)
+{
+    reject(c, why, d);
+    if (d->len && peer_range_ok(c, d->ptr, d->len)) {
+        struct rpal_msg m = {.data = (const void *)(uintptr_t)d->ptr, .len = d->len};
+        rpal_release(c, &m);
+    }
+}
+
 static void on_reply(struct rpal_conn *c, const struct rpal_desc *d)
 {
     uint32_t idx = (uint32_t)d->id - 1;
     if (idx >= c->ncalls ||
         atomic_load_explicit(&c->calls[idx].gen, memory_order_relaxed) != (uint32_t)(d->id >> 32)) {
-        reject(c, "a reply to no call of ours", d);
+        refuse_reply(c, "a reply to no call of ours", d);
         return;
     }
     uint32_t st = atomic_load(&c->calls[idx].state);
     if (st != CALL_SYNC && st != CALL_ASYNC && st != CALL_ABANDONED) {
-        reject(c, "a second reply", d);
+        refuse_reply(c, "a second reply", d);
         return;
     }
     if (!payload_ok(c, d)) {
@@ -260,7 +270,7 @@ static void desc_of(struct rpal_desc *d, uint32_t kind, uint64_t id, const struc
     d->kind = kind;
     d->status = m->status;
     d->id = id;
-    d->ptr = m->data ? (uint64_t)(uintptr_t)m->data : 0;
+    d->ptr = m->data && m->len ? (uint64_t)(uintptr_t)m->data : 0;
     d->len = m->data ? m->len : 0;
     memcpy(d->words, m->words, sizeof d->words);
 }
@@ -273,6 +283,10 @@ static int send_lent(struct rpal_conn *c, int ctl, uint32_t kind, uint64_t id,
     int rc = send_buf(m, &b);
     if (rc < 0)
         return rc;
+    if (b && m->len == 0) { /* nothing for the peer to read: nothing to lend */
+        arena_free_block(b);
+        b = NULL;
+    }
     if (b && (rc = conn_lend(c, b)) < 0) {
         arena_free_block(b);
         return rc;
@@ -380,6 +394,8 @@ static int call_start(struct rpal_conn *c, const struct rpal_msg *req, uint32_t 
     struct rpal_desc d;
     uint64_t id = call_id(s, idx);
     desc_of(&d, RPAL_DESC_CALL, id, req);
+    if (id_out)
+        *id_out = id; /* before publishing: the completion may come first */
     if ((rc = ring_push(c, 0, &d)) < 0) {
         /* The connection failed. Either we take the call back, or
          * calls_fail_all() already ended it: a sync call is then DONE (take
@@ -392,8 +408,6 @@ static int call_start(struct rpal_conn *c, const struct rpal_msg *req, uint32_t 
         }
         return 0;
     }
-    if (id_out)
-        *id_out = id;
     return 0;
 }
 
@@ -447,6 +461,7 @@ RPAL_API int rpal_call(struct rpal_conn *c, const struct rpal_msg *req, struct r
     int64_t start = now_ns();
     int64_t deadline = timeout_ms < 0 ? INT64_MAX : start + (int64_t)timeout_ms * 1000000;
     int64_t spin_end = start + spin_budget_ns();
+    int64_t next_check = start + 1000000;
     const _Atomic uint32_t *tail = &c->peer->ctl_out.tail;
     bool parked = false;
     for (unsigned i = 0;; i++) {
@@ -454,11 +469,21 @@ RPAL_API int rpal_call(struct rpal_conn *c, const struct rpal_msg *req, struct r
             break;
         try_drain_ctl(c);
         ring_flush_backlog(c);
-        if ((i & 63) || (!parked && now_ns() < spin_end)) {
+        if (i & 63) {
             cpu_relax();
             continue;
         }
         int64_t now = now_ns();
+        if (!parked && now < spin_end) {
+            /* a long spin budget must not hide a dead peer */
+            if (now >= next_check) {
+                next_check = now + 1000000;
+                if (conn_peer_gone(c, true))
+                    conn_fail(c, -ECONNRESET);
+            }
+            cpu_relax();
+            continue;
+        }
         if (now >= deadline) {
             if (claim(s, CALL_SYNC, CALL_ABANDONED))
                 return -ETIMEDOUT;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,6 +42,11 @@ struct rpal_conn *conn_new(void)
     c->self = (struct rpal_conn_shm *)((p + RPAL_CACHELINE - 1) & ~(uintptr_t)(RPAL_CACHELINE - 1));
     memset(c->self, 0, conn_shm_size(entries));
     c->self->ring_entries = entries;
+    if (getrandom(&c->self->incarnation, sizeof c->self->incarnation, 0) !=
+        sizeof c->self->incarnation) {
+        conn_destroy(c);
+        return NULL;
+    }
     c->self->magic = RPAL_MAGIC;
     pthread_mutex_lock(&g_rt.lock);
     c->serial = ++g_rt.next_serial;
@@ -75,6 +81,8 @@ int conn_attach_peer(struct rpal_conn *c, const struct rpal_hs_msg *m, int arena
         pm->refs++;
         pm->dev = st.st_dev;
         pm->ino = st.st_ino;
+        c->peer_dev = st.st_dev;
+        c->peer_ino = st.st_ino;
     }
     pthread_mutex_unlock(&s_map_lock);
     if (rc < 0)
@@ -88,7 +96,9 @@ int conn_attach_peer(struct rpal_conn *c, const struct rpal_hs_msg *m, int arena
      * not the peer's (writable by it) copy */
     c->peer_req = (const struct rpal_desc *)((const char *)c->peer + sizeof *c->peer);
     c->peer_ctl = c->peer_req + c->peer_entries;
-    if (c->peer->magic != RPAL_MAGIC || c->peer->ring_entries != m->ring_entries) {
+    c->peer_incarnation = m->incarnation;
+    if (c->peer->magic != RPAL_MAGIC || c->peer->ring_entries != m->ring_entries ||
+        c->peer->incarnation != m->incarnation) {
         rpal_log(LOG_ERR, "peer %d connection block at offset %llu is not initialised",
                  (int)c->peer_pid, (unsigned long long)m->conn_off);
         return -EPROTO;
@@ -146,7 +156,8 @@ bool conn_peer_gone(struct rpal_conn *c, bool syscall)
 {
     if (atomic_load_explicit(&c->dead, memory_order_relaxed))
         return true;
-    if (c->peer && atomic_load_explicit(&c->peer->closed, memory_order_relaxed))
+    if (c->peer && (atomic_load_explicit(&c->peer->closed, memory_order_relaxed) ||
+                    c->peer->incarnation != c->peer_incarnation))
         return true;
     if (!syscall)
         return false;
@@ -182,7 +193,10 @@ void conn_retire(struct rpal_conn *c)
     if (!c->peer || c->retired)
         return;
     pthread_mutex_lock(&s_map_lock);
-    if (!c->retired && (g_rt.peers[c->peer_slot].refs == 1 || peer_process_dead(c))) {
+    struct rpal_peer_map *pm = &g_rt.peers[c->peer_slot];
+    /* the slot may already hold a newer process's arena: leave that alone */
+    bool ours = pm->dev == c->peer_dev && pm->ino == c->peer_ino;
+    if (!c->retired && ours && (pm->refs == 1 || peer_process_dead(c))) {
         g_backend->retire_peer(&g_rt, c->peer_slot, c->peer_size);
         c->retired = true;
     }

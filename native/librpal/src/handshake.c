@@ -291,6 +291,7 @@ int handshake_server(int fd, const char *name, uint64_t key, struct rpal_conn **
     struct rpal_hs_msg w;
     hs_fill(&w, RPAL_HS_WELCOME);
     w.conn_off = (uint64_t)((char *)c->self - g_rt.arena);
+    w.incarnation = c->self->incarnation;
     w.key = key;
     snprintf(w.name, sizeof w.name, "%s", name);
     if ((rc = hs_send(fd, &w, &g_rt.arena_ro_fd, 1)) < 0)
@@ -338,6 +339,7 @@ int handshake_client(const char *name, struct rpal_conn **out)
     struct rpal_hs_msg m;
     hs_fill(&m, RPAL_HS_HELLO);
     m.conn_off = (uint64_t)((char *)c->self - g_rt.arena);
+    m.incarnation = c->self->incarnation;
     snprintf(m.name, sizeof m.name, "%s", name);
     if ((rc = hs_send(fd, &m, &g_rt.arena_ro_fd, 1)) < 0)
         goto fail;

@@ -88,6 +88,9 @@ struct rpal_ring_cons {
 struct rpal_conn_shm {
     uint32_t magic;           /* RPAL_MAGIC; written once before the handshake */
     uint32_t ring_entries;    /* entries of each outbound ring; written once */
+    uint64_t incarnation;     /* random, written once before the handshake and announced
+                                 in it: a block reused for another connection has a new
+                                 one, so a peer still looking at the old one notices */
     struct rpal_ring_prod req_out; /* requests and one-way messages we send */
     struct rpal_ring_prod ctl_out; /* replies and releases we send */
     struct rpal_ring_cons req_in;  /* how far we consumed the peer's req_out */
@@ -138,8 +141,9 @@ struct rpal_hs_msg {
     uint64_t key;         /* WELCOME: the service key */
     char name[RPAL_NAME_MAX + 1]; /* HELLO: the service asked for */
     char pad[7];
+    uint64_t incarnation; /* of the sender's rpal_conn_shm */
 };
-_Static_assert(sizeof(struct rpal_hs_msg) == 136, "handshake layout");
+_Static_assert(sizeof(struct rpal_hs_msg) == 144, "handshake layout");
 
 /* --------------------------------------------------------------- allocator */
 
@@ -200,6 +204,9 @@ struct rpal_conn {
     uintptr_t peer_base;
     uint64_t peer_size;
     uint32_t peer_entries;            /* validated copy of peer->ring_entries */
+    uint64_t peer_incarnation;        /* announced in the handshake */
+    dev_t peer_dev;                   /* the peer arena's memfd, to know whether */
+    ino_t peer_ino;                   /* the slot's mapping is still this peer's */
     const struct rpal_desc *peer_req; /* peer's req_out descriptors */
     const struct rpal_desc *peer_ctl; /* peer's ctl_out descriptors */
 

@@ -216,6 +216,11 @@ int ring_pop(struct rpal_conn *c, int ctl, struct rpal_desc *d)
         uint32_t avail = t - h;
         if (avail == 0)
             return -EAGAIN;
+        if (unlikely(c->peer->incarnation != c->peer_incarnation)) {
+            /* the peer released this connection and reused its block */
+            conn_fail(c, -ECONNRESET);
+            return -ECONNRESET;
+        }
         if (unlikely(avail > n)) {
             /* another consumer moved reserve since we read it: retry */
             if (atomic_load_explicit(&cs->reserve, memory_order_relaxed) != h)

@@ -121,8 +121,9 @@ static int check_options(const struct rpal_options *o)
         return -EINVAL;
     if (o->slot_count < 2 || o->slot_count > 65536 || o->window_base % o->slot_size)
         return -EINVAL;
-    if (o->window_base == 0 || o->window_base + (uint64_t)o->slot_count * o->slot_size >
-                                   0x800000000000ull)
+    uint64_t span, end;
+    if (o->window_base == 0 || __builtin_mul_overflow((uint64_t)o->slot_count, o->slot_size, &span) ||
+        __builtin_add_overflow(o->window_base, span, &end) || end > 0x800000000000ull)
         return -EINVAL;
     if (o->max_calls < 1 || o->max_calls > 65535 || o->spin_ns < 0)
         return -EINVAL;
