@@ -338,7 +338,11 @@ void conn_take_back(struct rpal_conn *c, uint64_t ptr)
 void conn_unlend_free(struct rpal_conn *c, struct rpal_buf *b)
 {
     pthread_mutex_lock(&c->lent_lock);
-    bool lent = b->state == BUF_LENT && b->conn_serial == c->serial;
+    /* conn_fail() may have freed it already (free_lent(), e.g. from the
+     * ring_push() that just failed): a freed block merged into its buddy
+     * keeps a header that still says LENT, so believe the header only while
+     * the block is allocated */
+    bool lent = arena_buf_of(buf_payload(b), BUF_LENT) == b && b->conn_serial == c->serial;
     if (lent)
         unlend(c, b);
     pthread_mutex_unlock(&c->lent_lock);

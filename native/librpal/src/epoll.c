@@ -309,9 +309,9 @@ static bool drain_socket(struct rpal_conn *c)
     char buf[64];
     for (int i = 0; i < 64; i++) {
         ssize_t n = recv(c->fd, buf, sizeof buf, MSG_DONTWAIT);
-        if (n > 0)
+        if (n >= 0) /* bytes; 0 is an empty datagram, the end shows as RDHUP */
             continue;
-        return n < 0 && (errno == EAGAIN || errno == EINTR);
+        return errno == EAGAIN || errno == EINTR;
     }
     return true;
 }

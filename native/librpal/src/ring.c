@@ -194,10 +194,11 @@ int ring_push(struct rpal_conn *c, int ctl, const struct rpal_desc *d)
             rc = -ENOBUFS;
         }
     }
+    uint32_t queued = c->bl_count;
     pthread_mutex_unlock(&c->backlog_lock);
     if (rc == -ENOBUFS) {
         rpal_log(LOG_ERR, "%s: pid %d takes none of our replies (%u queued)", c->name,
-                 (int)c->peer_pid, c->bl_count);
+                 (int)c->peer_pid, queued);
         conn_fail(c, -ENOBUFS);
     }
     return rc;

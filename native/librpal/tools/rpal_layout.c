@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rpal-layout: prints the layout of every struct that rpal.h shares with
+ * other languages, and the constants they need, one line each:
+ *
+ *   STRUCT.FIELD OFFSET SIZE
+ *   STRUCT sizeof SIZE
+ *   const NAME VALUE
+ *
+ * test/Rpal.Runtime.Tests (StructLayoutTests) compares every line with the
+ * C# mirror in src/Rpal.Runtime/Interop, so the two definitions cannot drift.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+
+#include <rpal.h>
+
+#define FIELD(type, name, field)                                                            \
+    printf("%s.%s %zu %zu\n", name, #field, offsetof(type, field), sizeof(((type *)0)->field))
+#define SIZE(type, name) printf("%s sizeof %zu\n", name, sizeof(type))
+#define CONST(name) printf("const %s %lld\n", #name, (long long)(name))
+
+int main(void)
+{
+    SIZE(struct rpal_options, "rpal_options");
+    FIELD(struct rpal_options, "rpal_options", size);
+    FIELD(struct rpal_options, "rpal_options", ring_entries);
+    FIELD(struct rpal_options, "rpal_options", arena_size);
+    FIELD(struct rpal_options, "rpal_options", slot_size);
+    FIELD(struct rpal_options, "rpal_options", window_base);
+    FIELD(struct rpal_options, "rpal_options", slot_count);
+    FIELD(struct rpal_options, "rpal_options", max_calls);
+    FIELD(struct rpal_options, "rpal_options", spin_ns);
+    FIELD(struct rpal_options, "rpal_options", runtime_dir);
+
+    SIZE(struct rpal_msg, "rpal_msg");
+    FIELD(struct rpal_msg, "rpal_msg", words);
+    FIELD(struct rpal_msg, "rpal_msg", data);
+    FIELD(struct rpal_msg, "rpal_msg", len);
+    FIELD(struct rpal_msg, "rpal_msg", id);
+    FIELD(struct rpal_msg, "rpal_msg", status);
+    FIELD(struct rpal_msg, "rpal_msg", flags);
+
+    SIZE(struct rpal_completion, "rpal_completion");
+    FIELD(struct rpal_completion, "rpal_completion", user_data);
+    FIELD(struct rpal_completion, "rpal_completion", res);
+    FIELD(struct rpal_completion, "rpal_completion", reserved);
+    FIELD(struct rpal_completion, "rpal_completion", reply);
+
+    SIZE(struct rpal_peer_info, "rpal_peer_info");
+    FIELD(struct rpal_peer_info, "rpal_peer_info", pid);
+    FIELD(struct rpal_peer_info, "rpal_peer_info", uid);
+    FIELD(struct rpal_peer_info, "rpal_peer_info", gid);
+    FIELD(struct rpal_peer_info, "rpal_peer_info", slot);
+    FIELD(struct rpal_peer_info, "rpal_peer_info", key);
+    FIELD(struct rpal_peer_info, "rpal_peer_info", arena_base);
+    FIELD(struct rpal_peer_info, "rpal_peer_info", arena_size);
+    FIELD(struct rpal_peer_info, "rpal_peer_info", name);
+
+    SIZE(struct rpal_conn_stats, "rpal_conn_stats");
+    FIELD(struct rpal_conn_stats, "rpal_conn_stats", sent);
+    FIELD(struct rpal_conn_stats, "rpal_conn_stats", received);
+    FIELD(struct rpal_conn_stats, "rpal_conn_stats", rejected);
+    FIELD(struct rpal_conn_stats, "rpal_conn_stats", spins);
+    FIELD(struct rpal_conn_stats, "rpal_conn_stats", parks);
+    FIELD(struct rpal_conn_stats, "rpal_conn_stats", wakeups);
+    FIELD(struct rpal_conn_stats, "rpal_conn_stats", lent_bytes);
+
+    SIZE(struct rpal_fiber, "rpal_fiber");
+    FIELD(struct rpal_fiber, "rpal_fiber", sp);
+
+    SIZE(struct epoll_event, "epoll_event");
+    FIELD(struct epoll_event, "epoll_event", events);
+    FIELD(struct epoll_event, "epoll_event", data);
+
+    CONST(RPAL_VERSION_MAJOR);
+    CONST(RPAL_VERSION_MINOR);
+    CONST(RPAL_INLINE_WORDS);
+    CONST(RPAL_NAME_MAX);
+    CONST(EPOLLRPALIN);
+    CONST(EPOLLRPALREPLY);
+    CONST(EPOLLRPALHUP);
+    CONST(EPOLLIN);
+    CONST(EPOLLOUT);
+    CONST(EPOLLERR);
+    CONST(EPOLLHUP);
+    CONST(EPOLL_CTL_ADD);
+    CONST(EPOLL_CTL_DEL);
+    CONST(EPOLL_CTL_MOD);
+    CONST(EPOLL_CLOEXEC);
+
+    /* the errno values the engine's contract names */
+    CONST(EPERM);
+    CONST(ENOENT);
+    CONST(ESRCH);
+    CONST(EINTR);
+    CONST(EIO);
+    CONST(EBADF);
+    CONST(EAGAIN);
+    CONST(ENOMEM);
+    CONST(EACCES);
+    CONST(EBUSY);
+    CONST(EEXIST);
+    CONST(ENOTDIR);
+    CONST(EINVAL);
+    CONST(EMFILE);
+    CONST(EPIPE);
+    CONST(ENAMETOOLONG);
+    CONST(EPROTO);
+    CONST(EBADFD);
+    CONST(EUSERS);
+    CONST(EADDRINUSE);
+    CONST(ECONNRESET);
+    CONST(ENOBUFS);
+    CONST(ENOTCONN);
+    CONST(ETIMEDOUT);
+    CONST(ECONNREFUSED);
+    CONST(EALREADY);
+    return 0;
+}
