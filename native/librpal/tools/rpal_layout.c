@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 
 #include <rpal.h>
 
@@ -90,6 +91,8 @@ int main(void)
     CONST(EPOLL_CTL_DEL);
     CONST(EPOLL_CTL_MOD);
     CONST(EPOLL_CLOEXEC);
+    CONST(EFD_CLOEXEC);
+    CONST(EFD_NONBLOCK);
 
     /* the errno values the engine's contract names */
     CONST(EPERM);

@@ -1,0 +1,33 @@
+using Microsoft.CodeAnalysis;
+
+namespace Rpal.Rpc.Generator.Parsing;
+
+/// <summary>The types the parser recognizes by identity, looked up once per parse.</summary>
+internal sealed class KnownTypes
+{
+    public KnownTypes(Compilation compilation)
+    {
+        CancellationToken = compilation.GetTypeByMetadataName("System.Threading.CancellationToken");
+        Task = compilation.GetTypeByMetadataName("System.Threading.Tasks.Task");
+        TaskOfT = compilation.GetTypeByMetadataName("System.Threading.Tasks.Task`1");
+        ValueTask = compilation.GetTypeByMetadataName("System.Threading.Tasks.ValueTask");
+        ValueTaskOfT = compilation.GetTypeByMetadataName("System.Threading.Tasks.ValueTask`1");
+        ReadOnlyMemoryOfT = compilation.GetTypeByMetadataName("System.ReadOnlyMemory`1");
+        MessageOfT = compilation.GetTypeByMetadataName("Google.Protobuf.IMessage`1");
+    }
+
+    public INamedTypeSymbol? CancellationToken { get; }
+
+    public INamedTypeSymbol? Task { get; }
+
+    public INamedTypeSymbol? TaskOfT { get; }
+
+    public INamedTypeSymbol? ValueTask { get; }
+
+    public INamedTypeSymbol? ValueTaskOfT { get; }
+
+    public INamedTypeSymbol? ReadOnlyMemoryOfT { get; }
+
+    /// <summary>Google.Protobuf.IMessage&lt;T&gt;; null when the compilation does not reference Google.Protobuf.</summary>
+    public INamedTypeSymbol? MessageOfT { get; }
+}

@@ -1,0 +1,36 @@
+namespace Rpal.Rpc.Generated;
+
+/// <summary>
+/// A request or response body that the generated code writes into, and reads from, the arena
+/// (the shared memory of the sending process). Implemented by structs that the Rpal source
+/// generator emits, one per method and direction; not meant to be implemented by hand.
+/// </summary>
+/// <typeparam name="TSelf">The implementing struct.</typeparam>
+public interface IRpalPayload<TSelf>
+    where TSelf : struct, IRpalPayload<TSelf>
+{
+    /// <summary>The exact number of bytes <see cref="Write"/> writes.</summary>
+    int GetSize();
+
+    /// <summary>Writes the body; exactly <see cref="GetSize"/> bytes.</summary>
+    void Write(ref RpalWriter writer);
+
+    /// <summary>
+    /// Reads a body written by <see cref="Write"/> in another process. The input is untrusted:
+    /// a malformed body throws <see cref="RpalDecodeException"/>.
+    /// </summary>
+    static abstract TSelf Read(ref RpalReader reader);
+}
+
+/// <summary>A response body that carries one value of the method's result type.</summary>
+/// <typeparam name="TSelf">The implementing struct.</typeparam>
+/// <typeparam name="TValue">The method's result type (<see cref="RpalVoid"/> for none).</typeparam>
+public interface IRpalResponse<TSelf, TValue> : IRpalPayload<TSelf>
+    where TSelf : struct, IRpalResponse<TSelf, TValue>
+{
+    /// <summary>The result value.</summary>
+    TValue Value { get; }
+
+    /// <summary>Wraps a result value.</summary>
+    static abstract TSelf FromValue(TValue value);
+}

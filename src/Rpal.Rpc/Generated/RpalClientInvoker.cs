@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Grpc.Core;
+using Rpal.Runtime;
+
+namespace Rpal.Rpc.Generated;
+
+/// <summary>
+/// Sends the calls of a generated client through its <see cref="RpalChannel"/>: encodes the
+/// request into the inline words or the arena, applies the deadline and headers, waits or
+/// submits, decodes the reply or throws <see cref="RpcException"/>.
+/// </summary>
+public sealed class RpalClientInvoker
+{
+    private readonly RpalChannel _channel;
+    private readonly TimeSpan? _timeout;
+    private readonly DateTime? _deadline;
+    private readonly Metadata? _headers;
+
+    internal RpalClientInvoker(RpalChannel channel, CallOptions options)
+    {
+        _channel = channel;
+        _timeout = channel.Options.DefaultTimeout;
+        _deadline = options.Deadline;
+        _headers = options.Headers;
+    }
+
+    /// <summary>Calls <paramref name="method"/> and waits for its result.</summary>
+    public TValue Call<TRequest, TResponse, TValue>(RpalMethod method, in TRequest request, CancellationToken cancellationToken = default)
+        where TRequest : struct, IRpalPayload<TRequest>
+        where TResponse : struct, IRpalResponse<TResponse, TValue>
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        if (cancellationToken.CanBeCanceled)
+        {
+            // a token can end the wait at any time: wait on the asynchronous path
+            return CallAsync<TRequest, TResponse, TValue>(method, request, cancellationToken).AsTask().GetAwaiter().GetResult();
+        }
+
+        RpalCallScope? scope = RpalCallScope.Current;
+        long deadline = Deadline(scope);
+        RpalMessage message = Encode(method, in request, scope, deadline, cancellable: false);
+        int timeoutMs = -1;
+        if (deadline != 0)
+        {
+            double left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline).TotalMilliseconds;
+            timeoutMs = left <= 0 ? 0 : (int)Math.Min(Math.Ceiling(left), int.MaxValue);
+        }
+
+        int rc = _channel.Connection.Call(in message, out RpalMessage reply, timeoutMs);
+        if (rc < 0)
+        {
+            throw StatusMapper.FromErrno(rc, method);
+        }
+
+        return _channel.ReadReply<TResponse, TValue>(method, ref reply, scope);
+    }
+
+    /// <summary>Calls <paramref name="method"/> without blocking.</summary>
+    public ValueTask<TValue> CallAsync<TRequest, TResponse, TValue>(RpalMethod method, in TRequest request, CancellationToken cancellationToken = default)
+        where TRequest : struct, IRpalPayload<TRequest>
+        where TResponse : struct, IRpalResponse<TResponse, TValue>
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromException<TValue>(new RpcException(new Status(StatusCode.Cancelled, "Cancelled")));
+        }
+
+        RpalCallScope? scope = RpalCallScope.Current;
+        long deadline = Deadline(scope);
+        RpalMessage message;
+        try
+        {
+            message = Encode(method, in request, scope, deadline, cancellationToken.CanBeCanceled);
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException<TValue>(e);
+        }
+
+        PendingCall<TResponse, TValue> pending = PendingCall<TResponse, TValue>.Rent();
+        pending.Begin(_channel, method, scope);
+        short version = pending.Version;
+        int rc = _channel.Submit(in message, pending, out ulong callId);
+        if (rc < 0)
+        {
+            pending.FailSubmit(StatusMapper.FromErrno(rc, method));
+        }
+        else
+        {
+            pending.Watch(callId, deadline, cancellationToken);
+        }
+
+        return new ValueTask<TValue>(pending, version);
+    }
+
+    /// <summary>Calls a method without a result without blocking.</summary>
+    public ValueTask CallVoidAsync<TRequest>(RpalMethod method, in TRequest request, CancellationToken cancellationToken = default)
+        where TRequest : struct, IRpalPayload<TRequest>
+    {
+        ValueTask<RpalVoid> call = CallAsync<TRequest, RpalVoid, RpalVoid>(method, in request, cancellationToken);
+        if (call.IsCompletedSuccessfully)
+        {
+            return default;
+        }
+
+        return AwaitVoid(call);
+    }
+
+    private static async ValueTask AwaitVoid(ValueTask<RpalVoid> call) => await call.ConfigureAwait(false);
+
+    /// <summary>The deadline as a CLOCK_MONOTONIC timestamp (Stopwatch ticks are ns on Linux), or 0.</summary>
+    private long Deadline(RpalCallScope? scope)
+    {
+        DateTime? at = scope?.Deadline ?? _deadline;
+        if (at is { } d && d != DateTime.MaxValue)
+        {
+            TimeSpan left = d.ToUniversalTime() - DateTime.UtcNow;
+            return Stopwatch.GetTimestamp() + (long)(left.TotalSeconds * Stopwatch.Frequency);
+        }
+
+        return _timeout is { } t ? Stopwatch.GetTimestamp() + (long)(t.TotalSeconds * Stopwatch.Frequency) : 0;
+    }
+
+    private RpalMessage Encode<TRequest>(RpalMethod method, in TRequest request, RpalCallScope? scope, long deadline, bool cancellable)
+        where TRequest : struct, IRpalPayload<TRequest>
+    {
+        Metadata? headers = scope?.RequestHeaders ?? _headers;
+        int size = request.GetSize();
+        int headerSize = MetadataCodec.SizeOf(headers);
+        uint flags = cancellable || deadline != 0 ? RpalWire.Cancellable : 0;
+        RpalMessage message = default;
+        if (deadline != 0)
+        {
+            flags |= RpalWire.Deadline;
+            message.Word1 = (ulong)deadline;
+        }
+
+        if (size <= RpalWire.InlineRequestBytes && headerSize == 0)
+        {
+            var writer = new RpalWriter(MemoryMarshal.AsBytes(message.Words[2..]));
+            request.Write(ref writer);
+        }
+        else
+        {
+            RpalBuffer buffer = RpalEngine.Alloc((nuint)(size + headerSize));
+            try
+            {
+                var writer = new RpalWriter(buffer.AsSpan()[..(size + headerSize)]);
+                request.Write(ref writer);
+                if (headers is not null && headerSize > 0)
+                {
+                    MetadataCodec.Write(ref writer, headers);
+                    flags |= RpalWire.Headers;
+                }
+            }
+            catch
+            {
+                RpalEngine.Free(buffer);
+                throw;
+            }
+
+            flags |= RpalWire.PayloadBody;
+            message.Data = buffer.Address;
+            message.Length = (ulong)(size + headerSize);
+            message.Word2 = (ulong)size;
+            message.Word3 = (ulong)headerSize;
+        }
+
+        message.Word0 = RpalWire.RequestWord0(method.Id, flags);
+        return message;
+    }
+}

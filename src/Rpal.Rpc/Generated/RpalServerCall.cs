@@ -1,0 +1,314 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Grpc.Core;
+using Rpal.Runtime;
+
+namespace Rpal.Rpc.Generated;
+
+/// <summary>
+/// One incoming call, as the generated dispatcher sees it: the method, the request body, the
+/// cancellation token, and the ways to answer. Pooled by the server: valid until completed.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Pooled: Reset disposes the per-call token source.")]
+public sealed class RpalServerCall
+{
+    private readonly ServerConnection _connection;
+    private readonly PeerMemory _payload = new();
+    private RpalMessage _request;
+    private CancellationTokenSource? _cts;
+    private RpalServerCallContext? _context;
+    private Metadata? _headers;
+    private long _deadline;
+    private int _completed;
+
+    internal RpalServerCall(ServerConnection connection) => _connection = connection;
+
+    /// <summary>The wire id of the method called.</summary>
+    public uint MethodId { get; private set; }
+
+    /// <summary>
+    /// Fires when the caller cancels the call, its deadline passes, the caller dies or the server
+    /// stops.
+    /// </summary>
+    public CancellationToken CancellationToken => _cts?.Token ?? CancellationToken.None;
+
+    internal ulong CallId => _request.Id;
+
+    internal bool IsCancellable => _cts is not null;
+
+    internal string MethodFullName => _connection.MethodName(MethodId);
+
+    internal string PeerName => _connection.PeerName;
+
+    internal DateTime DeadlineUtc => _deadline == 0
+        ? DateTime.MaxValue
+        : DateTime.UtcNow + Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), _deadline);
+
+    internal Metadata RequestHeaders => _headers ?? Metadata.Empty;
+
+    internal RpalServerCallContext Context => _context ??= new RpalServerCallContext(this);
+
+    /// <summary>Takes a new request; false when it is already past its deadline.</summary>
+    internal void Start(in RpalMessage request)
+    {
+        _request = request;
+        _completed = 0;
+        _headers = null;
+        MethodId = RpalWire.MethodId(request.Word0);
+        uint flags = RpalWire.Flags(request.Word0);
+        _deadline = (flags & RpalWire.Deadline) != 0 ? (long)request.Word1 : 0;
+        if ((flags & (RpalWire.Deadline | RpalWire.Cancellable)) != 0)
+        {
+            _cts = new CancellationTokenSource();
+            if (_deadline != 0)
+            {
+                TimeSpan left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), _deadline);
+                _cts.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+            }
+        }
+
+        if ((flags & RpalWire.PayloadBody) != 0)
+        {
+            if (request.Word2 > request.Length || request.Length > int.MaxValue)
+            {
+                throw new RpalDecodeException("a request body longer than its payload");
+            }
+
+            _payload.Reset(request.Data, (int)request.Word2);
+            if ((flags & RpalWire.Headers) != 0)
+            {
+                _headers = ReadHeaders(request);
+            }
+        }
+    }
+
+    internal bool PastDeadline => _deadline != 0 && Stopwatch.GetTimestamp() >= _deadline;
+
+    internal void Cancel()
+    {
+        try
+        {
+            _cts?.Cancel();
+        }
+        catch (AggregateException e)
+        {
+            _connection.Server.ReportHandlerError(e);
+        }
+    }
+
+    /// <summary>Reads and checks the request body.</summary>
+    public TRequest ReadRequest<TRequest>()
+        where TRequest : struct, IRpalPayload<TRequest>
+    {
+        uint flags = RpalWire.Flags(_request.Word0);
+        if ((flags & RpalWire.PayloadBody) == 0)
+        {
+            Span<byte> inline = MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref _request.Word2, 2));
+            var reader = new RpalReader(inline);
+            return TRequest.Read(ref reader);
+        }
+
+        var payload = new RpalReader(_payload);
+        return TRequest.Read(ref payload);
+    }
+
+    /// <summary>Answers with <paramref name="response"/>.</summary>
+    public void Complete<TResponse>(in TResponse response)
+        where TResponse : struct, IRpalPayload<TResponse>
+    {
+        if (Interlocked.Exchange(ref _completed, 1) != 0)
+        {
+            ThrowCompletedTwice();
+        }
+
+        Metadata? trailers = _context?.TrailersIfAny;
+        int size = response.GetSize();
+        RpalMessage reply = default;
+        if (size <= RpalWire.InlineReplyBytes && trailers is null)
+        {
+            var writer = new RpalWriter(MemoryMarshal.AsBytes(reply.Words));
+            response.Write(ref writer);
+        }
+        else
+        {
+            int trailerSize = MetadataCodec.SizeOf(trailers);
+            RpalBuffer buffer = RpalEngine.Alloc((nuint)(size + trailerSize));
+            try
+            {
+                var writer = new RpalWriter(buffer.AsSpan()[..(size + trailerSize)]);
+                response.Write(ref writer);
+                if (trailers is not null)
+                {
+                    MetadataCodec.Write(ref writer, trailers);
+                }
+            }
+            catch
+            {
+                RpalEngine.Free(buffer);
+                throw;
+            }
+
+            reply.Data = buffer.Address;
+            reply.Length = (ulong)(size + trailerSize);
+            reply.Word0 = (ulong)size;
+            reply.Word2 = (ulong)trailerSize;
+            reply.Status = RpalWire.ReplyPayload << 16;
+        }
+
+        _connection.Finish(this, in reply);
+    }
+
+    /// <summary>Answers when <paramref name="pending"/> completes.</summary>
+    public void CompleteWhenDone<TResponse, TValue>(ValueTask<TValue> pending)
+        where TResponse : struct, IRpalResponse<TResponse, TValue>
+    {
+        if (pending.IsCompletedSuccessfully)
+        {
+            Complete(TResponse.FromValue(pending.Result));
+            return;
+        }
+
+        _ = AwaitAsync<TResponse, TValue>(pending);
+    }
+
+    /// <summary>Answers when <paramref name="pending"/> completes.</summary>
+    public void CompleteWhenDone(ValueTask pending)
+    {
+        if (pending.IsCompletedSuccessfully)
+        {
+            Complete(default(RpalVoid));
+            return;
+        }
+
+        _ = AwaitAsync(pending);
+    }
+
+    /// <summary>Answers when <paramref name="pending"/> completes.</summary>
+    public void CompleteWhenDone<TResponse, TValue>(Task<TValue> pending)
+        where TResponse : struct, IRpalResponse<TResponse, TValue>
+    {
+        ArgumentNullException.ThrowIfNull(pending);
+        CompleteWhenDone<TResponse, TValue>(new ValueTask<TValue>(pending));
+    }
+
+    /// <summary>Answers when <paramref name="pending"/> completes.</summary>
+    public void CompleteWhenDone(Task pending)
+    {
+        ArgumentNullException.ThrowIfNull(pending);
+        CompleteWhenDone(new ValueTask(pending));
+    }
+
+    /// <summary>Answers that the method does not exist (an older or newer client).</summary>
+    public void CompleteUnimplemented() =>
+        CompleteWithStatus(new Status(StatusCode.Unimplemented, $"Method {MethodId:x8} of {_connection.ServiceName} is not implemented by this server."));
+
+    /// <summary>Answers with the status a handler's exception maps to.</summary>
+    internal void CompleteWithException(Exception e)
+    {
+        bool canceled = _cts?.IsCancellationRequested == true;
+        Status status = StatusMapper.FromException(e, _connection.Server.Options.EnableDetailedErrors, canceled, canceled && PastDeadline);
+        Metadata? trailers = (e as RpcException)?.Trailers is { Count: > 0 } t ? t : _context?.TrailersIfAny;
+        CompleteWithStatus(status, trailers);
+    }
+
+    internal void CompleteWithStatus(Status status, Metadata? trailers = null)
+    {
+        if (Interlocked.Exchange(ref _completed, 1) != 0)
+        {
+            return;
+        }
+
+        byte[] detail = System.Text.Encoding.UTF8.GetBytes(status.Detail ?? string.Empty);
+        int trailerSize = MetadataCodec.SizeOf(trailers);
+        RpalMessage reply = default;
+        if (detail.Length + trailerSize > 0 && RpalEngine.TryAlloc((nuint)(detail.Length + trailerSize), out RpalBuffer buffer))
+        {
+            Span<byte> span = buffer.AsSpan()[..(detail.Length + trailerSize)];
+            detail.CopyTo(span);
+            if (trailers is not null)
+            {
+                var writer = new RpalWriter(span[detail.Length..]);
+                MetadataCodec.Write(ref writer, trailers);
+            }
+
+            reply.Data = buffer.Address;
+            reply.Length = (ulong)span.Length;
+            reply.Word1 = (ulong)detail.Length;
+            reply.Word2 = (ulong)trailerSize;
+            reply.Status = RpalWire.ReplyPayload << 16;
+        }
+
+        reply.Status |= (int)status.StatusCode;
+        _connection.Finish(this, in reply);
+    }
+
+    /// <summary>Back to the pool: forget the request.</summary>
+    internal void Reset()
+    {
+        _payload.Reset(0, 0);
+        _request = default;
+        _headers = null;
+        _context?.Reset();
+        if (_cts is not null)
+        {
+            _cts.Dispose();
+            _cts = null;
+        }
+    }
+
+    private async Task AwaitAsync<TResponse, TValue>(ValueTask<TValue> pending)
+        where TResponse : struct, IRpalResponse<TResponse, TValue>
+    {
+        TValue value;
+        try
+        {
+            value = await pending;
+        }
+        catch (Exception e)
+        {
+            CompleteWithException(e);
+            return;
+        }
+
+        try
+        {
+            Complete(TResponse.FromValue(value));
+        }
+        catch (Exception e)
+        {
+            CompleteWithException(e);
+        }
+    }
+
+    private async Task AwaitAsync(ValueTask pending)
+    {
+        try
+        {
+            await pending;
+        }
+        catch (Exception e)
+        {
+            CompleteWithException(e);
+            return;
+        }
+
+        Complete(default(RpalVoid));
+    }
+
+    private static Metadata ReadHeaders(in RpalMessage request)
+    {
+        ulong body = request.Word2, headers = request.Word3;
+        if (body > request.Length || headers > request.Length - body)
+        {
+            throw new RpalDecodeException("request headers past the end of the payload");
+        }
+
+        var reader = new RpalReader(request.Payload.Slice((int)body, (int)headers));
+        return MetadataCodec.Read(ref reader);
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowCompletedTwice() =>
+        throw new InvalidOperationException("The call was already answered.");
+}

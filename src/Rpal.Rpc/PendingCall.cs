@@ -1,0 +1,177 @@
+using System.Threading.Tasks.Sources;
+using Grpc.Core;
+using Rpal.Rpc.Generated;
+using Rpal.Runtime;
+
+namespace Rpal.Rpc;
+
+/// <summary>
+/// A submitted call waiting for its completion: the channel's completion thread hands it the
+/// engine's completion, a cancellation or deadline may end it first. Pooled per result type.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Pooled: the deadline source is disposed when the call leaves the pool.")]
+internal abstract class PendingCall
+{
+    /// <summary>The engine completion arrived (on the channel's completion thread).</summary>
+    public abstract void OnCompletion(in RpalCompletion completion);
+}
+
+/// <summary>A pending call whose caller awaits a <typeparamref name="TValue"/>.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Pooled: the deadline source is disposed when the call leaves the pool.")]
+internal sealed class PendingCall<TResponse, TValue> : PendingCall, IValueTaskSource<TValue>, IValueTaskSource
+    where TResponse : struct, IRpalResponse<TResponse, TValue>
+{
+    [ThreadStatic]
+    private static PendingCall<TResponse, TValue>? s_cached;
+
+    private ManualResetValueTaskSourceCore<TValue> _core = new() { RunContinuationsAsynchronously = true };
+    private RpalChannel? _channel;
+    private RpalMethod? _method;
+    private RpalCallScope? _scope;
+    private CancellationTokenRegistration _registration;
+    private CancellationTokenSource? _deadline;
+    private ulong _callId;
+
+    // 2 owners: the engine (until its completion arrives) and the caller (until it takes the
+    // result). The last one out returns the object to the pool.
+    private int _owners;
+
+    // 0 running, 1 ended (result set)
+    private int _ended;
+
+    public static PendingCall<TResponse, TValue> Rent()
+    {
+        PendingCall<TResponse, TValue>? p = s_cached;
+        if (p is not null)
+        {
+            s_cached = null;
+            return p;
+        }
+
+        return new PendingCall<TResponse, TValue>();
+    }
+
+    public short Version => _core.Version;
+
+    public void Begin(RpalChannel channel, RpalMethod method, RpalCallScope? scope)
+    {
+        _channel = channel;
+        _method = method;
+        _scope = scope;
+        _owners = 2;
+        _ended = 0;
+    }
+
+    /// <summary>After the submit: watch the token and the deadline.</summary>
+    public void Watch(ulong callId, long deadline, CancellationToken cancellationToken)
+    {
+        _callId = callId;
+        if (deadline != 0)
+        {
+            TimeSpan left = System.Diagnostics.Stopwatch.GetElapsedTime(System.Diagnostics.Stopwatch.GetTimestamp(), deadline);
+            _deadline = new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+            _deadline.Token.UnsafeRegister(static s => ((PendingCall<TResponse, TValue>)s!).End(StatusCode.DeadlineExceeded, "Deadline Exceeded"), this);
+        }
+
+        if (cancellationToken.CanBeCanceled)
+        {
+            _registration = cancellationToken.UnsafeRegister(static s => ((PendingCall<TResponse, TValue>)s!).End(StatusCode.Cancelled, "Cancelled"), this);
+        }
+    }
+
+    /// <summary>The submit failed: no completion will come.</summary>
+    public void FailSubmit(Exception e)
+    {
+        _owners = 1;
+        Interlocked.Exchange(ref _ended, 1);
+        _core.SetException(e);
+    }
+
+    public override void OnCompletion(in RpalCompletion completion)
+    {
+        if (Interlocked.Exchange(ref _ended, 1) == 0)
+        {
+            try
+            {
+                if (completion.Result < 0)
+                {
+                    _core.SetException(StatusMapper.FromErrno(completion.Result, _method!));
+                }
+                else
+                {
+                    RpalMessage reply = completion.Reply;
+                    _core.SetResult(_channel!.ReadReply<TResponse, TValue>(_method!, ref reply, _scope));
+                }
+            }
+            catch (Exception e)
+            {
+                _core.SetException(e);
+            }
+        }
+        else if (completion.Result == 0 && completion.Reply.Data != 0)
+        {
+            _channel!.Connection.Release(in completion.Reply); // a late reply nobody reads
+        }
+
+        Leave();
+    }
+
+    /// <summary>Cancellation or deadline: ends the call for the caller now; tells the server.</summary>
+    private void End(StatusCode code, string detail)
+    {
+        if (Interlocked.Exchange(ref _ended, 1) != 0)
+        {
+            return;
+        }
+
+        _channel!.SendCancel(_callId);
+        _core.SetException(new RpcException(new Status(code, detail)));
+    }
+
+    public TValue GetResult(short token)
+    {
+        try
+        {
+            return _core.GetResult(token);
+        }
+        finally
+        {
+            Leave();
+        }
+    }
+
+    void IValueTaskSource.GetResult(short token)
+    {
+        try
+        {
+            _core.GetResult(token);
+        }
+        finally
+        {
+            Leave();
+        }
+    }
+
+    public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+
+    private void Leave()
+    {
+        if (Interlocked.Decrement(ref _owners) != 0)
+        {
+            return;
+        }
+
+        _registration.Dispose();
+        _registration = default;
+        _deadline?.Dispose();
+        _deadline = null;
+        _channel = null;
+        _method = null;
+        _scope = null;
+        _core.Reset();
+        s_cached = this;
+    }
+}

@@ -1,0 +1,217 @@
+using System.Runtime.InteropServices;
+using Grpc.Core;
+using Rpal.Rpc.Generated;
+using Rpal.Runtime;
+
+namespace Rpal.Rpc;
+
+/// <summary>
+/// A connection to one Rpal service in another process, and the factory of its clients.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var channel = await RpalChannel.ConnectAsync("demo.calculator");
+/// ICalculator calc = channel.CreateClient&lt;ICalculator&gt;();
+/// int sum = calc.Add(2, 3);
+/// </code>
+/// </example>
+public sealed class RpalChannel : IAsyncDisposable, IDisposable
+{
+    private readonly ChannelCompletions.Registration _completions;
+    private int _disposed;
+
+    private RpalChannel(string serviceName, RpalConnection connection, RpalChannelOptions options)
+    {
+        ServiceName = serviceName;
+        Connection = connection;
+        Options = options;
+        _completions = ChannelCompletions.Shared.Add(this);
+    }
+
+    /// <summary>The service this channel is connected to.</summary>
+    public string ServiceName { get; }
+
+    /// <summary>The channel's options.</summary>
+    public RpalChannelOptions Options { get; }
+
+    internal RpalConnection Connection { get; }
+
+    /// <summary>
+    /// Connects to the service registered as <paramref name="serviceName"/> on this host.
+    /// </summary>
+    /// <exception cref="RpcException">
+    /// <see cref="StatusCode.Unavailable"/> when no process serves the name (or it refused us),
+    /// <see cref="StatusCode.PermissionDenied"/> when it runs as another user.
+    /// </exception>
+    public static ValueTask<RpalChannel> ConnectAsync(string serviceName, RpalChannelOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            return ValueTask.FromResult(Connect(serviceName, options));
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException<RpalChannel>(e);
+        }
+    }
+
+    /// <summary>Connects synchronously; see <see cref="ConnectAsync"/>.</summary>
+    public static RpalChannel Connect(string serviceName, RpalChannelOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(serviceName);
+        options ??= new RpalChannelOptions();
+        RpalEngine.Start();
+        if (options.SpinBudget is { } spin)
+        {
+            RpalEngine.SpinBudget = spin;
+        }
+
+        RpalConnection connection;
+        try
+        {
+            connection = RpalConnection.Connect(serviceName);
+        }
+        catch (RpalException e)
+        {
+            StatusCode code = e.Errno switch
+            {
+                RpalErrno.EACCES => StatusCode.PermissionDenied,
+                RpalErrno.EINVAL or RpalErrno.ENAMETOOLONG => StatusCode.InvalidArgument,
+                _ => StatusCode.Unavailable,
+            };
+            string detail = e.Errno == RpalErrno.ENOENT
+                ? $"No process serves '{serviceName}' on this host."
+                : $"Cannot connect to '{serviceName}': {e.Message}";
+            throw new RpcException(new Status(code, detail, e));
+        }
+
+        return new RpalChannel(serviceName, connection, options);
+    }
+
+    /// <summary>A client of <typeparamref name="TService"/> that sends its calls through this channel.</summary>
+    public TService CreateClient<TService>()
+        where TService : class => CreateClient<TService>(default);
+
+    /// <summary>
+    /// A client of <typeparamref name="TService"/> whose calls carry <paramref name="options"/>: a
+    /// deadline and request headers, in the gRPC manner.
+    /// </summary>
+    public TService CreateClient<TService>(CallOptions options)
+        where TService : class
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        RpalServiceDescriptor<TService> descriptor = RpalServiceRegistry.Get<TService>();
+        if (descriptor.ServiceName != ServiceName)
+        {
+            throw new InvalidOperationException(
+                $"{typeof(TService)} is the service '{descriptor.ServiceName}', but this channel is connected to '{ServiceName}'.");
+        }
+
+        return descriptor.CreateClient(new RpalClientInvoker(this, options));
+    }
+
+    /// <summary>Closes the connection; calls in flight fail with <see cref="StatusCode.Unavailable"/>.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _completions.Dispose();
+        Connection.Dispose();
+    }
+
+    /// <inheritdoc/>
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return default;
+    }
+
+    internal int Submit(in RpalMessage message, PendingCall pending, out ulong callId)
+    {
+        ulong token = _completions.Track(pending);
+        int rc = Connection.Submit(in message, token, out callId);
+        if (rc < 0)
+        {
+            _completions.Untrack(token);
+        }
+
+        return rc;
+    }
+
+    internal void SendCancel(ulong callId)
+    {
+        RpalMessage cancel = default;
+        cancel.Word0 = RpalWire.RequestWord0(0, RpalWire.OpCancel);
+        cancel.Word1 = callId;
+        Connection.Send(in cancel); // best effort: a dead server needs no notice
+    }
+
+    /// <summary>Decodes a reply, releases its payload, throws for a non-OK status.</summary>
+    internal TValue ReadReply<TResponse, TValue>(RpalMethod method, ref RpalMessage reply, RpalCallScope? scope)
+        where TResponse : struct, IRpalResponse<TResponse, TValue>
+    {
+        try
+        {
+            var code = (StatusCode)(reply.Status & 0xFFFF);
+            int flags = reply.Status >>> 16;
+            Metadata? trailers = null;
+            string detail = string.Empty;
+            scoped ReadOnlySpan<byte> body;
+            if ((flags & RpalWire.ReplyPayload) != 0)
+            {
+                ulong bodyLength = reply.Word0, detailLength = reply.Word1, trailerLength = reply.Word2;
+                if (bodyLength > reply.Length || detailLength > reply.Length - bodyLength ||
+                    trailerLength > reply.Length - bodyLength - detailLength)
+                {
+                    throw new RpalDecodeException("reply parts longer than its payload");
+                }
+
+                ReadOnlySpan<byte> payload = reply.Payload;
+                body = payload[..(int)bodyLength];
+                if (detailLength > 0)
+                {
+                    detail = System.Text.Encoding.UTF8.GetString(payload.Slice((int)bodyLength, (int)detailLength));
+                }
+
+                if (trailerLength > 0)
+                {
+                    var tr = new RpalReader(payload.Slice((int)(bodyLength + detailLength), (int)trailerLength));
+                    trailers = MetadataCodec.Read(ref tr);
+                }
+            }
+            else
+            {
+                body = MemoryMarshal.AsBytes(reply.Words);
+            }
+
+            if (scope is not null)
+            {
+                scope.ResponseTrailers = trailers;
+                scope.Status = new Status(code, detail);
+            }
+
+            if (code != StatusCode.OK)
+            {
+                throw new RpcException(new Status(code, detail), trailers ?? new Metadata());
+            }
+
+            var reader = new RpalReader(body);
+            return TResponse.Read(ref reader).Value;
+        }
+        catch (RpalDecodeException e)
+        {
+            throw new RpcException(new Status(StatusCode.Internal, $"{method.FullName}: {e.Message}", e));
+        }
+        finally
+        {
+            if (reply.Data != 0)
+            {
+                Connection.Release(in reply);
+            }
+        }
+    }
+}

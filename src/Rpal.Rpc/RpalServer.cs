@@ -1,0 +1,246 @@
+using System.Collections.Concurrent;
+using Rpal.Rpc.Generated;
+using Rpal.Runtime;
+
+namespace Rpal.Rpc;
+
+/// <summary>
+/// Serves [RpalService] implementations to other processes on this host.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var server = new RpalServer();
+/// server.AddService&lt;ICalculator&gt;(new Calculator());
+/// await server.StartAsync();
+/// </code>
+/// </example>
+public sealed class RpalServer : IAsyncDisposable
+{
+    private readonly List<HostedService> _services = [];
+    private readonly ConcurrentDictionary<ulong, ServerConnection> _connections = new();
+    private readonly Lock _lock = new();
+    private RpalReceiver[] _receivers = [];
+    private volatile bool _stopping;
+    private int _nextReceiver;
+    private long _nextToken;
+    private int _state; // 0 new, 1 started, 2 stopped
+    private TaskCompletionSource? _drained;
+
+    /// <summary>Creates a server with default options.</summary>
+    public RpalServer()
+        : this(new RpalServerOptions())
+    {
+    }
+
+    /// <summary>Creates a server.</summary>
+    public RpalServer(RpalServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.ReceiverThreads, 1);
+        Options = options;
+    }
+
+    /// <summary>The server's options.</summary>
+    public RpalServerOptions Options { get; }
+
+    /// <summary>
+    /// Raised when a handler's exception escapes after its call was answered, or an answer
+    /// could not be sent. The server goes on.
+    /// </summary>
+    public event Action<Exception>? HandlerError;
+
+    /// <summary>Adds an implementation of the [RpalService] interface <typeparamref name="TService"/>.</summary>
+    /// <exception cref="InvalidOperationException">The server already started, or the service was added before.</exception>
+    public void AddService<TService>(TService implementation)
+        where TService : class
+    {
+        ArgumentNullException.ThrowIfNull(implementation);
+        RpalServiceDescriptor<TService> descriptor = RpalServiceRegistry.Get<TService>();
+        lock (_lock)
+        {
+            if (_state != 0)
+            {
+                throw new InvalidOperationException("Services are added before StartAsync.");
+            }
+
+            if (_services.Exists(s => s.Descriptor.ServiceName == descriptor.ServiceName))
+            {
+                throw new InvalidOperationException($"The service '{descriptor.ServiceName}' was already added.");
+            }
+
+            _services.Add(new HostedService(descriptor, descriptor.CreateDispatcher(implementation)));
+        }
+    }
+
+    /// <summary>Registers the services and starts serving.</summary>
+    /// <exception cref="InvalidOperationException">
+    /// No service was added, or another live process already serves one of the names.
+    /// </exception>
+    public Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            if (_state != 0)
+            {
+                throw new InvalidOperationException("The server was already started.");
+            }
+
+            if (_services.Count == 0)
+            {
+                throw new InvalidOperationException("Add at least one service before StartAsync.");
+            }
+
+            RpalEngine.Start();
+            if (Options.SpinBudget is { } spin)
+            {
+                RpalEngine.SpinBudget = spin;
+            }
+
+            try
+            {
+                foreach (HostedService service in _services)
+                {
+                    service.Listener = RpalServiceListener.Register(service.Descriptor.ServiceName);
+                }
+            }
+            catch (RpalException e)
+            {
+                foreach (HostedService service in _services)
+                {
+                    service.Listener?.Dispose();
+                    service.Listener = null;
+                }
+
+                string why = e.Errno == RpalErrno.EADDRINUSE ? "another live process serves it" : e.Message;
+                throw new InvalidOperationException($"Cannot register the services: {why}.", e);
+            }
+
+            var handler = new ReceiverHandler(this);
+            _receivers = new RpalReceiver[Options.ReceiverThreads];
+            for (int i = 0; i < _receivers.Length; i++)
+            {
+                _receivers[i] = new RpalReceiver(handler, $"rpal-server-{i}");
+            }
+
+            foreach (HostedService service in _services)
+            {
+                _receivers[0].Add(service.Listener!, listener => Accept(service, listener));
+            }
+
+            _state = 1;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Stops accepting, lets calls in flight finish for the grace period, then cancels them,
+    /// and closes every connection.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            if (_state != 1)
+            {
+                _state = 2;
+                return;
+            }
+
+            _state = 2;
+            _stopping = true;
+            _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        foreach (HostedService service in _services)
+        {
+            service.Listener?.Dispose();
+            service.Listener = null;
+        }
+
+        if (TotalInFlight() > 0)
+        {
+            Task grace = Task.Delay(Options.ShutdownGracePeriod, cancellationToken);
+            await Task.WhenAny(_drained.Task, grace).ConfigureAwait(false);
+            if (TotalInFlight() > 0)
+            {
+                foreach (ServerConnection c in _connections.Values)
+                {
+                    c.CancelAll();
+                }
+
+                await Task.WhenAny(_drained.Task, Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None)).ConfigureAwait(false);
+            }
+        }
+
+        foreach (RpalReceiver receiver in _receivers)
+        {
+            receiver.Dispose();
+        }
+
+        foreach (ServerConnection c in _connections.Values)
+        {
+            c.Connection.Dispose();
+        }
+
+        _connections.Clear();
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+
+    internal void ReportHandlerError(Exception e) => HandlerError?.Invoke(e);
+
+    internal void OnCallsDrained()
+    {
+        if (_stopping && TotalInFlight() == 0)
+        {
+            _drained?.TrySetResult();
+        }
+    }
+
+    private int TotalInFlight()
+    {
+        int n = 0;
+        foreach (ServerConnection c in _connections.Values)
+        {
+            n += c.InFlight;
+        }
+
+        return n;
+    }
+
+    /// <summary>Takes the waiting clients of a service (on receiver 0) and spreads them over the receivers.</summary>
+    private void Accept(HostedService service, RpalServiceListener listener)
+    {
+        while (!_stopping && listener.TryAccept(out RpalConnection? connection))
+        {
+            ulong token = (ulong)Interlocked.Increment(ref _nextToken);
+            _connections[token] = new ServerConnection(this, service, connection);
+            _receivers[_nextReceiver++ % _receivers.Length].Add(connection, token);
+        }
+    }
+
+    /// <summary>Runs each receiver's events through the connection they belong to.</summary>
+    private sealed class ReceiverHandler(RpalServer server) : IRpalReceiverHandler
+    {
+        public void OnEvents(RpalConnection connection, ulong token, uint events)
+        {
+            if (!server._connections.TryGetValue(token, out ServerConnection? c))
+            {
+                return;
+            }
+
+            if ((events & RpalEpollEvents.RpalIn) != 0)
+            {
+                c.OnReadable();
+            }
+
+            if ((events & RpalEpollEvents.RpalHangup) != 0 && server._connections.TryRemove(token, out _))
+            {
+                c.OnHangUp(); // disposes the connection once its calls are answered
+            }
+        }
+    }
+}

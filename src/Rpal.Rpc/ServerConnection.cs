@@ -1,0 +1,196 @@
+using Grpc.Core;
+using Rpal.Rpc.Generated;
+using Rpal.Runtime;
+
+namespace Rpal.Rpc;
+
+/// <summary>
+/// One accepted client of one service, served on one receiver thread: takes its requests,
+/// runs them through the service's dispatcher inline, answers, and honours cancellations.
+/// </summary>
+internal sealed class ServerConnection
+{
+    private readonly Stack<RpalServerCall> _pool = new();
+    private readonly Dictionary<ulong, RpalServerCall> _cancellable = [];
+    private readonly Lock _lock = new();
+    private int _inflight;
+    private int _closed;
+
+    public ServerConnection(RpalServer server, HostedService service, RpalConnection connection)
+    {
+        Server = server;
+        Service = service;
+        Connection = connection;
+        RpalPeerInfo info = connection.PeerInfo;
+        PeerName = $"rpal:pid={info.ProcessId},uid={info.UserId}";
+    }
+
+    public RpalServer Server { get; }
+
+    public HostedService Service { get; }
+
+    public RpalConnection Connection { get; }
+
+    public string ServiceName => Service.Descriptor.ServiceName;
+
+    public string PeerName { get; }
+
+    public int InFlight => Volatile.Read(ref _inflight);
+
+    public string MethodName(uint id)
+    {
+        foreach (RpalMethod m in Service.Descriptor.Methods)
+        {
+            if (m.Id == id)
+            {
+                return m.FullName;
+            }
+        }
+
+        return $"/{ServiceName}/{id:x8}";
+    }
+
+    /// <summary>Serves every request waiting on the connection (receiver thread).</summary>
+    public void OnReadable()
+    {
+        while (Volatile.Read(ref _closed) == 0 && Connection.Receive(out RpalMessage message) == 0)
+        {
+            if (message.Id == 0)
+            {
+                OnControl(in message);
+                continue;
+            }
+
+            RpalServerCall call = Rent();
+            Interlocked.Increment(ref _inflight);
+            try
+            {
+                call.Start(in message);
+            }
+            catch (RpalDecodeException e)
+            {
+                call.CompleteWithStatus(new Status(StatusCode.Internal, e.Message));
+                continue;
+            }
+
+            if (call.PastDeadline)
+            {
+                call.CompleteWithStatus(new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded"));
+                continue;
+            }
+
+            if (call.IsCancellable)
+            {
+                lock (_lock)
+                {
+                    _cancellable[call.CallId] = call;
+                }
+            }
+
+            RpalServerCallContext? previous = RpalServerCallContext.Exchange(call.Context);
+            try
+            {
+                Service.Dispatcher.Dispatch(call);
+            }
+            catch (Exception e)
+            {
+                call.CompleteWithException(e);
+            }
+            finally
+            {
+                RpalServerCallContext.Exchange(previous);
+            }
+        }
+    }
+
+    /// <summary>Sends the answer of <paramref name="call"/> and recycles it.</summary>
+    public void Finish(RpalServerCall call, in RpalMessage reply)
+    {
+        int rc = Connection.Reply(call.CallId, in reply); // on failure the engine frees the payload
+        if (rc < 0 && rc != -RpalErrno.ECONNRESET && rc != -RpalErrno.EBADF)
+        {
+            Server.ReportHandlerError(new RpalException(rc, "rpal_reply"));
+        }
+
+        if (call.IsCancellable)
+        {
+            lock (_lock)
+            {
+                _cancellable.Remove(call.CallId);
+            }
+        }
+
+        call.Reset();
+        lock (_lock)
+        {
+            _pool.Push(call);
+        }
+
+        if (Interlocked.Decrement(ref _inflight) == 0)
+        {
+            if (Volatile.Read(ref _closed) != 0)
+            {
+                Connection.Dispose();
+            }
+
+            Server.OnCallsDrained();
+        }
+    }
+
+    /// <summary>The client hung up or died: cancel what it was waiting for.</summary>
+    public void OnHangUp()
+    {
+        Interlocked.Exchange(ref _closed, 1);
+        CancelAll();
+        if (InFlight == 0)
+        {
+            Connection.Dispose();
+        }
+    }
+
+    public void CancelAll()
+    {
+        lock (_lock)
+        {
+            foreach (RpalServerCall call in _cancellable.Values.ToArray())
+            {
+                call.Cancel();
+            }
+        }
+    }
+
+    private void OnControl(in RpalMessage message)
+    {
+        if (message.Data != 0)
+        {
+            Connection.Release(in message);
+        }
+
+        if (RpalWire.MethodId(message.Word0) != 0 || RpalWire.Flags(message.Word0) != RpalWire.OpCancel)
+        {
+            return; // not ours: one-way messages are not part of unary RPC
+        }
+
+        // under the lock: Finish takes the call out (and recycles it) under it too
+        lock (_lock)
+        {
+            if (_cancellable.TryGetValue(message.Word1, out RpalServerCall? call))
+            {
+                call.Cancel();
+            }
+        }
+    }
+
+    private RpalServerCall Rent()
+    {
+        lock (_lock)
+        {
+            if (_pool.TryPop(out RpalServerCall? call))
+            {
+                return call;
+            }
+        }
+
+        return new RpalServerCall(this);
+    }
+}

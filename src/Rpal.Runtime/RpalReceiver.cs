@@ -1,0 +1,264 @@
+using System.Collections.Concurrent;
+using Rpal.Runtime.Interop;
+
+namespace Rpal.Runtime;
+
+/// <summary>
+/// A dedicated receiver thread: it waits on an <see cref="RpalEpoll"/> set holding the
+/// connections and listeners added to it, calls the <see cref="IRpalReceiverHandler"/> for each
+/// connection event, and runs work posted to it (<see cref="Post"/>, and its
+/// <see cref="RpalReceiverSynchronizationContext"/>, so that <c>await</c>s in handlers continue
+/// on this thread).
+/// </summary>
+/// <remarks>
+/// Partial files: this one holds the thread and its loop; RpalReceiver.WorkQueue.cs the posted
+/// work and the wake-up; RpalReceiver.Members.cs the connections and listeners in the set.
+/// The loop waits at most 100 ms at a time, so <see cref="Stop"/> is prompt even if a wake-up
+/// is lost. Exceptions thrown by the handler or by posted work are reported through
+/// <see cref="UnhandledException"/> (or, with no subscriber, <see cref="RpalEngine.Log"/>) and
+/// the loop goes on.
+/// </remarks>
+public sealed partial class RpalReceiver : IDisposable
+{
+    private const int WaitTimeoutMs = 100;
+    private const int MaxEvents = 64;
+    private const int MaxWorkPerTurn = 1024;
+
+    private const int StateRunning = 0;
+    private const int StateStopped = 1;
+
+    private static int s_count;
+
+    [ThreadStatic]
+    private static RpalReceiver? s_current;
+
+    private readonly IRpalReceiverHandler _handler;
+    private readonly RpalEpoll _epoll;
+    private readonly Thread _thread;
+    private readonly int _threadId;
+    private readonly RpalEpollEvent[] _events = new RpalEpollEvent[MaxEvents];
+
+    // Running -> Stopped, once, on the receiver's thread when its loop ends; written under
+    // _registrationLock so that Add either registers before the final sweep or sees Stopped.
+    private int _state;
+
+    // Set by Stop from any thread; read by the loop at each turn.
+    private volatile bool _stopRequested;
+
+    /// <summary>Creates the receiver and starts its thread.</summary>
+    /// <param name="handler">Called on the receiver's thread for each connection event.</param>
+    /// <param name="name">The thread's name; default "rpal-receiver-N".</param>
+    public RpalReceiver(IRpalReceiverHandler handler, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        _handler = handler;
+        Name = name ?? $"rpal-receiver-{Interlocked.Increment(ref s_count)}";
+        SynchronizationContext = new RpalReceiverSynchronizationContext(this);
+        _epoll = RpalEpoll.Create();
+        try
+        {
+            _wakeFd = CreateWakeFd();
+            _epoll.Add(_wakeFd.Fd, RpalEpollEvents.In, WakeData);
+        }
+        catch
+        {
+            _wakeFd?.Dispose();
+            _epoll.Dispose();
+            throw;
+        }
+
+        _thread = new Thread(Run) { IsBackground = true, Name = Name };
+        _threadId = _thread.ManagedThreadId;
+        _thread.UnsafeStart();
+    }
+
+    /// <summary>
+    /// Called on the receiver's thread with an exception thrown by the handler, by posted work or
+    /// by the loop itself; the receiver goes on. With no subscriber the exception is written to
+    /// <see cref="RpalEngine.Log"/> as an error.
+    /// </summary>
+    public event EventHandler<UnhandledExceptionEventArgs>? UnhandledException;
+
+    /// <summary>The receiver whose thread is the current thread, or null.</summary>
+    public static RpalReceiver? Current => s_current;
+
+    /// <summary>The name of the receiver's thread.</summary>
+    public string Name { get; }
+
+    /// <summary>The managed thread id of the receiver's thread.</summary>
+    public int ManagedThreadId => _threadId;
+
+    /// <summary>True when called on the receiver's thread.</summary>
+    public bool IsCurrentThread => Environment.CurrentManagedThreadId == _threadId;
+
+    /// <summary>True until <see cref="Stop"/> or <see cref="Dispose"/> is called.</summary>
+    public bool IsRunning => !_stopRequested && Volatile.Read(ref _state) == StateRunning;
+
+    /// <summary>The context that runs work on this receiver; <see cref="SynchronizationContext.Current"/> on its thread.</summary>
+    public RpalReceiverSynchronizationContext SynchronizationContext { get; }
+
+    /// <summary>
+    /// Ends the loop and waits up to <paramref name="timeout"/> for the thread to finish. On its
+    /// way out the thread runs the work already queued, takes every connection and listener out
+    /// of its set (disposed ones are released then; the others stay open and may be added to
+    /// another receiver) and closes the set. Work posted afterwards runs on the thread pool.
+    /// Returns true when the thread has finished; false on timeout, or when called on the
+    /// receiver's own thread (which then finishes after the current callback returns).
+    /// </summary>
+    public bool Stop(TimeSpan timeout)
+    {
+        _stopRequested = true;
+        Wake();
+        if (IsCurrentThread)
+        {
+            return false;
+        }
+
+        return _thread.Join(timeout);
+    }
+
+    /// <summary>Stops the receiver and waits for its thread (see <see cref="Stop"/>).</summary>
+    public void Dispose() => Stop(Timeout.InfiniteTimeSpan);
+
+    /// <inheritdoc/>
+    public override string ToString() => Name;
+
+    private void Run()
+    {
+        s_current = this;
+        System.Threading.SynchronizationContext.SetSynchronizationContext(SynchronizationContext);
+        try
+        {
+            Loop();
+        }
+        finally
+        {
+            Shutdown();
+        }
+    }
+
+    private void Loop()
+    {
+        while (!_stopRequested)
+        {
+            RunWork(MaxWorkPerTurn);
+
+            // Announce the wait before the last look at the queue: a poster that enqueues after
+            // this look sees _parked and wakes us (Dekker: both sides fence, then read).
+            int timeout = WaitTimeoutMs;
+            Interlocked.Exchange(ref _parked, 1);
+            if (!_work.IsEmpty || _stopRequested)
+            {
+                Volatile.Write(ref _parked, 0);
+                timeout = 0; // still look at the set, so a stream of posts cannot starve it
+            }
+
+            int n = _epoll.Wait(_events, timeout);
+            Volatile.Write(ref _parked, 0);
+            for (int i = 0; i < n; i++)
+            {
+                Dispatch(_events[i]);
+            }
+
+            if (n < 0 && n != -RpalErrno.EINTR)
+            {
+                Report(new RpalException(n, $"rpal_epoll_wait on receiver {Name}"));
+                // Not expected; do not turn a persistent failure into a busy loop.
+                Thread.Sleep(10);
+            }
+        }
+    }
+
+    private void Dispatch(in RpalEpollEvent e)
+    {
+        if (e.Data == WakeData)
+        {
+            DrainWakeFd();
+            return;
+        }
+
+        ReceiverRegistration? registration = Lookup(e.Data);
+        if (registration is null)
+        {
+            return; // detached earlier in this batch
+        }
+
+        try
+        {
+            if (registration.Connection is { } connection)
+            {
+                _handler.OnEvents(connection, registration.Token, e.Events);
+                if ((e.Events & RpalEpollEvents.RpalHangup) != 0)
+                {
+                    MaskHangup(registration);
+                }
+            }
+            else
+            {
+                registration.OnAcceptReady!(registration.Listener!);
+            }
+        }
+#pragma warning disable CA1031 // Reported; the receiver must go on.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Report(ex);
+        }
+    }
+
+    // The engine reports a failed connection's hang-up for as long as it stays in the set. Report
+    // it once: a handler that keeps the connection a while (to answer calls in flight, or until
+    // its owner disposes it) must not turn the receiver into a busy loop. Completions of the
+    // failed calls (RpalReply) are still reported.
+    private void MaskHangup(ReceiverRegistration registration)
+    {
+        if (registration.Active && !registration.HangupReported)
+        {
+            registration.HangupReported = true;
+            int rc = _epoll.TryModify(registration.Fd, RpalEpollEvents.RpalIn | RpalEpollEvents.RpalReply, registration.Data);
+            if (rc < 0)
+            {
+                Report(new RpalException(rc, $"rpal_epoll_ctl(EPOLL_CTL_MOD) on receiver {Name}"));
+            }
+        }
+    }
+
+    private void Shutdown()
+    {
+        lock (_registrationLock)
+        {
+            Volatile.Write(ref _state, StateStopped);
+        }
+
+        // From here on, posters hand their work to the thread pool; what was queued before
+        // runs here, on the receiver's thread, as promised.
+        Interlocked.MemoryBarrier();
+        RunWork(int.MaxValue);
+        DetachAll();
+        _epoll.Dispose();
+        _wakeFd.Dispose();
+        System.Threading.SynchronizationContext.SetSynchronizationContext(null);
+        s_current = null;
+    }
+
+    private void Report(Exception exception)
+    {
+        EventHandler<UnhandledExceptionEventArgs>? handler = UnhandledException;
+        if (handler is not null)
+        {
+            try
+            {
+                handler(this, new UnhandledExceptionEventArgs(exception, isTerminating: false));
+                return;
+            }
+#pragma warning disable CA1031 // A failing subscriber falls back to the log.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                exception = new AggregateException(exception, e);
+            }
+        }
+
+        RpalEngine.WriteLog(RpalEngine.LogLevelError, $"receiver {Name}: unhandled exception: {exception}");
+    }
+}

@@ -1,0 +1,174 @@
+using System.Diagnostics.CodeAnalysis;
+using Rpal.Runtime.Interop;
+
+namespace Rpal.Runtime;
+
+/// <summary>
+/// A service registered under a name (<c>struct rpal_service</c>): clients connect to it with
+/// <see cref="RpalConnection.Connect"/>, and the server takes them with <see cref="TryAccept"/>,
+/// typically when an <see cref="RpalReceiver"/> reports the listener ready.
+/// </summary>
+/// <remarks>
+/// Disposing unregisters the service (connections already accepted stay up). As for
+/// <see cref="RpalConnection"/>, the native unregistration waits for a <see cref="TryAccept"/>
+/// in flight, and for a listener in an <see cref="RpalReceiver"/> it happens on the receiver's
+/// thread once the listener has left the receiver's set.
+/// </remarks>
+public sealed unsafe class RpalServiceListener : IDisposable
+{
+    private readonly RpalServiceHandle _handle;
+    private readonly int _fd;
+    private readonly Lock _acceptLock = new();
+    private ReceiverRegistration? _registration;
+
+    private RpalServiceListener(RpalServiceHandle handle, string name, ulong key)
+    {
+        _handle = handle;
+        Name = name;
+        Key = key;
+        int fd = NativeMethods.rpal_service_fd(handle.DangerousGetHandle());
+        if (fd < 0)
+        {
+            handle.Dispose();
+            ThrowHelper.ThrowRpal(fd, "rpal_service_fd");
+        }
+
+        _fd = fd;
+    }
+
+    /// <summary>
+    /// Registers <paramref name="name"/> (1 to 64 bytes of [A-Za-z0-9._-], not starting with '.')
+    /// in the runtime directory and listens (rpal_register_service). Throws
+    /// <see cref="RpalException"/>: EADDRINUSE when a live process (this one included) serves the
+    /// name, EINVAL or ENAMETOOLONG for a bad name, ENOTCONN before <see cref="RpalEngine.Start"/>.
+    /// </summary>
+    public static RpalServiceListener Register(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var handle = new RpalServiceHandle();
+        nint svc;
+        ulong key;
+        int rc = NativeMethods.rpal_register_service(name, &svc, &key);
+        if (rc < 0)
+        {
+            handle.Dispose();
+            ThrowHelper.ThrowRpal(rc, $"rpal_register_service('{name}')");
+        }
+
+        handle.Set(svc);
+        return new RpalServiceListener(handle, name, key);
+    }
+
+    /// <summary>The service name.</summary>
+    public string Name { get; }
+
+    /// <summary>The service's random non-zero key, which clients see in <see cref="RpalPeerInfo.Key"/>.</summary>
+    public ulong Key { get; }
+
+    /// <summary>
+    /// The listening fd (non-blocking): readable (<see cref="RpalEpollEvents.In"/>) while a
+    /// client waits. For an epoll set only: do not read or close it.
+    /// </summary>
+    public int Fd
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_handle.IsDisposed, this);
+            return _fd;
+        }
+    }
+
+    /// <summary>True once <see cref="Dispose"/> was called.</summary>
+    public bool IsDisposed => _handle.IsDisposed;
+
+    /// <summary>The fd, without the disposed check (for callers that hold a reference).</summary>
+    internal int RawFd => _fd;
+
+    internal RpalServiceHandle Handle => _handle;
+
+    internal ReceiverRegistration? Registration => Volatile.Read(ref _registration);
+
+    /// <summary>Links this to a receiver's registration; false when it already has one.</summary>
+    internal bool TryLink(ReceiverRegistration registration) =>
+        Interlocked.CompareExchange(ref _registration, registration, null) is null;
+
+    /// <summary>Undoes <see cref="TryLink"/> (only for that registration).</summary>
+    internal void Unlink(ReceiverRegistration registration) =>
+        Interlocked.CompareExchange(ref _registration, null, registration);
+
+    /// <summary>
+    /// Accepts one waiting client and completes the handshake (rpal_accept); call it in a loop
+    /// until it returns false. Returns false when no client is waiting (EAGAIN), and also when
+    /// the engine refused the client at the head of the queue (another uid, a malformed hello,
+    /// an unsealed arena, no hello within 500 ms, or it hung up first: EACCES, EPROTO, EBADFD,
+    /// ETIMEDOUT, ECONNREFUSED); such a refusal is reported through <see cref="RpalEngine.Log"/>,
+    /// and the next call handles the next client. Throws <see cref="RpalException"/> for other
+    /// errors (EMFILE, ENOMEM, ...) and <see cref="ObjectDisposedException"/> after
+    /// <see cref="Dispose"/>. Once it has taken a client it may block up to 500 ms for its hello.
+    /// </summary>
+    public bool TryAccept([NotNullWhen(true)] out RpalConnection? connection)
+    {
+        connection = null;
+        if (!_handle.TryAcquire(out nint svc))
+        {
+            ThrowHelper.ThrowDisposed(this);
+        }
+
+        int rc;
+        nint conn;
+        try
+        {
+            // The engine serialises accepts on different services only.
+            lock (_acceptLock)
+            {
+                rc = NativeMethods.rpal_accept(svc, &conn);
+            }
+        }
+        finally
+        {
+            _handle.DangerousRelease();
+        }
+
+        switch (-rc)
+        {
+            case 0:
+                connection = RpalConnection.FromAccepted(conn);
+                return true;
+            case RpalErrno.EAGAIN:
+                return false;
+            case RpalErrno.EACCES:
+            case RpalErrno.EPROTO:
+            case RpalErrno.EBADFD:
+            case RpalErrno.ETIMEDOUT:
+            case RpalErrno.ECONNREFUSED:
+                RpalEngine.WriteLog(
+                    RpalEngine.LogLevelWarning,
+                    $"service {Name}: refused a client: {RpalErrno.GetMessage(rc)} ({RpalErrno.GetName(rc)})");
+                return false;
+            default:
+                ThrowHelper.ThrowRpal(rc, $"rpal_accept('{Name}')");
+                return false;
+        }
+    }
+
+    /// <summary>
+    /// Unregisters the service (rpal_unregister_service): closes the listening socket and removes
+    /// the registry entry; clients not accepted yet are dropped. Idempotent.
+    /// </summary>
+    public void Dispose()
+    {
+        if (_handle.IsDisposed)
+        {
+            return;
+        }
+
+        _handle.Dispose();
+        if (Registration is { } registration)
+        {
+            registration.Receiver.OnMemberDisposed(registration);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"RpalServiceListener {Name}";
+}
