@@ -114,7 +114,7 @@ public sealed partial class RpalReceiver
     {
         lock (_registrationLock)
         {
-            ObjectDisposedException.ThrowIf(Volatile.Read(ref _state) == StateStopped, this);
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _state) != StateRunning, this);
             int index = _freeSlots.Count > 0 ? _freeSlots.Pop() : _slotsUsed++;
             if (index == _registrations.Length)
             {

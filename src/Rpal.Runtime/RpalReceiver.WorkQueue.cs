@@ -46,9 +46,15 @@ public sealed partial class RpalReceiver
     {
         _work.Enqueue(new WorkItem(callback, state));
         Interlocked.MemoryBarrier();
-        if (Volatile.Read(ref _state) == StateStopped)
+        int runState = Volatile.Read(ref _state);
+        if (runState != StateRunning)
         {
-            DrainOrphans();
+            // Draining: the receiver's thread takes it. Stopped: the thread pool does.
+            if (runState == StateStopped)
+            {
+                DrainOrphans();
+            }
+
             return;
         }
 
@@ -107,7 +113,7 @@ public sealed partial class RpalReceiver
     }
 
     // Work posted after the receiver stopped: the thread pool runs it (never inline, which could
-    // re-enter the poster). The stopping receiver and a poster may race to take an item: each
+    // re-enter the poster). The stopped receiver and posters may race to take an item: each
     // item is taken once.
     private void DrainOrphans()
     {

@@ -25,7 +25,8 @@ public sealed partial class RpalReceiver : IDisposable
     private const int MaxWorkPerTurn = 1024;
 
     private const int StateRunning = 0;
-    private const int StateStopped = 1;
+    private const int StateDraining = 1; // the loop ended; the thread runs what was queued
+    private const int StateStopped = 2;  // the thread is done; posts go to the thread pool
 
     private static int s_count;
 
@@ -38,8 +39,9 @@ public sealed partial class RpalReceiver : IDisposable
     private readonly int _threadId;
     private readonly RpalEpollEvent[] _events = new RpalEpollEvent[MaxEvents];
 
-    // Running -> Stopped, once, on the receiver's thread when its loop ends; written under
-    // _registrationLock so that Add either registers before the final sweep or sees Stopped.
+    // Running -> Draining -> Stopped, on the receiver's thread when its loop ends. Draining is
+    // written under _registrationLock, so that Add either registers before the final sweep or
+    // sees that the receiver is stopping.
     private int _state;
 
     // Set by Stop from any thread; read by the loop at each turn.
@@ -101,7 +103,8 @@ public sealed partial class RpalReceiver : IDisposable
     /// Ends the loop and waits up to <paramref name="timeout"/> for the thread to finish. On its
     /// way out the thread runs the work already queued, takes every connection and listener out
     /// of its set (disposed ones are released then; the others stay open and may be added to
-    /// another receiver) and closes the set. Work posted afterwards runs on the thread pool.
+    /// another receiver) and closes the set. Work posted while it does so still runs on it;
+    /// work posted once it has finished runs on the thread pool.
     /// Returns true when the thread has finished; false on timeout, or when called on the
     /// receiver's own thread (which then finishes after the current callback returns).
     /// </summary>
@@ -227,14 +230,18 @@ public sealed partial class RpalReceiver : IDisposable
     {
         lock (_registrationLock)
         {
-            Volatile.Write(ref _state, StateStopped);
+            Volatile.Write(ref _state, StateDraining);
         }
 
-        // From here on, posters hand their work to the thread pool; what was queued before
-        // runs here, on the receiver's thread, as promised.
+        // What was queued before the loop ended runs here, on the receiver's thread, as
+        // promised (and what that work posts, too). Then posters hand their work to the thread
+        // pool; whatever they queued before they could see Stopped goes there from here.
         Interlocked.MemoryBarrier();
         RunWork(int.MaxValue);
         DetachAll();
+        RunWork(int.MaxValue); // detaching may have posted
+        Interlocked.Exchange(ref _state, StateStopped);
+        DrainOrphans();
         _epoll.Dispose();
         _wakeFd.Dispose();
         System.Threading.SynchronizationContext.SetSynchronizationContext(null);

@@ -204,9 +204,16 @@ static int ctl_conn(struct rpal_ep *ep, int op, struct rpal_conn *c, struct epol
     int rc = inner_ctl(ep, EPOLL_CTL_ADD, c->pidfd, c, TAG_PIDFD);
     if (!rc)
         rc = inner_ctl(ep, EPOLL_CTL_ADD, c->fd, c, TAG_SOCKET);
-    if (rc)
+    if (rc) {
         ep_remove(ep, c);
-    return rc;
+        return rc;
+    }
+    /* a waiter parked before this ADD did not raise c's rx_parked: wake it
+     * so it parks again, this time on c too */
+    uint64_t one = 1;
+    if (write(ep->wake, &one, sizeof one) < 0 && errno != EAGAIN)
+        rpal_log(LOG_WARN, "wake eventfd: %s", strerror(errno));
+    return 0;
 }
 
 RPAL_API int rpal_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)

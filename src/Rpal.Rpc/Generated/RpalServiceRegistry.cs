@@ -29,6 +29,14 @@ public static class RpalServiceRegistry
             return (RpalServiceDescriptor<TService>)d;
         }
 
+        // The generated module initializer runs when its assembly's code is first used, which
+        // naming the interface type alone does not do: run it now.
+        System.Runtime.CompilerServices.RuntimeHelpers.RunModuleConstructor(typeof(TService).Module.ModuleHandle);
+        if (s_descriptors.TryGetValue(typeof(TService), out d))
+        {
+            return (RpalServiceDescriptor<TService>)d;
+        }
+
         throw new InvalidOperationException(
             $"No Rpal code was generated for {typeof(TService)}. Mark the interface with [RpalService(\"name\")] "
             + "and reference the Rpal.Rpc.Generator project as an analyzer "
