@@ -30,6 +30,7 @@ internal sealed class PendingCall<TResponse, TValue> : PendingCall, IValueTaskSo
     private RpalCallScope? _scope;
     private CancellationTokenRegistration _registration;
     private CancellationTokenSource? _deadline;
+    private CancellationTokenRegistration _deadlineRegistration;
     private ulong _callId;
 
     // 2 owners: the engine (until its completion arrives) and the caller (until it takes the
@@ -70,7 +71,7 @@ internal sealed class PendingCall<TResponse, TValue> : PendingCall, IValueTaskSo
         {
             TimeSpan left = System.Diagnostics.Stopwatch.GetElapsedTime(System.Diagnostics.Stopwatch.GetTimestamp(), deadline);
             _deadline = new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero);
-            _deadline.Token.UnsafeRegister(static s => ((PendingCall<TResponse, TValue>)s!).End(StatusCode.DeadlineExceeded, "Deadline Exceeded"), this);
+            _deadlineRegistration = _deadline.Token.UnsafeRegister(static s => ((PendingCall<TResponse, TValue>)s!).End(StatusCode.DeadlineExceeded, "Deadline Exceeded"), this);
         }
 
         if (cancellationToken.CanBeCanceled)
@@ -164,8 +165,12 @@ internal sealed class PendingCall<TResponse, TValue> : PendingCall, IValueTaskSo
             return;
         }
 
+        // Dispose waits for a callback running on another thread, so none can reach this
+        // object once it is back in the pool.
         _registration.Dispose();
         _registration = default;
+        _deadlineRegistration.Dispose();
+        _deadlineRegistration = default;
         _deadline?.Dispose();
         _deadline = null;
         _channel = null;

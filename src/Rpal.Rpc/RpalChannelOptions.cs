@@ -10,8 +10,10 @@ public sealed class RpalChannelOptions
     public TimeSpan? DefaultTimeout { get; set; }
 
     /// <summary>
-    /// How long a caller spins for its reply before it parks. Default: the engine's (50 µs, or
-    /// the RPAL_SPIN_NS environment variable). <see cref="TimeSpan.Zero"/> always parks.
+    /// How long a waiter spins before it parks. The budget is the engine's and so process-wide:
+    /// setting it here sets it for every wait in the process (the last server or channel that
+    /// sets it wins). Default: the engine's (50 µs, or the RPAL_SPIN_NS environment variable).
+    /// <see cref="TimeSpan.Zero"/> always parks.
     /// </summary>
     public TimeSpan? SpinBudget { get; set; }
 }

@@ -44,8 +44,8 @@ public sealed class RpalServer : IAsyncDisposable
     public RpalServerOptions Options { get; }
 
     /// <summary>
-    /// Raised when a handler's exception escapes after its call was answered, or an answer
-    /// could not be sent. The server goes on.
+    /// Raised when an answer could not be sent, or a handler's cancellation callback threw.
+    /// The server goes on.
     /// </summary>
     public event Action<Exception>? HandlerError;
 

@@ -39,6 +39,11 @@ internal static class StatusMapper
             return new Status(StatusCode.Internal, e.Message);
         }
 
+        if (e is RpalException { Errno: RpalErrno.ENOMEM })
+        {
+            return new Status(StatusCode.ResourceExhausted, "The answer does not fit in the server's arena.");
+        }
+
         string detail = detailed ? e.ToString() : e.Message;
         return new Status(StatusCode.Unknown, detail);
     }

@@ -16,6 +16,8 @@ public sealed class RpalClientInvoker
     private readonly TimeSpan? _timeout;
     private readonly DateTime? _deadline;
     private readonly Metadata? _headers;
+    private readonly CancellationToken _optionsToken;
+    private static readonly double s_maxSeconds = TimeSpan.FromDays(24).TotalSeconds;
 
     internal RpalClientInvoker(RpalChannel channel, CallOptions options)
     {
@@ -23,6 +25,7 @@ public sealed class RpalClientInvoker
         _timeout = channel.Options.DefaultTimeout;
         _deadline = options.Deadline;
         _headers = options.Headers;
+        _optionsToken = options.CancellationToken;
     }
 
     /// <summary>Calls <paramref name="method"/> and waits for its result.</summary>
@@ -31,6 +34,11 @@ public sealed class RpalClientInvoker
         where TResponse : struct, IRpalResponse<TResponse, TValue>
     {
         ArgumentNullException.ThrowIfNull(method);
+        if (!cancellationToken.CanBeCanceled)
+        {
+            cancellationToken = _optionsToken;
+        }
+
         if (cancellationToken.CanBeCanceled)
         {
             // a token can end the wait at any time: wait on the asynchronous path
@@ -39,7 +47,15 @@ public sealed class RpalClientInvoker
 
         RpalCallScope? scope = RpalCallScope.Current;
         long deadline = Deadline(scope);
-        RpalMessage message = Encode(method, in request, scope, deadline, cancellable: false);
+        RpalMessage message;
+        try
+        {
+            message = Encode(method, in request, scope, deadline, cancellable: false);
+        }
+        catch (Exception e)
+        {
+            throw EncodeFailure(e, method);
+        }
         int timeoutMs = -1;
         if (deadline != 0)
         {
@@ -62,6 +78,11 @@ public sealed class RpalClientInvoker
         where TResponse : struct, IRpalResponse<TResponse, TValue>
     {
         ArgumentNullException.ThrowIfNull(method);
+        if (!cancellationToken.CanBeCanceled)
+        {
+            cancellationToken = _optionsToken;
+        }
+
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromException<TValue>(new RpcException(new Status(StatusCode.Cancelled, "Cancelled")));
@@ -76,7 +97,7 @@ public sealed class RpalClientInvoker
         }
         catch (Exception e)
         {
-            return ValueTask.FromException<TValue>(e);
+            return ValueTask.FromException<TValue>(EncodeFailure(e, method));
         }
 
         PendingCall<TResponse, TValue> pending = PendingCall<TResponse, TValue>.Rent();
@@ -110,18 +131,37 @@ public sealed class RpalClientInvoker
 
     private static async ValueTask AwaitVoid(ValueTask<RpalVoid> call) => await call.ConfigureAwait(false);
 
-    /// <summary>The deadline as a CLOCK_MONOTONIC timestamp (Stopwatch ticks are ns on Linux), or 0.</summary>
+    /// <summary>
+    /// The deadline as a CLOCK_MONOTONIC timestamp (Stopwatch ticks are ns on Linux), or 0 for
+    /// none; a deadline more than 24 days away counts as none (no timer reaches it).
+    /// </summary>
     private long Deadline(RpalCallScope? scope)
     {
-        DateTime? at = scope?.Deadline ?? _deadline;
-        if (at is { } d && d != DateTime.MaxValue)
+        double seconds;
+        if ((scope?.Deadline ?? _deadline) is { } d && d != DateTime.MaxValue)
         {
-            TimeSpan left = d.ToUniversalTime() - DateTime.UtcNow;
-            return Stopwatch.GetTimestamp() + (long)(left.TotalSeconds * Stopwatch.Frequency);
+            seconds = (d.ToUniversalTime() - DateTime.UtcNow).TotalSeconds;
+        }
+        else if (_timeout is { } t)
+        {
+            seconds = t.TotalSeconds;
+        }
+        else
+        {
+            return 0;
         }
 
-        return _timeout is { } t ? Stopwatch.GetTimestamp() + (long)(t.TotalSeconds * Stopwatch.Frequency) : 0;
+        return seconds > s_maxSeconds ? 0 : Stopwatch.GetTimestamp() + (long)(Math.Max(seconds, 0) * Stopwatch.Frequency);
     }
+
+    /// <summary>An encoding failure as the caller sees it.</summary>
+    private static Exception EncodeFailure(Exception e, RpalMethod method) => e switch
+    {
+        RpalException { Errno: RpalErrno.ENOMEM } => new RpcException(new Status(StatusCode.ResourceExhausted,
+            $"{method.FullName}: the request does not fit in this process's arena (RpalEngineOptions.ArenaSize).", e)),
+        RpalException r => new RpcException(new Status(StatusCode.Internal, $"{method.FullName}: {r.Message}", e)),
+        _ => e,
+    };
 
     private RpalMessage Encode<TRequest>(RpalMethod method, in TRequest request, RpalCallScope? scope, long deadline, bool cancellable)
         where TRequest : struct, IRpalPayload<TRequest>

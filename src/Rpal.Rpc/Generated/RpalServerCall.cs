@@ -13,6 +13,7 @@ namespace Rpal.Rpc.Generated;
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Pooled: Reset disposes the per-call token source.")]
 public sealed class RpalServerCall
 {
+    private static readonly TimeSpan s_maxTimer = TimeSpan.FromMilliseconds(int.MaxValue - 1);
     private readonly ServerConnection _connection;
     private readonly PeerMemory _payload = new();
     private RpalMessage _request;
@@ -28,8 +29,9 @@ public sealed class RpalServerCall
     public uint MethodId { get; private set; }
 
     /// <summary>
-    /// Fires when the caller cancels the call, its deadline passes, the caller dies or the server
-    /// stops.
+    /// Fires when the caller cancels the call or its deadline passes, and then also when the
+    /// caller dies or the server stops. A call made without a deadline or a cancellable token
+    /// gets <see cref="CancellationToken.None"/>.
     /// </summary>
     public CancellationToken CancellationToken => _cts?.Token ?? CancellationToken.None;
 
@@ -64,7 +66,10 @@ public sealed class RpalServerCall
             if (_deadline != 0)
             {
                 TimeSpan left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), _deadline);
-                _cts.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+                if (left <= s_maxTimer) // farther than a timer reaches (24.8 days): never fires
+                {
+                    _cts.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+                }
             }
         }
 
@@ -117,11 +122,45 @@ public sealed class RpalServerCall
     public void Complete<TResponse>(in TResponse response)
         where TResponse : struct, IRpalPayload<TResponse>
     {
-        if (Interlocked.Exchange(ref _completed, 1) != 0)
+        if (Volatile.Read(ref _completed) != 0)
         {
             ThrowCompletedTwice();
         }
 
+        // a handler may answer with a status through its context, as in gRPC
+        if (_context is { } context && context.Status.StatusCode != StatusCode.OK)
+        {
+            CompleteWithStatus(context.Status, context.TrailersIfAny);
+            return;
+        }
+
+        RpalMessage reply;
+        try
+        {
+            reply = Encode(in response);
+        }
+        catch (Exception e)
+        {
+            CompleteWithException(e); // the answer does not fit or does not encode: fail the call
+            return;
+        }
+
+        if (Interlocked.Exchange(ref _completed, 1) != 0)
+        {
+            if (reply.Data != 0)
+            {
+                RpalEngine.Free(reply.Data);
+            }
+
+            ThrowCompletedTwice();
+        }
+
+        _connection.Finish(this, in reply);
+    }
+
+    private RpalMessage Encode<TResponse>(in TResponse response)
+        where TResponse : struct, IRpalPayload<TResponse>
+    {
         Metadata? trailers = _context?.TrailersIfAny;
         int size = response.GetSize();
         RpalMessage reply = default;
@@ -156,7 +195,7 @@ public sealed class RpalServerCall
             reply.Status = RpalWire.ReplyPayload << 16;
         }
 
-        _connection.Finish(this, in reply);
+        return reply;
     }
 
     /// <summary>Answers when <paramref name="pending"/> completes.</summary>
