@@ -92,24 +92,41 @@ internal sealed class PendingCall<TResponse, TValue> : PendingCall, IValueTaskSo
     {
         if (Interlocked.Exchange(ref _ended, 1) == 0)
         {
+            TValue value = default!;
+            Exception? error = null;
             try
             {
                 if (completion.Result < 0)
                 {
-                    _core.SetException(StatusMapper.FromErrno(completion.Result, _method!));
+                    error = StatusMapper.FromErrno(completion.Result, _method!);
                 }
                 else
                 {
                     RpalMessage reply = completion.Reply;
-                    _core.SetResult(_channel!.ReadReply<TResponse, TValue>(_method!, ref reply, _scope));
+                    value = _channel!.ReadReply<TResponse, TValue>(_method!, ref reply, _scope);
                 }
             }
             catch (Exception e)
             {
-                _core.SetException(e);
+                error = e;
             }
+
+            // Leave before publishing the result: the caller, who leaves last, then returns the
+            // object to its own thread's pool, where its next call rents it again.
+            Interlocked.Decrement(ref _owners);
+            if (error is null)
+            {
+                _core.SetResult(value);
+            }
+            else
+            {
+                _core.SetException(error);
+            }
+
+            return;
         }
-        else if (completion.Result == 0 && completion.Reply.Data != 0)
+
+        if (completion.Result == 0 && completion.Reply.Data != 0)
         {
             _channel!.Connection.Release(in completion.Reply); // a late reply nobody reads
         }

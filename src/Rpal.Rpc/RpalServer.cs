@@ -97,11 +97,13 @@ public sealed class RpalServer : IAsyncDisposable
                 RpalEngine.SpinBudget = spin;
             }
 
+            string registering = "";
             try
             {
                 foreach (HostedService service in _services)
                 {
-                    service.Listener = RpalServiceListener.Register(service.Descriptor.ServiceName);
+                    registering = service.Descriptor.ServiceName;
+                    service.Listener = RpalServiceListener.Register(registering);
                 }
             }
             catch (RpalException e)
@@ -113,7 +115,7 @@ public sealed class RpalServer : IAsyncDisposable
                 }
 
                 string why = e.Errno == RpalErrno.EADDRINUSE ? "another live process serves it" : e.Message;
-                throw new InvalidOperationException($"Cannot register the services: {why}.", e);
+                throw new InvalidOperationException($"Cannot register the service '{registering}': {why}.", e);
             }
 
             var handler = new ReceiverHandler(this);

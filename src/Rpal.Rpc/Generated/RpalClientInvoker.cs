@@ -123,6 +123,7 @@ public sealed class RpalClientInvoker
         ValueTask<RpalVoid> call = CallAsync<TRequest, RpalVoid, RpalVoid>(method, in request, cancellationToken);
         if (call.IsCompletedSuccessfully)
         {
+            call.GetAwaiter().GetResult(); // consume it: returns the pending call to its pool
             return default;
         }
 

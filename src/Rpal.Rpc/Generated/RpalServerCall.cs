@@ -23,6 +23,10 @@ public sealed class RpalServerCall
     private long _deadline;
     private int _completed;
 
+    // 1 once Cancel ran (the caller cancelled, hung up, or the server stopped): the token then
+    // fired for that reason, not for the deadline. Written by Cancel's thread, read on completion.
+    private int _cancelRequested;
+
     internal RpalServerCall(ServerConnection connection) => _connection = connection;
 
     /// <summary>The wire id of the method called.</summary>
@@ -56,6 +60,7 @@ public sealed class RpalServerCall
     {
         _request = request;
         _completed = 0;
+        _cancelRequested = 0;
         _headers = null;
         MethodId = RpalWire.MethodId(request.Word0);
         uint flags = RpalWire.Flags(request.Word0);
@@ -92,6 +97,7 @@ public sealed class RpalServerCall
 
     internal void Cancel()
     {
+        Volatile.Write(ref _cancelRequested, 1);
         try
         {
             _cts?.Cancel();
@@ -246,7 +252,10 @@ public sealed class RpalServerCall
     internal void CompleteWithException(Exception e)
     {
         bool canceled = _cts?.IsCancellationRequested == true;
-        Status status = StatusMapper.FromException(e, _connection.Server.Options.EnableDetailedErrors, canceled, canceled && PastDeadline);
+        // The deadline's timer (CancelAfter, whole milliseconds) may fire just before the
+        // deadline itself: a token that fired without Cancel fired for the deadline.
+        bool deadlineExceeded = canceled && _deadline != 0 && (Volatile.Read(ref _cancelRequested) == 0 || PastDeadline);
+        Status status = StatusMapper.FromException(e, _connection.Server.Options.EnableDetailedErrors, canceled, deadlineExceeded);
         Metadata? trailers = (e as RpcException)?.Trailers is { Count: > 0 } t ? t : _context?.TrailersIfAny;
         CompleteWithStatus(status, trailers);
     }

@@ -1,0 +1,29 @@
+namespace Rpal.Rpc.TestContracts;
+
+/// <summary>
+/// The names the test services are registered under. A service's name is fixed by its
+/// [RpalService] attribute at compile time, so tests that need a server of their own (killed,
+/// restarted, stopped) use a contract of their own; Rpal.Rpc.TestServer hosts the names given
+/// on its command line.
+/// </summary>
+public static class ServiceNames
+{
+    public const string Shapes = "rpal.test.shapes";
+    public const string Types = "rpal.test.types";
+    public const string Protobuf = "rpal.test.protobuf";
+    public const string Status = "rpal.test.status";
+    public const string DetailedErrors = "rpal.test.detailed-errors";
+    public const string Cancellation = "rpal.test.cancellation";
+    public const string Metadata = "rpal.test.metadata";
+    public const string ZeroCopy = "rpal.test.zero-copy";
+    public const string Concurrency = "rpal.test.concurrency";
+    public const string Kill = "rpal.test.kill";
+    public const string Lifecycle = "rpal.test.lifecycle";
+
+    /// <summary>The allocation probe (<see cref="IAllocationProbe"/>).</summary>
+    public const string Allocation = "rpal.test.allocation";
+
+    /// <summary>The services of the server that most test classes share.</summary>
+    public static readonly IReadOnlyList<string> Shared =
+        [Shapes, Types, Protobuf, Status, Cancellation, Metadata, ZeroCopy, Concurrency, Allocation];
+}

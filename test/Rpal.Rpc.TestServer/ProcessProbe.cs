@@ -1,0 +1,32 @@
+using Rpal.Rpc.TestContracts;
+
+namespace Rpal.Rpc.TestServer;
+
+/// <summary>Serves both <see cref="IKillTarget"/> and <see cref="ILifecycleTarget"/>.</summary>
+internal sealed class ProcessProbe : IKillTarget, ILifecycleTarget
+{
+    public int GetProcessId() => Environment.ProcessId;
+
+    public async ValueTask<int> HoldAsync(int tag, CancellationToken cancellationToken = default)
+    {
+        Events.Write(ServerEvents.Held, tag);
+        try
+        {
+            await Holds.WhenReleased(tag).WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            Events.Write(ServerEvents.TokenFired, tag);
+            throw;
+        }
+
+        return tag;
+    }
+
+    public int Hold(int tag)
+    {
+        Events.Write(ServerEvents.Held, tag);
+        Holds.WhenReleased(tag).Wait();
+        return tag;
+    }
+}

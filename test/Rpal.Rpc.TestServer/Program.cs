@@ -1,0 +1,110 @@
+// The server process of Rpal.Rpc.Tests.
+//
+//   dotnet Rpal.Rpc.TestServer.dll SERVICE... [--receivers N] [--grace-ms N] [--detailed-errors]
+//
+// Serves the named services (Rpal.Rpc.TestContracts.ServiceNames; a service's name is fixed by
+// its [RpalService] attribute, so the names choose which contracts to serve), writes "ready" on
+// stdout, then reads commands from stdin until it closes (ServerEvents): "stop" calls StopAsync
+// and writes "stopped MS" when it returns; "release TAG" lets a held call return. If the
+// services cannot be registered it writes "error MESSAGE" and exits with 3.
+
+using System.Diagnostics;
+using System.Globalization;
+using Rpal.Rpc;
+using Rpal.Rpc.TestContracts;
+using Rpal.Rpc.TestServer;
+
+var services = new List<string>();
+var options = new RpalServerOptions();
+for (int i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--receivers":
+            options.ReceiverThreads = int.Parse(args[++i], CultureInfo.InvariantCulture);
+            break;
+        case "--grace-ms":
+            options.ShutdownGracePeriod = TimeSpan.FromMilliseconds(int.Parse(args[++i], CultureInfo.InvariantCulture));
+            break;
+        case "--detailed-errors":
+            options.EnableDetailedErrors = true;
+            break;
+        default:
+            services.Add(args[i]);
+            break;
+    }
+}
+
+if (services.Count == 0)
+{
+    Console.Error.WriteLine("usage: Rpal.Rpc.TestServer SERVICE... [--receivers N] [--grace-ms N] [--detailed-errors]");
+    return 2;
+}
+
+var server = new RpalServer(options);
+server.HandlerError += e => Console.Error.WriteLine($"handler error: {e}");
+var probe = new ProcessProbe();
+foreach (string name in services)
+{
+    switch (name)
+    {
+        case ServiceNames.Shapes: server.AddService<IMethodShapes>(new MethodShapes()); break;
+        case ServiceNames.Types: server.AddService<ITypeRoundTrip>(new TypeRoundTrip()); break;
+        case ServiceNames.Protobuf: server.AddService<IProtobufService>(new ProtobufService()); break;
+        case ServiceNames.Status: server.AddService<IStatusService>(new StatusService()); break;
+        case ServiceNames.DetailedErrors: server.AddService<IDetailedErrorService>(new DetailedErrorService()); break;
+        case ServiceNames.Cancellation: server.AddService<ICancellationService>(new CancellationService()); break;
+        case ServiceNames.Metadata: server.AddService<IMetadataService>(new MetadataService()); break;
+        case ServiceNames.ZeroCopy: server.AddService<IZeroCopyService>(new ZeroCopyService()); break;
+        case ServiceNames.Concurrency: server.AddService<IConcurrencyService>(new ConcurrencyService()); break;
+        case ServiceNames.Kill: server.AddService<IKillTarget>(probe); break;
+        case ServiceNames.Lifecycle: server.AddService<ILifecycleTarget>(probe); break;
+        case ServiceNames.Allocation: server.AddService<IAllocationProbe>(new AllocationProbe()); break;
+        default:
+            Console.Error.WriteLine($"unknown service '{name}'");
+            return 2;
+    }
+}
+
+try
+{
+    await server.StartAsync();
+}
+catch (InvalidOperationException e)
+{
+    Events.Write($"{ServerEvents.Error} {e.Message}");
+    return 3;
+}
+
+Events.Write(ServerEvents.Ready);
+
+Task stopping = Task.CompletedTask;
+while (await Console.In.ReadLineAsync() is { } line)
+{
+    string[] words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+    switch (words)
+    {
+        case [ServerEvents.Stop]:
+            // not awaited: "release" must still be read while StopAsync waits for held calls
+            stopping = StopAsync(server);
+            break;
+        case [ServerEvents.Release, var tag]:
+            Holds.Release(int.Parse(tag, CultureInfo.InvariantCulture));
+            break;
+        default:
+            Console.Error.WriteLine($"unknown command '{line}'");
+            break;
+    }
+}
+
+await stopping;
+await server.DisposeAsync();
+return 0;
+
+static async Task StopAsync(RpalServer server)
+{
+    Events.Write(ServerEvents.Stopping);
+    long start = Stopwatch.GetTimestamp();
+    await server.StopAsync();
+    Events.Write($"{ServerEvents.Stopped} {(long)Stopwatch.GetElapsedTime(start).TotalMilliseconds}");
+}
