@@ -102,6 +102,9 @@ struct rpal_conn_shm {
     _Atomic uint32_t callers_parked;   /* owner's callers sleep on peer ctl_out.tail: futex-wake it */
     _Atomic uint32_t producers_parked; /* owner's producers sleep on peer req_in/ctl_in tail */
     _Atomic uint32_t closed;           /* owner released the connection (1) */
+    _Atomic uint32_t backlogged;       /* owner holds control descriptors its ctl ring had no
+                                          room for (1): after taking from that ring, send it a
+                                          wake-up byte so it flushes them */
 };
 
 static inline size_t conn_shm_size(uint32_t entries)

@@ -132,6 +132,14 @@ static int push(struct rpal_conn *c, int ctl, const struct rpal_desc *d, bool wa
     return 0;
 }
 
+/* Room in our ctl ring (the peer's published consumption vs our reservation). */
+static bool ring_has_room(const struct rpal_conn *c)
+{
+    uint32_t h = atomic_load_explicit(&c->self->ctl_out.reserve, memory_order_relaxed);
+    uint32_t done = atomic_load_explicit(&c->peer->ctl_in.tail, memory_order_acquire);
+    return h - done < c->self->ring_entries;
+}
+
 /* Control descriptors (replies, releases, failures) never wait for room:
  * a peer that stops taking them must not stall the thread answering it.
  * When the ring is full they queue in a private backlog, in order, flushed
@@ -141,13 +149,23 @@ static int push(struct rpal_conn *c, int ctl, const struct rpal_desc *d, bool wa
 
 static void flush_locked(struct rpal_conn *c)
 {
-    while (c->bl_count) {
-        if (push(c, 1, &c->backlog[c->bl_head], false) < 0)
-            break;
-        c->bl_head = (c->bl_head + 1) % c->bl_cap;
-        c->bl_count--;
+    for (;;) {
+        while (c->bl_count) {
+            if (push(c, 1, &c->backlog[c->bl_head], false) < 0)
+                break;
+            c->bl_head = (c->bl_head + 1) % c->bl_cap;
+            c->bl_count--;
+        }
+        atomic_store_explicit(&c->bl_pending, c->bl_count, memory_order_release);
+        /* Dekker with the peer's ring_pop: we raise the flag, fence, look for room once more;
+         * it publishes room, fences, reads the flag and wakes us. */
+        uint32_t want = c->bl_count ? 1 : 0;
+        if (atomic_load_explicit(&c->self->backlogged, memory_order_relaxed) == want)
+            return;
+        atomic_store(&c->self->backlogged, want);
+        if (!want || !ring_has_room(c))
+            return;
     }
-    atomic_store_explicit(&c->bl_pending, c->bl_count, memory_order_release);
 }
 
 void ring_flush_backlog(struct rpal_conn *c)
@@ -188,7 +206,7 @@ int ring_push(struct rpal_conn *c, int ctl, const struct rpal_desc *d)
         if (c->bl_count < c->bl_cap) {
             c->backlog[(c->bl_head + c->bl_count) % c->bl_cap] = *d;
             c->bl_count++;
-            atomic_store_explicit(&c->bl_pending, c->bl_count, memory_order_release);
+            flush_locked(c); /* raises the backlogged flag (and pushes if room appeared) */
             rc = 0;
         } else {
             rc = -ENOBUFS;
@@ -250,6 +268,8 @@ int ring_pop(struct rpal_conn *c, int ctl, struct rpal_desc *d)
     atomic_thread_fence(memory_order_seq_cst);
     if (atomic_load_explicit(&c->peer->producers_parked, memory_order_relaxed))
         g_backend->wake_word(&cs->tail);
+    if (ctl && atomic_load_explicit(&c->peer->backlogged, memory_order_relaxed))
+        g_backend->wake_receiver(c); /* it has replies queued for the room we just made */
     return 0;
 }
 
