@@ -4,7 +4,7 @@ namespace Rpal.Rpc;
 
 /// <summary>
 /// A request payload in the caller's arena, seen in place (read-only mapping): the memory behind
-/// zero-copy <see cref="ReadOnlyMemory{T}"/> arguments. Valid until the call is answered;
+/// zero-copy <see cref="ReadOnlyMemory{T}"/> and <see cref="ReadOnlySpan{T}"/> arguments. Valid until the call is answered;
 /// pooled with its call.
 /// </summary>
 internal sealed unsafe class PeerMemory : MemoryManager<byte>

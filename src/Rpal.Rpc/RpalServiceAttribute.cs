@@ -11,7 +11,8 @@ namespace Rpal.Rpc;
 /// may end with a <see cref="CancellationToken"/> parameter. Supported parameter and result types
 /// are unmanaged primitives, enums and unmanaged structs, <see cref="string"/>, <c>byte[]</c>,
 /// <see cref="ReadOnlyMemory{T}"/> of <see cref="byte"/>, arrays of unmanaged types and
-/// Google.Protobuf messages. Anything else is a compile-time error (RPAL1xxx).
+/// Google.Protobuf messages; a parameter may also be a <see cref="ReadOnlySpan{T}"/> of
+/// <see cref="byte"/>. Anything else is a compile-time error (RPAL1xxx).
 /// </remarks>
 [AttributeUsage(AttributeTargets.Interface, AllowMultiple = false, Inherited = false)]
 public sealed class RpalServiceAttribute : Attribute

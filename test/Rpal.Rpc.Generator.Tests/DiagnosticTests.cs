@@ -142,6 +142,7 @@ public sealed class DiagnosticTests
     [InlineData("Memory<byte>")]
     [InlineData("ReadOnlyMemory<int>")]
     [InlineData("Span<byte>")]
+    [InlineData("ReadOnlySpan<int>")]
     [InlineData("CancellationToken?")]
     [InlineData("Action")]
     public void RPAL1008_UnsupportedParameterType(string type) => AssertDiagnostic("RPAL1008", $$"""
@@ -158,6 +159,7 @@ public sealed class DiagnosticTests
     [InlineData("ValueTask<List<int>>")]
     [InlineData("ref int")]
     [InlineData("IAsyncEnumerable<int>")]
+    [InlineData("ReadOnlySpan<byte>")] // a parameter only: a result would outlive the reply it points into
     public void RPAL1009_UnsupportedReturnType(string type) => AssertDiagnostic("RPAL1009", $$"""
         [RpalService("demo.x")]
         public interface IService

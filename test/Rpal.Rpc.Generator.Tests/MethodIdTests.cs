@@ -65,6 +65,9 @@ public sealed class MethodIdTests
                 "ResetAsync()",
                 "NotifyAsync(System.String,System.Byte[],System.Guid)",
                 "Greet(System.String,System.String,System.DateTime)",
+                "Checksum(System.ReadOnlySpan<System.Byte>,System.Int32)",
+                "CountAsync(System.ReadOnlySpan<System.Byte>,System.Byte)",
+                "StoreAsync(System.String,System.ReadOnlySpan<System.Byte>)",
                 "Ping()",
             ],
             signatures);

@@ -13,6 +13,9 @@ internal sealed class ZeroCopyService : IZeroCopyService
         return new MemoryProbe(AddressOf(data.Span), data.Length, arrayBacked, managed, Checksums.Fnv1a64(data.Span));
     }
 
+    public MemoryProbe InspectSpan(ReadOnlySpan<byte> data) =>
+        new(AddressOf(data), data.Length, ArrayBacked: false, HasMemoryManager: false, Checksums.Fnv1a64(data));
+
     private static unsafe ulong AddressOf(ReadOnlySpan<byte> span)
     {
         fixed (byte* p = span)

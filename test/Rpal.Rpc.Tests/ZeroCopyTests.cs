@@ -5,8 +5,8 @@ using Xunit;
 namespace Rpal.Rpc.Tests;
 
 /// <summary>
-/// A ReadOnlyMemory&lt;byte&gt; argument is read by the server in place: in the caller's arena,
-/// which the server maps read-only at the same address, without a copy.
+/// A ReadOnlyMemory&lt;byte&gt; or ReadOnlySpan&lt;byte&gt; argument is read by the server in
+/// place: in the caller's arena, which the server maps read-only at the same address, without a copy.
 /// </summary>
 [Collection(SharedServerDefinition.Name)]
 public sealed class ZeroCopyTests(SharedServerFixture fixture)
@@ -30,13 +30,41 @@ public sealed class ZeroCopyTests(SharedServerFixture fixture)
         AssertSeenInPlace(data, await _client.InspectAfterYieldAsync(data));
     }
 
+    [SkippableTheory]
+    [InlineData(13)] // with its 4-byte length, just over the 16 bytes that travel inline
+    [InlineData(4096)]
+    [InlineData(4 << 20)]
+    public void TheServerReadsAReadOnlySpanArgumentInTheCallersArena(int length)
+    {
+        byte[] data = RandomBytes(length);
+        MemoryProbe probe = _client.InspectSpan(data);
+        Assert.Equal(data.Length, probe.Length);
+        Assert.Equal(Checksums.Fnv1a64(data), probe.Checksum);
+        AssertInCallersArena(probe);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(12)] // with its 4-byte length, the 16 bytes that travel inline
+    public void ASmallReadOnlySpanArgument_TravelsInline(int length)
+    {
+        byte[] data = RandomBytes(length);
+        MemoryProbe probe = _client.InspectSpan(data.AsSpan());
+        Assert.Equal(data.Length, probe.Length);
+        Assert.Equal(Checksums.Fnv1a64(data), probe.Checksum);
+    }
+
     private void AssertSeenInPlace(byte[] data, MemoryProbe probe)
     {
         Assert.Equal(data.Length, probe.Length);
         Assert.Equal(Checksums.Fnv1a64(data), probe.Checksum);
         Assert.False(probe.ArrayBacked, "the server got a managed array: a copy");
         Assert.True(probe.HasMemoryManager, "the server's memory is not the peer's");
+        AssertInCallersArena(probe);
+    }
 
+    private void AssertInCallersArena(MemoryProbe probe)
+    {
         Skip.IfNot(ProcMaps.Available, "no /proc/PID/maps");
         // The address the server read lies in this process's arena (mapped read-write here) ...
         ProcMaps.Mapping? mine = ProcMaps.Find(Environment.ProcessId, probe.Address);

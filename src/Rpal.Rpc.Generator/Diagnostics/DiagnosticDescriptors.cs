@@ -15,6 +15,11 @@ internal static class DiagnosticDescriptors
         "unmanaged types (primitives, enums, unmanaged structs), string, byte[], ReadOnlyMemory<byte>, "
         + "arrays of unmanaged types and Google.Protobuf messages";
 
+    /// <summary>The types a parameter may have, named in RPAL1008: those of a result, and a byte span.</summary>
+    private const string SupportedParameterTypes =
+        "unmanaged types (primitives, enums, unmanaged structs), string, byte[], ReadOnlyMemory<byte>, "
+        + "ReadOnlySpan<byte>, arrays of unmanaged types and Google.Protobuf messages";
+
     public static readonly DiagnosticDescriptor ServiceMustBeInterface = new(
         id: "RPAL1001",
         title: "[RpalService] applies to interfaces only",
@@ -74,7 +79,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor UnsupportedParameterType = new(
         id: "RPAL1008",
         title: "Unsupported parameter type",
-        messageFormat: "The parameter '{0}' of '{1}' has the type '{2}', which Rpal cannot send; supported: " + SupportedTypes + ", and a last CancellationToken",
+        messageFormat: "The parameter '{0}' of '{1}' has the type '{2}', which Rpal cannot send; supported: " + SupportedParameterTypes + ", and a last CancellationToken",
         category: Category,
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true);

@@ -239,7 +239,12 @@ internal static class ServiceEmitter
     {
         string name = method.Key + "Request";
         writer.WriteLine($"// The parameters of {method.Signature}.");
-        writer.WriteLine($"internal readonly struct {name} : {Generated}IRpalPayload<{name}>");
+
+        // A span can only live in a ref struct: the request then stays on the stack, which the
+        // invoker and ReadRequest allow ('allows ref struct'); on the server its span points
+        // into the caller's payload or the call's inline words, valid until the call is answered.
+        string kind = method.Parameters.Any(p => p.Value.Kind == WireKind.Span) ? "ref struct" : "struct";
+        writer.WriteLine($"internal readonly {kind} {name} : {Generated}IRpalPayload<{name}>");
         writer.OpenBlock();
         foreach (ParameterModel parameter in method.Parameters)
         {
@@ -278,7 +283,7 @@ internal static class ServiceEmitter
 
         // Arguments are evaluated left to right, so the fields are read in order without locals
         // (whose names could hide 'reader').
-        writer.WriteLine($"public static {name} Read(ref {RpalReader} reader) =>");
+        writer.WriteLine($"public static {name} Read(scoped ref {RpalReader} reader) =>");
         writer.WriteLine($"    new {name}(");
         for (int i = 0; i < method.Parameters.Count; i++)
         {
@@ -310,7 +315,7 @@ internal static class ServiceEmitter
         writer.WriteLine();
         writer.WriteLine($"public void Write(ref {RpalWriter} writer) => {WriteCall(result, "this.Value")};");
         writer.WriteLine();
-        writer.WriteLine($"public static {name} Read(ref {RpalReader} reader) =>");
+        writer.WriteLine($"public static {name} Read(scoped ref {RpalReader} reader) =>");
         writer.WriteLine($"    new {name}({ReadCall(result, "the result of " + method.MetadataName)});");
         writer.CloseBlock();
     }
@@ -337,6 +342,7 @@ internal static class ServiceEmitter
             WireKind.String => "reader.ReadString()",
             WireKind.ByteArray => "reader.ReadByteArray()",
             WireKind.Memory => "reader.ReadMemory()",
+            WireKind.Span => "reader.ReadSpan()",
             WireKind.UnmanagedArray => $"reader.ReadArray<{value.ElementTypeName}>()",
             _ => $"reader.ReadMessage({value.TypeName.TrimEnd('?')}.Parser)",
         };

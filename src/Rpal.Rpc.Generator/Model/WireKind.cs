@@ -15,6 +15,12 @@ internal enum WireKind
     /// <summary><c>ReadOnlyMemory&lt;byte&gt;</c>: <c>Write(ReadOnlyMemory&lt;byte&gt;)</c> / <c>ReadMemory</c>.</summary>
     Memory,
 
+    /// <summary>
+    /// <c>ReadOnlySpan&lt;byte&gt;</c>, parameters only: <c>Write(ReadOnlySpan&lt;byte&gt;)</c> /
+    /// <c>ReadSpan</c>, the same encoding as <see cref="Memory"/>. The request holding it is a ref struct.
+    /// </summary>
+    Span,
+
     /// <summary><c>T[]</c> of an unmanaged <c>T</c>: <c>WriteArray&lt;T&gt;</c> / <c>ReadArray&lt;T&gt;</c>.</summary>
     UnmanagedArray,
 

@@ -13,6 +13,7 @@ internal sealed class KnownTypes
         ValueTask = compilation.GetTypeByMetadataName("System.Threading.Tasks.ValueTask");
         ValueTaskOfT = compilation.GetTypeByMetadataName("System.Threading.Tasks.ValueTask`1");
         ReadOnlyMemoryOfT = compilation.GetTypeByMetadataName("System.ReadOnlyMemory`1");
+        ReadOnlySpanOfT = compilation.GetTypeByMetadataName("System.ReadOnlySpan`1");
         MessageOfT = compilation.GetTypeByMetadataName("Google.Protobuf.IMessage`1");
     }
 
@@ -27,6 +28,8 @@ internal sealed class KnownTypes
     public INamedTypeSymbol? ValueTaskOfT { get; }
 
     public INamedTypeSymbol? ReadOnlyMemoryOfT { get; }
+
+    public INamedTypeSymbol? ReadOnlySpanOfT { get; }
 
     /// <summary>Google.Protobuf.IMessage&lt;T&gt;; null when the compilation does not reference Google.Protobuf.</summary>
     public INamedTypeSymbol? MessageOfT { get; }

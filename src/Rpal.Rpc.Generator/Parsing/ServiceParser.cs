@@ -276,7 +276,7 @@ internal static class ServiceParser
                     continue;
                 }
 
-                WireValue? value = WireTypeClassifier.Classify(parameter.Type, _knownTypes);
+                WireValue? value = WireTypeClassifier.ClassifyParameter(parameter.Type, _knownTypes);
                 if (value is null)
                 {
                     Report(DiagnosticDescriptors.UnsupportedParameterType, LocationInfo.From(parameterSyntax?.Type) ?? parameterLocation, parameter.Name, method.Name, parameter.Type.ToDisplayString());

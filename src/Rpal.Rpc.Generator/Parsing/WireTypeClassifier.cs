@@ -21,7 +21,24 @@ internal static class WireTypeClassifier
         _ => false,
     };
 
-    /// <summary>The wire shape of <paramref name="type"/>, or null when Rpal cannot send it.</summary>
+    /// <summary>
+    /// The wire shape of a parameter of type <paramref name="type"/>, or null when Rpal cannot send
+    /// it: what <see cref="Classify"/> accepts, and <c>ReadOnlySpan&lt;byte&gt;</c>, which a result
+    /// cannot be (it would have to outlive the reply it points into).
+    /// </summary>
+    public static WireValue? ClassifyParameter(ITypeSymbol type, KnownTypes knownTypes)
+    {
+        if (type is INamedTypeSymbol named
+            && SymbolEqualityComparer.Default.Equals(named.OriginalDefinition, knownTypes.ReadOnlySpanOfT)
+            && named.TypeArguments[0].SpecialType == SpecialType.System_Byte)
+        {
+            return new WireValue(type.ToDisplayString(TypeFormat), WireKind.Span, ElementTypeName: null, RejectsNull: false);
+        }
+
+        return Classify(type, knownTypes);
+    }
+
+    /// <summary>The wire shape of <paramref name="type"/> as a parameter or a result, or null when Rpal cannot send it.</summary>
     public static WireValue? Classify(ITypeSymbol type, KnownTypes knownTypes)
     {
         if (type.SpecialType == SpecialType.System_String)

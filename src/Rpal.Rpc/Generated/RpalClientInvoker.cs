@@ -29,8 +29,11 @@ public sealed class RpalClientInvoker
     }
 
     /// <summary>Calls <paramref name="method"/> and waits for its result.</summary>
+    /// <remarks>
+    /// The request may be a ref struct: it is encoded before this method returns and not kept.
+    /// </remarks>
     public TValue Call<TRequest, TResponse, TValue>(RpalMethod method, in TRequest request, CancellationToken cancellationToken = default)
-        where TRequest : struct, IRpalPayload<TRequest>
+        where TRequest : struct, IRpalPayload<TRequest>, allows ref struct
         where TResponse : struct, IRpalResponse<TResponse, TValue>
     {
         ArgumentNullException.ThrowIfNull(method);
@@ -73,8 +76,12 @@ public sealed class RpalClientInvoker
     }
 
     /// <summary>Calls <paramref name="method"/> without blocking.</summary>
+    /// <remarks>
+    /// The request is encoded before this method returns (so it may be a ref struct); only the
+    /// reply is awaited.
+    /// </remarks>
     public ValueTask<TValue> CallAsync<TRequest, TResponse, TValue>(RpalMethod method, in TRequest request, CancellationToken cancellationToken = default)
-        where TRequest : struct, IRpalPayload<TRequest>
+        where TRequest : struct, IRpalPayload<TRequest>, allows ref struct
         where TResponse : struct, IRpalResponse<TResponse, TValue>
     {
         ArgumentNullException.ThrowIfNull(method);
@@ -117,8 +124,9 @@ public sealed class RpalClientInvoker
     }
 
     /// <summary>Calls a method without a result without blocking.</summary>
+    /// <remarks>The request is encoded before this method returns, as in <see cref="CallAsync"/>.</remarks>
     public ValueTask CallVoidAsync<TRequest>(RpalMethod method, in TRequest request, CancellationToken cancellationToken = default)
-        where TRequest : struct, IRpalPayload<TRequest>
+        where TRequest : struct, IRpalPayload<TRequest>, allows ref struct
     {
         ValueTask<RpalVoid> call = CallAsync<TRequest, RpalVoid, RpalVoid>(method, in request, cancellationToken);
         if (call.IsCompletedSuccessfully)
@@ -165,7 +173,7 @@ public sealed class RpalClientInvoker
     };
 
     private RpalMessage Encode<TRequest>(RpalMethod method, in TRequest request, RpalCallScope? scope, long deadline, bool cancellable)
-        where TRequest : struct, IRpalPayload<TRequest>
+        where TRequest : struct, IRpalPayload<TRequest>, allows ref struct
     {
         Metadata? headers = scope?.RequestHeaders ?? _headers;
         int size = request.GetSize();
@@ -180,16 +188,21 @@ public sealed class RpalClientInvoker
 
         if (size <= RpalWire.InlineRequestBytes && headerSize == 0)
         {
-            var writer = new RpalWriter(MemoryMarshal.AsBytes(message.Words[2..]));
-            request.Write(ref writer);
+            // A scoped copy of the request and a scoped writer in the same block: the compiler
+            // assumes that a ref struct request and the writer may take in each other's spans (a
+            // generated request never does), which it allows only when both have the same scope.
+            scoped TRequest body = request;
+            scoped var writer = new RpalWriter(MemoryMarshal.AsBytes(message.Words[2..]));
+            body.Write(ref writer);
         }
         else
         {
             RpalBuffer buffer = RpalEngine.Alloc((nuint)(size + headerSize));
             try
             {
-                var writer = new RpalWriter(buffer.AsSpan()[..(size + headerSize)]);
-                request.Write(ref writer);
+                scoped TRequest body = request; // as above
+                scoped var writer = new RpalWriter(buffer.AsSpan()[..(size + headerSize)]);
+                body.Write(ref writer);
                 if (headers is not null && headerSize > 0)
                 {
                     MetadataCodec.Write(ref writer, headers);

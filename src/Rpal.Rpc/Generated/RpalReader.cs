@@ -92,6 +92,18 @@ public ref struct RpalReader
         return _memory is null ? bytes.ToArray() : _memory.Memory.Slice(start, length);
     }
 
+    /// <summary>
+    /// Reads a byte sequence written as a <see cref="ReadOnlySpan{T}"/> or a
+    /// <see cref="ReadOnlyMemory{T}"/>, without a copy: the result is a slice of the data this
+    /// reader reads (on the server, the caller's payload or the call's inline words), valid as
+    /// long as that data is. A length of 0 or -1 reads as empty.
+    /// </summary>
+    public ReadOnlySpan<byte> ReadSpan()
+    {
+        int length = ReadLength();
+        return length <= 0 ? ReadOnlySpan<byte>.Empty : Take(length);
+    }
+
     /// <summary>Reads an array of unmanaged values (null when the writer wrote null).</summary>
     public T[]? ReadArray<T>()
         where T : unmanaged

@@ -108,9 +108,12 @@ public sealed class RpalServerCall
         }
     }
 
-    /// <summary>Reads and checks the request body.</summary>
+    /// <summary>
+    /// Reads and checks the request body. A request holding a span (a ref struct) points into
+    /// the caller's payload, or into this call's inline words: valid until the call is answered.
+    /// </summary>
     public TRequest ReadRequest<TRequest>()
-        where TRequest : struct, IRpalPayload<TRequest>
+        where TRequest : struct, IRpalPayload<TRequest>, allows ref struct
     {
         uint flags = RpalWire.Flags(_request.Word0);
         if ((flags & RpalWire.PayloadBody) == 0)

@@ -10,7 +10,7 @@ public readonly struct RpalVoid : IRpalResponse<RpalVoid, RpalVoid>
     public static RpalVoid FromValue(RpalVoid value) => default;
 
     /// <inheritdoc/>
-    public static RpalVoid Read(ref RpalReader reader) => default;
+    public static RpalVoid Read(scoped ref RpalReader reader) => default;
 
     /// <inheritdoc/>
     public int GetSize() => 0;

@@ -41,6 +41,9 @@ public ref struct RpalWriter
     /// <summary>Size of a byte sequence in the body.</summary>
     public static int SizeOf(ReadOnlyMemory<byte> value) => 4 + value.Length;
 
+    /// <summary>Size of a byte span in the body (the same as a <see cref="ReadOnlyMemory{T}"/>).</summary>
+    public static int SizeOf(ReadOnlySpan<byte> value) => 4 + value.Length;
+
     /// <summary>Size of an array of unmanaged values in the body.</summary>
     public static int SizeOfArray<T>(T[]? value)
         where T : unmanaged => 4 + ((value?.Length ?? 0) * Unsafe.SizeOf<T>());
@@ -82,10 +85,16 @@ public ref struct RpalWriter
     }
 
     /// <summary>Writes a byte sequence: length, then its bytes.</summary>
-    public void Write(ReadOnlyMemory<byte> value)
+    public void Write(ReadOnlyMemory<byte> value) => Write(value.Span);
+
+    /// <summary>
+    /// Writes a byte span: length, then its bytes (the same encoding as a
+    /// <see cref="ReadOnlyMemory{T}"/>).
+    /// </summary>
+    public void Write(ReadOnlySpan<byte> value)
     {
         WriteLength(value.Length);
-        value.Span.CopyTo(Take(value.Length));
+        value.CopyTo(Take(value.Length));
     }
 
     /// <summary>Writes an array of unmanaged values: count, then their bytes.</summary>

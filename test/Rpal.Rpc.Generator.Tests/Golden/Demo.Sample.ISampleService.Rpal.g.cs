@@ -61,6 +61,18 @@ file static class SampleServiceRpal
         internal const uint GreetId = 0x25D91885u;
         internal static readonly global::Rpal.Rpc.Generated.RpalMethod GreetMethod = new("demo.sample", "Greet", GreetId);
 
+        // Checksum(System.ReadOnlySpan<System.Byte>,System.Int32)
+        internal const uint ChecksumId = 0x3D4C227Eu;
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod ChecksumMethod = new("demo.sample", "Checksum", ChecksumId);
+
+        // CountAsync(System.ReadOnlySpan<System.Byte>,System.Byte)
+        internal const uint CountAsyncId = 0x6F906698u;
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod CountAsyncMethod = new("demo.sample", "CountAsync", CountAsyncId);
+
+        // StoreAsync(System.String,System.ReadOnlySpan<System.Byte>)
+        internal const uint StoreAsyncId = 0x5ECBFCC3u;
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod StoreAsyncMethod = new("demo.sample", "StoreAsync", StoreAsyncId);
+
         // Ping()
         internal const uint PingId = 0x39115C4Eu;
         internal static readonly global::Rpal.Rpc.Generated.RpalMethod PingMethod = new("demo.sample", "Ping", PingId);
@@ -80,6 +92,9 @@ file static class SampleServiceRpal
                 ResetAsyncMethod,
                 NotifyAsyncMethod,
                 GreetMethod,
+                ChecksumMethod,
+                CountAsyncMethod,
+                StoreAsyncMethod,
                 PingMethod,
             })
         {
@@ -135,6 +150,15 @@ file static class SampleServiceRpal
 
         string global::Demo.Sample.ISampleService.Greet(string Write, string request, global::System.DateTime @event) =>
             this._invoker.Call<GreetRequest, GreetResponse, string>(Descriptor.GreetMethod, new GreetRequest(Write, request, @event));
+
+        int global::Demo.Sample.ISampleService.Checksum(global::System.ReadOnlySpan<byte> data, int seed) =>
+            this._invoker.Call<ChecksumRequest, ChecksumResponse, int>(Descriptor.ChecksumMethod, new ChecksumRequest(data, seed));
+
+        global::System.Threading.Tasks.ValueTask<int> global::Demo.Sample.ISampleService.CountAsync(global::System.ReadOnlySpan<byte> data, byte value, global::System.Threading.CancellationToken cancellationToken) =>
+            this._invoker.CallAsync<CountAsyncRequest, CountAsyncResponse, int>(Descriptor.CountAsyncMethod, new CountAsyncRequest(data, value), cancellationToken);
+
+        global::System.Threading.Tasks.ValueTask global::Demo.Sample.ISampleService.StoreAsync(string key, global::System.ReadOnlySpan<byte> data) =>
+            this._invoker.CallVoidAsync<StoreAsyncRequest>(Descriptor.StoreAsyncMethod, new StoreAsyncRequest(key, data));
 
         int global::Demo.Sample.IHealth.Ping() =>
             this._invoker.Call<global::Rpal.Rpc.Generated.RpalVoid, PingResponse, int>(Descriptor.PingMethod, default(global::Rpal.Rpc.Generated.RpalVoid));
@@ -229,6 +253,24 @@ file static class SampleServiceRpal
                     call.Complete(GreetResponse.FromValue(_implementation.Greet(request.Write_, request.request, request.@event)));
                     return;
                 }
+                case Descriptor.ChecksumId:
+                {
+                    ChecksumRequest request = call.ReadRequest<ChecksumRequest>();
+                    call.Complete(ChecksumResponse.FromValue(_implementation.Checksum(request.data, request.seed)));
+                    return;
+                }
+                case Descriptor.CountAsyncId:
+                {
+                    CountAsyncRequest request = call.ReadRequest<CountAsyncRequest>();
+                    call.CompleteWhenDone<CountAsyncResponse, int>(_implementation.CountAsync(request.data, request.value, call.CancellationToken));
+                    return;
+                }
+                case Descriptor.StoreAsyncId:
+                {
+                    StoreAsyncRequest request = call.ReadRequest<StoreAsyncRequest>();
+                    call.CompleteWhenDone(_implementation.StoreAsync(request.key, request.data));
+                    return;
+                }
                 case Descriptor.PingId:
                 {
                     call.ReadRequest<global::Rpal.Rpc.Generated.RpalVoid>();
@@ -264,7 +306,7 @@ file static class SampleServiceRpal
             writer.Write<int>(this.b);
         }
 
-        public static Add_1Request Read(ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+        public static Add_1Request Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
             new Add_1Request(
                 reader.Read<int>(),
                 reader.Read<int>());
@@ -286,7 +328,7 @@ file static class SampleServiceRpal
 
         public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write<int>(this.Value);
 
-        public static Add_1Response Read(ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+        public static Add_1Response Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
             new Add_1Response(reader.Read<int>());
     }
 
@@ -312,7 +354,7 @@ file static class SampleServiceRpal
             writer.Write<long>(this.b);
         }
 
-        public static Add_2Request Read(ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+        public static Add_2Request Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
             new Add_2Request(
                 reader.Read<long>(),
                 reader.Read<long>());
@@ -334,7 +376,7 @@ file static class SampleServiceRpal
 
         public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write<long>(this.Value);
 
-        public static Add_2Response Read(ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+        public static Add_2Response Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
             new Add_2Response(reader.Read<long>());
     }
 
@@ -356,7 +398,7 @@ file static class SampleServiceRpal
             writer.Write(this.message);
         }
 
-        public static LogRequest Read(ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+        public static LogRequest Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
             new LogRequest(
                 reader.ReadString() ?? throw new global::Rpal.Rpc.Generated.RpalDecodeException("The peer sent null for the parameter 'message' of Log, which is not nullable."));
     }
@@ -391,7 +433,7 @@ file static class SampleServiceRpal
             writer.Write<(int Major, int Minor)>(this.version);
         }
 
-        public static DescribeRequest Read(ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+        public static DescribeRequest Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
             new DescribeRequest(
                 reader.Read<global::Demo.Sample.Color>(),
                 reader.Read<global::Demo.Sample.Point3>(),
@@ -415,7 +457,7 @@ file static class SampleServiceRpal
 
         public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write(this.Value);
 
-        public static DescribeResponse Read(ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+        public static DescribeResponse Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
             new DescribeResponse(reader.ReadString());
     }
 
@@ -437,7 +479,7 @@ file static class SampleServiceRpal
             writer.Write(this.data);
         }
 
-        public static EchoBytesAsyncRequest Read(ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+        public static EchoBytesAsyncRequest Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
             new EchoBytesAsyncRequest(
                 reader.ReadByteArray() ?? throw new global::Rpal.Rpc.Generated.RpalDecodeException("The peer sent null for the parameter 'data' of EchoBytesAsync, which is not nullable."));
     }
@@ -458,7 +500,7 @@ file static class SampleServiceRpal
 
         public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write(this.Value);
 
-        public static EchoBytesAsyncResponse Read(ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+        public static EchoBytesAsyncResponse Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
             new EchoBytesAsyncResponse(reader.ReadByteArray() ?? throw new global::Rpal.Rpc.Generated.RpalDecodeException("The peer sent null for the result of EchoBytesAsync, which is not nullable."));
     }
 
@@ -480,7 +522,7 @@ file static class SampleServiceRpal
             writer.Write(this.data);
         }
 
-        public static EchoMemoryAsyncRequest Read(ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+        public static EchoMemoryAsyncRequest Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
             new EchoMemoryAsyncRequest(
                 reader.ReadMemory());
     }
@@ -501,7 +543,7 @@ file static class SampleServiceRpal
 
         public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write(this.Value);
 
-        public static EchoMemoryAsyncResponse Read(ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+        public static EchoMemoryAsyncResponse Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
             new EchoMemoryAsyncResponse(reader.ReadMemory());
     }
 
@@ -527,7 +569,7 @@ file static class SampleServiceRpal
             writer.Write<long>(this.factor);
         }
 
-        public static ScaleAsyncRequest Read(ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+        public static ScaleAsyncRequest Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
             new ScaleAsyncRequest(
                 reader.ReadArray<long>() ?? throw new global::Rpal.Rpc.Generated.RpalDecodeException("The peer sent null for the parameter 'values' of ScaleAsync, which is not nullable."),
                 reader.Read<long>());
@@ -549,7 +591,7 @@ file static class SampleServiceRpal
 
         public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.WriteArray<long>(this.Value);
 
-        public static ScaleAsyncResponse Read(ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+        public static ScaleAsyncResponse Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
             new ScaleAsyncResponse(reader.ReadArray<long>() ?? throw new global::Rpal.Rpc.Generated.RpalDecodeException("The peer sent null for the result of ScaleAsync, which is not nullable."));
     }
 
@@ -575,7 +617,7 @@ file static class SampleServiceRpal
             writer.Write(this.delta);
         }
 
-        public static AddAsyncRequest Read(ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+        public static AddAsyncRequest Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
             new AddAsyncRequest(
                 reader.ReadMessage(global::Google.Protobuf.WellKnownTypes.Timestamp.Parser) ?? throw new global::Rpal.Rpc.Generated.RpalDecodeException("The peer sent null for the parameter 'time' of AddAsync, which is not nullable."),
                 reader.ReadMessage(global::Google.Protobuf.WellKnownTypes.Duration.Parser));
@@ -597,7 +639,7 @@ file static class SampleServiceRpal
 
         public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write(this.Value);
 
-        public static AddAsyncResponse Read(ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+        public static AddAsyncResponse Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
             new AddAsyncResponse(reader.ReadMessage(global::Google.Protobuf.WellKnownTypes.Timestamp.Parser) ?? throw new global::Rpal.Rpc.Generated.RpalDecodeException("The peer sent null for the result of AddAsync, which is not nullable."));
     }
 
@@ -627,7 +669,7 @@ file static class SampleServiceRpal
             writer.Write<global::System.Guid>(this.id);
         }
 
-        public static NotifyAsyncRequest Read(ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+        public static NotifyAsyncRequest Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
             new NotifyAsyncRequest(
                 reader.ReadString(),
                 reader.ReadByteArray(),
@@ -660,7 +702,7 @@ file static class SampleServiceRpal
             writer.Write<global::System.DateTime>(this.@event);
         }
 
-        public static GreetRequest Read(ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+        public static GreetRequest Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
             new GreetRequest(
                 reader.ReadString() ?? throw new global::Rpal.Rpc.Generated.RpalDecodeException("The peer sent null for the parameter 'Write' of Greet, which is not nullable."),
                 reader.ReadString() ?? throw new global::Rpal.Rpc.Generated.RpalDecodeException("The peer sent null for the parameter 'request' of Greet, which is not nullable."),
@@ -683,8 +725,132 @@ file static class SampleServiceRpal
 
         public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write(this.Value);
 
-        public static GreetResponse Read(ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+        public static GreetResponse Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
             new GreetResponse(reader.ReadString() ?? throw new global::Rpal.Rpc.Generated.RpalDecodeException("The peer sent null for the result of Greet, which is not nullable."));
+    }
+
+    // The parameters of Checksum(System.ReadOnlySpan<System.Byte>,System.Int32).
+    internal readonly ref struct ChecksumRequest : global::Rpal.Rpc.Generated.IRpalPayload<ChecksumRequest>
+    {
+        public readonly global::System.ReadOnlySpan<byte> data;
+        public readonly int seed;
+
+        public ChecksumRequest(global::System.ReadOnlySpan<byte> data, int seed)
+        {
+            this.data = data;
+            this.seed = seed;
+        }
+
+        public int GetSize() =>
+            global::Rpal.Rpc.Generated.RpalWriter.SizeOf(this.data)
+            + global::Rpal.Rpc.Generated.RpalWriter.SizeOf<int>();
+
+        public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer)
+        {
+            writer.Write(this.data);
+            writer.Write<int>(this.seed);
+        }
+
+        public static ChecksumRequest Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+            new ChecksumRequest(
+                reader.ReadSpan(),
+                reader.Read<int>());
+    }
+
+    // The result of Checksum(System.ReadOnlySpan<System.Byte>,System.Int32).
+    internal readonly struct ChecksumResponse : global::Rpal.Rpc.Generated.IRpalResponse<ChecksumResponse, int>
+    {
+        public ChecksumResponse(int value)
+        {
+            this.Value = value;
+        }
+
+        public int Value { get; }
+
+        public static ChecksumResponse FromValue(int value) => new ChecksumResponse(value);
+
+        public int GetSize() => global::Rpal.Rpc.Generated.RpalWriter.SizeOf<int>();
+
+        public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write<int>(this.Value);
+
+        public static ChecksumResponse Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+            new ChecksumResponse(reader.Read<int>());
+    }
+
+    // The parameters of CountAsync(System.ReadOnlySpan<System.Byte>,System.Byte).
+    internal readonly ref struct CountAsyncRequest : global::Rpal.Rpc.Generated.IRpalPayload<CountAsyncRequest>
+    {
+        public readonly global::System.ReadOnlySpan<byte> data;
+        public readonly byte value;
+
+        public CountAsyncRequest(global::System.ReadOnlySpan<byte> data, byte value)
+        {
+            this.data = data;
+            this.value = value;
+        }
+
+        public int GetSize() =>
+            global::Rpal.Rpc.Generated.RpalWriter.SizeOf(this.data)
+            + global::Rpal.Rpc.Generated.RpalWriter.SizeOf<byte>();
+
+        public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer)
+        {
+            writer.Write(this.data);
+            writer.Write<byte>(this.value);
+        }
+
+        public static CountAsyncRequest Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+            new CountAsyncRequest(
+                reader.ReadSpan(),
+                reader.Read<byte>());
+    }
+
+    // The result of CountAsync(System.ReadOnlySpan<System.Byte>,System.Byte).
+    internal readonly struct CountAsyncResponse : global::Rpal.Rpc.Generated.IRpalResponse<CountAsyncResponse, int>
+    {
+        public CountAsyncResponse(int value)
+        {
+            this.Value = value;
+        }
+
+        public int Value { get; }
+
+        public static CountAsyncResponse FromValue(int value) => new CountAsyncResponse(value);
+
+        public int GetSize() => global::Rpal.Rpc.Generated.RpalWriter.SizeOf<int>();
+
+        public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write<int>(this.Value);
+
+        public static CountAsyncResponse Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+            new CountAsyncResponse(reader.Read<int>());
+    }
+
+    // The parameters of StoreAsync(System.String,System.ReadOnlySpan<System.Byte>).
+    internal readonly ref struct StoreAsyncRequest : global::Rpal.Rpc.Generated.IRpalPayload<StoreAsyncRequest>
+    {
+        public readonly string key;
+        public readonly global::System.ReadOnlySpan<byte> data;
+
+        public StoreAsyncRequest(string key, global::System.ReadOnlySpan<byte> data)
+        {
+            this.key = key;
+            this.data = data;
+        }
+
+        public int GetSize() =>
+            global::Rpal.Rpc.Generated.RpalWriter.SizeOf(this.key)
+            + global::Rpal.Rpc.Generated.RpalWriter.SizeOf(this.data);
+
+        public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer)
+        {
+            writer.Write(this.key);
+            writer.Write(this.data);
+        }
+
+        public static StoreAsyncRequest Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+            new StoreAsyncRequest(
+                reader.ReadString() ?? throw new global::Rpal.Rpc.Generated.RpalDecodeException("The peer sent null for the parameter 'key' of StoreAsync, which is not nullable."),
+                reader.ReadSpan());
     }
 
     // The result of Ping().
@@ -703,7 +869,7 @@ file static class SampleServiceRpal
 
         public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write<int>(this.Value);
 
-        public static PingResponse Read(ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+        public static PingResponse Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
             new PingResponse(reader.Read<int>());
     }
 }

@@ -104,7 +104,7 @@ file static class ClashRpal2
             writer.Write<global::Edge.Cases.EchoRequest>(this.request);
         }
 
-        public static EchoRequest Read(ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+        public static EchoRequest Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
             new EchoRequest(
                 reader.Read<global::Edge.Cases.EchoRequest>());
     }
@@ -125,7 +125,7 @@ file static class ClashRpal2
 
         public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write<global::Edge.Cases.EchoRequest>(this.Value);
 
-        public static EchoResponse Read(ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+        public static EchoResponse Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
             new EchoResponse(reader.Read<global::Edge.Cases.EchoRequest>());
     }
 
@@ -155,7 +155,7 @@ file static class ClashRpal2
             writer.Write<int>(this.reader);
         }
 
-        public static classRequest Read(ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+        public static classRequest Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
             new classRequest(
                 reader.Read<int>(),
                 reader.ReadString() ?? throw new global::Rpal.Rpc.Generated.RpalDecodeException("The peer sent null for the parameter 'Descriptor' of class, which is not nullable."),
@@ -178,7 +178,7 @@ file static class ClashRpal2
 
         public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write<int>(this.Value);
 
-        public static classResponse Read(ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+        public static classResponse Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
             new classResponse(reader.Read<int>());
     }
 }

@@ -112,7 +112,7 @@ file static class ObliviousRpal
             writer.WriteArray<int>(this.values);
         }
 
-        public static EchoRequest Read(ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+        public static EchoRequest Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
             new EchoRequest(
                 reader.ReadString(),
                 reader.ReadByteArray(),
@@ -135,7 +135,7 @@ file static class ObliviousRpal
 
         public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write(this.Value);
 
-        public static EchoResponse Read(ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+        public static EchoResponse Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
             new EchoResponse(reader.ReadString());
     }
 
@@ -157,7 +157,7 @@ file static class ObliviousRpal
             writer.Write(this.text);
         }
 
-        public static EchoAsyncRequest Read(ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+        public static EchoAsyncRequest Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
             new EchoAsyncRequest(
                 reader.ReadString());
     }
@@ -178,7 +178,7 @@ file static class ObliviousRpal
 
         public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write(this.Value);
 
-        public static EchoAsyncResponse Read(ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+        public static EchoAsyncResponse Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
             new EchoAsyncResponse(reader.ReadString());
     }
 }

@@ -90,7 +90,7 @@ file static class OuterNestedRpal
             writer.Write<int>(this.id);
         }
 
-        public static NameAsyncRequest Read(ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+        public static NameAsyncRequest Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
             new NameAsyncRequest(
                 reader.Read<int>());
     }
@@ -111,7 +111,7 @@ file static class OuterNestedRpal
 
         public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write(this.Value);
 
-        public static NameAsyncResponse Read(ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+        public static NameAsyncResponse Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
             new NameAsyncResponse(reader.ReadString() ?? throw new global::Rpal.Rpc.Generated.RpalDecodeException("The peer sent null for the result of NameAsync, which is not nullable."));
     }
 }

@@ -12,7 +12,7 @@ public sealed class RpalClientInvoker
     public RpalClientInvoker(RpalServiceDispatcher dispatcher) => _dispatcher = dispatcher;
 
     public TValue Call<TRequest, TResponse, TValue>(RpalMethod method, in TRequest request, CancellationToken cancellationToken = default)
-        where TRequest : struct, IRpalPayload<TRequest>
+        where TRequest : struct, IRpalPayload<TRequest>, allows ref struct
         where TResponse : struct, IRpalResponse<TResponse, TValue>
     {
         RpalServerCall call = Send(method, request, cancellationToken);
@@ -25,7 +25,7 @@ public sealed class RpalClientInvoker
     }
 
     public ValueTask<TValue> CallAsync<TRequest, TResponse, TValue>(RpalMethod method, in TRequest request, CancellationToken cancellationToken = default)
-        where TRequest : struct, IRpalPayload<TRequest>
+        where TRequest : struct, IRpalPayload<TRequest>, allows ref struct
         where TResponse : struct, IRpalResponse<TResponse, TValue>
     {
         RpalServerCall call = Send(method, request, cancellationToken);
@@ -35,7 +35,7 @@ public sealed class RpalClientInvoker
     }
 
     public ValueTask CallVoidAsync<TRequest>(RpalMethod method, in TRequest request, CancellationToken cancellationToken = default)
-        where TRequest : struct, IRpalPayload<TRequest>
+        where TRequest : struct, IRpalPayload<TRequest>, allows ref struct
     {
         RpalServerCall call = Send(method, request, cancellationToken);
         return Receive(call.Response);
@@ -44,7 +44,7 @@ public sealed class RpalClientInvoker
     }
 
     private RpalServerCall Send<TRequest>(RpalMethod method, in TRequest request, CancellationToken cancellationToken)
-        where TRequest : struct, IRpalPayload<TRequest>
+        where TRequest : struct, IRpalPayload<TRequest>, allows ref struct
     {
         var call = new RpalServerCall(method.Id, RpalServerCall.Encode(request), cancellationToken);
         _dispatcher.Dispatch(call);
@@ -85,7 +85,7 @@ public sealed class RpalServerCall
     internal Task<byte[]> Response => _response.Task;
 
     public TRequest ReadRequest<TRequest>()
-        where TRequest : struct, IRpalPayload<TRequest>
+        where TRequest : struct, IRpalPayload<TRequest>, allows ref struct
     {
         if (Interlocked.Increment(ref _requestsRead) != 1)
         {
@@ -156,7 +156,7 @@ public sealed class RpalServerCall
         _response.SetException(new RpalUnimplementedException(MethodId));
 
     internal static byte[] Encode<T>(in T payload)
-        where T : struct, IRpalPayload<T>
+        where T : struct, IRpalPayload<T>, allows ref struct
     {
         int size = payload.GetSize();
         byte[] body = new byte[size];

@@ -12,8 +12,8 @@ public static class RoundTripHarness
     {
         RpalServiceDescriptor<ISampleService> descriptor = RpalServiceRegistry.Get<ISampleService>();
         Check(descriptor.ServiceName == "demo.sample", "the descriptor's name");
-        Check(descriptor.Methods.Count == 13, $"13 methods, not {descriptor.Methods.Count}");
-        Check(descriptor.Methods.Select(m => m.Id).Distinct().Count() == 13, "distinct method ids");
+        Check(descriptor.Methods.Count == 16, $"16 methods, not {descriptor.Methods.Count}");
+        Check(descriptor.Methods.Select(m => m.Id).Distinct().Count() == 16, "distinct method ids");
         Check(descriptor.Methods.All(m => m.FullName == "/demo.sample/" + m.Name), "full names");
 
         var implementation = new SampleServiceImplementation();
@@ -48,6 +48,15 @@ public static class RoundTripHarness
         await client.NotifyAsync(null, null, id);
         await client.NotifyAsync("n", [9, 9], id);
         Check(client.Greet("a", "b", new DateTime(2001, 2, 3)) == "a b 2001-02-03", "Greet");
+
+        // ReadOnlySpan<byte> parameters: the request is a ref struct, encoded before the call returns.
+        Check(client.Checksum([1, 2, 3, 250], 10) == 266, "Checksum");
+        Check(client.Checksum([], 5) == 5, "Checksum of nothing");
+        byte[] large = Enumerable.Range(0, 1000).Select(i => (byte)i).ToArray();
+        Check(client.Checksum(large, 0) == implementation.Checksum(large, 0), "Checksum of 1000 bytes");
+        Check(await client.CountAsync(new byte[] { 3, 1, 3, 3 }, 3, CancellationToken.None) == 3, "CountAsync");
+        await client.StoreAsync("k", bytes);
+        Check(implementation.Stored == "k 010203FA", $"StoreAsync stored '{implementation.Stored}'");
 
         string log = string.Join("|", implementation.Log);
         string expected = $"hello, wörld|shutdown|reset|notify <null> <null> {id}|notify n 2 {id}";

@@ -2,7 +2,8 @@
 // Task, Task<T>, ValueTask, ValueTask<T>, no parameters, a trailing CancellationToken,
 // overloads, an inherited method, keyword and clashing names) and every supported type
 // (primitives, enums, unmanaged structs, tuples, string, byte[],
-// ReadOnlyMemory<byte>, arrays of unmanaged types, protobuf messages, nullable and not).
+// ReadOnlyMemory<byte>, ReadOnlySpan<byte> parameters, arrays of unmanaged types, protobuf
+// messages, nullable and not).
 using Google.Protobuf.WellKnownTypes;
 using Rpal.Rpc;
 
@@ -54,6 +55,12 @@ public interface ISampleService : IHealth
     ValueTask NotifyAsync(string? note, byte[]? attachment, Guid id);
 
     string Greet(string Write, string request, DateTime @event);
+
+    int Checksum(ReadOnlySpan<byte> data, int seed);
+
+    ValueTask<int> CountAsync(ReadOnlySpan<byte> data, byte value, CancellationToken cancellationToken);
+
+    ValueTask StoreAsync(string key, ReadOnlySpan<byte> data);
 
     /// <summary>Has a body: runs in the caller, not part of the service.</summary>
     int AddThree(int a) => Add(Add(a, 1), 2);

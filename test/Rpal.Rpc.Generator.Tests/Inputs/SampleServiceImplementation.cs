@@ -47,4 +47,29 @@ public sealed class SampleServiceImplementation : ISampleService
     }
 
     public string Greet(string Write, string request, DateTime @event) => $"{Write} {request} {@event:yyyy-MM-dd}";
+
+    public string? Stored { get; private set; }
+
+    public int Checksum(ReadOnlySpan<byte> data, int seed)
+    {
+        int sum = seed;
+        foreach (byte b in data)
+        {
+            sum += b;
+        }
+
+        return sum;
+    }
+
+    public ValueTask<int> CountAsync(ReadOnlySpan<byte> data, byte value, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return new(data.Count(value));
+    }
+
+    public ValueTask StoreAsync(string key, ReadOnlySpan<byte> data)
+    {
+        Stored = $"{key} {Convert.ToHexString(data)}";
+        return ValueTask.CompletedTask;
+    }
 }
