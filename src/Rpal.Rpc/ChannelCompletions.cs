@@ -19,12 +19,17 @@ internal sealed class ChannelCompletions : IRpalReceiverHandler
 
     public static ChannelCompletions Shared => s_shared.Value;
 
+    /// <summary>
+    /// A channel's table of calls in flight. The connection joins the completion thread's set
+    /// only with its first submitted call: a channel used for synchronous calls alone never
+    /// has a waiter parked on its connection, so the server's replies wake nobody (no
+    /// wake-up byte, no thread competing with the caller for a core).
+    /// </summary>
     public Registration Add(RpalChannel channel)
     {
         ulong id = (ulong)Interlocked.Increment(ref _nextId);
-        var registration = new Registration(this, id);
+        var registration = new Registration(this, channel, id);
         _channels[id] = registration;
-        _receiver.Add(channel.Connection, id);
         return registration;
     }
 
@@ -45,20 +50,28 @@ internal sealed class ChannelCompletions : IRpalReceiverHandler
     internal sealed class Registration : IDisposable
     {
         private readonly ChannelCompletions _owner;
+        private readonly RpalChannel _channel;
         private readonly ulong _id;
+        private int _watched;
         private readonly Lock _lock = new();
         private PendingCall?[] _slots = new PendingCall?[64];
         private uint[] _generations = new uint[64];
         private readonly Stack<int> _free = new(Enumerable.Range(0, 64).Reverse());
 
-        public Registration(ChannelCompletions owner, ulong id)
+        public Registration(ChannelCompletions owner, RpalChannel channel, ulong id)
         {
             _owner = owner;
+            _channel = channel;
             _id = id;
         }
 
         public ulong Track(PendingCall pending)
         {
+            if (Volatile.Read(ref _watched) == 0 && Interlocked.Exchange(ref _watched, 1) == 0)
+            {
+                _owner._receiver.Add(_channel.Connection, _id, RpalEpollEvents.RpalReply | RpalEpollEvents.RpalHangup);
+            }
+
             lock (_lock)
             {
                 if (_free.Count == 0)

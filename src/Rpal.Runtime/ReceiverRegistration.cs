@@ -19,8 +19,10 @@ internal sealed class ReceiverRegistration
         RpalConnection? connection,
         RpalServiceListener? listener,
         Action<RpalServiceListener>? onAcceptReady,
-        ulong token)
+        ulong token,
+        uint events)
     {
+        Events = events;
         Receiver = receiver;
         Index = index;
         Generation = generation;
@@ -51,6 +53,9 @@ internal sealed class ReceiverRegistration
     internal Action<RpalServiceListener>? OnAcceptReady { get; }
 
     internal ulong Token { get; }
+
+    /// <summary>The RPAL events the connection is watched for (0 for a listener).</summary>
+    internal uint Events { get; }
 
     /// <summary>The epoll data: generation in the high half, slot in the low half.</summary>
     internal ulong Data => ((ulong)Generation << 32) | (uint)Index;

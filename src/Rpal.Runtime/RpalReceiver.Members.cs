@@ -22,9 +22,23 @@ public sealed partial class RpalReceiver
     /// <see cref="ObjectDisposedException"/> when it or the receiver is disposed,
     /// <see cref="RpalException"/> (EBUSY) when it is in another <see cref="RpalEpoll"/> set.
     /// </summary>
-    public void Add(RpalConnection connection, ulong token)
+    public void Add(RpalConnection connection, ulong token) => Add(connection, token, RpalEpollEvents.RpalAll);
+
+    /// <summary>
+    /// Adds a connection watched for <paramref name="events"/> only (a combination of
+    /// <see cref="RpalEpollEvents.RpalIn"/>, <see cref="RpalEpollEvents.RpalReply"/> and
+    /// <see cref="RpalEpollEvents.RpalHangup"/>): a receiver that only completes submitted calls
+    /// passes RpalReply | RpalHangup, and the engine then wakes it only while such calls are in
+    /// flight. Otherwise as <see cref="Add(RpalConnection, ulong)"/>.
+    /// </summary>
+    public void Add(RpalConnection connection, ulong token, uint events)
     {
         ArgumentNullException.ThrowIfNull(connection);
+        if ((events & RpalEpollEvents.RpalAll) == 0 || (events & ~RpalEpollEvents.RpalAll) != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(events), events, "RpalIn, RpalReply and RpalHangup only, at least one.");
+        }
+
         if (!connection.Handle.TryAcquire(out _))
         {
             ThrowHelper.ThrowDisposed(connection);
@@ -35,7 +49,7 @@ public sealed partial class RpalReceiver
         try
         {
             registration = Register(
-                connection.Handle, connection.RawFd, connection, null, null, token);
+                connection.Handle, connection.RawFd, connection, null, null, token, events);
         }
         catch
         {
@@ -73,7 +87,7 @@ public sealed partial class RpalReceiver
         try
         {
             registration = Register(
-                listener.Handle, listener.RawFd, null, listener, onAcceptReady, 0);
+                listener.Handle, listener.RawFd, null, listener, onAcceptReady, 0, 0);
         }
         catch
         {
@@ -110,7 +124,8 @@ public sealed partial class RpalReceiver
         RpalConnection? connection,
         RpalServiceListener? listener,
         Action<RpalServiceListener>? onAcceptReady,
-        ulong token)
+        ulong token,
+        uint events)
     {
         lock (_registrationLock)
         {
@@ -122,7 +137,7 @@ public sealed partial class RpalReceiver
             }
 
             var registration = new ReceiverRegistration(
-                this, index, ++_generation, handle, fd, connection, listener, onAcceptReady, token);
+                this, index, ++_generation, handle, fd, connection, listener, onAcceptReady, token, events);
 
             if (!registration.LinkMember())
             {
@@ -133,8 +148,8 @@ public sealed partial class RpalReceiver
             try
             {
                 // Under the lock, so the final sweep of a stopping receiver cannot miss it.
-                // Connections: all three RPAL events; listeners: readable.
-                _epoll.Add(fd, connection is null ? RpalEpollEvents.In : 0, registration.Data);
+                // Connections: their RPAL events; listeners: readable.
+                _epoll.Add(fd, connection is null ? RpalEpollEvents.In : events, registration.Data);
             }
             catch
             {

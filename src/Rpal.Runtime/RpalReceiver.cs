@@ -218,7 +218,8 @@ public sealed partial class RpalReceiver : IDisposable
         if (registration.Active && !registration.HangupReported)
         {
             registration.HangupReported = true;
-            int rc = _epoll.TryModify(registration.Fd, RpalEpollEvents.RpalIn | RpalEpollEvents.RpalReply, registration.Data);
+            uint rest = registration.Events & ~RpalEpollEvents.RpalHangup;
+            int rc = _epoll.TryModify(registration.Fd, rest != 0 ? rest : RpalEpollEvents.RpalReply, registration.Data);
             if (rc < 0)
             {
                 Report(new RpalException(rc, $"rpal_epoll_ctl(EPOLL_CTL_MOD) on receiver {Name}"));

@@ -385,6 +385,8 @@ static int call_start(struct rpal_conn *c, const struct rpal_msg *req, uint32_t 
         return rc;
     }
     struct rpal_call_slot *s = &c->calls[idx];
+    if (st == CALL_ASYNC && atomic_fetch_add(&c->async_pending, 1) == 0)
+        ep_wake_conn(c); /* a waiter parked without watching this connection: re-park */
     s->user_data = user_data;
     s->req_buf = b;
     if (b)
@@ -402,6 +404,8 @@ static int call_start(struct rpal_conn *c, const struct rpal_msg *req, uint32_t 
          * it back too), a submitted one completes with the error, which is
          * its one outcome. */
         if (claim(s, st, CALL_FREE) || claim(s, CALL_DONE, CALL_FREE)) {
+            if (st == CALL_ASYNC)
+                atomic_fetch_sub(&c->async_pending, 1);
             free_req(s);
             slot_put(c, idx);
             return rc;
@@ -437,6 +441,7 @@ RPAL_API int rpal_call_complete(struct rpal_conn *c, struct rpal_completion *out
     if (!c->cq_head)
         c->cq_tail = 0;
     atomic_fetch_sub(&c->cq_count, 1);
+    atomic_fetch_sub(&c->async_pending, 1);
     out->user_data = s->user_data;
     out->res = s->res;
     out->reserved = 0;

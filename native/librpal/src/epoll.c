@@ -284,10 +284,18 @@ static void park(struct rpal_ep *ep, struct parking *pk)
         pk->conns = pk->small; /* out of memory: park on the first 32, poll the rest */
     pk->n = pk->conns == pk->small && ep->nconns > 32 ? 32 : ep->nconns;
     pk->gen = ep->gen;
-    for (int i = 0; i < pk->n; i++) {
-        pk->conns[i] = ep->conns[i];
-        atomic_fetch_add(&ep->conns[i]->self->rx_parked, 1);
+    int flagged = 0;
+    for (int i = 0; i < ep->nconns && flagged < pk->n; i++) {
+        struct rpal_conn *c = ep->conns[i];
+        /* A waiter for completions only (no EPOLLRPALIN) is woken by the peer only while it
+         * has submitted calls in flight: the replies of blocking callers, which wake those
+         * callers themselves, do not also wake it. Its end still wakes us (pidfd, socket). */
+        if (!(c->ep_events & EPOLLRPALIN) && !atomic_load(&c->async_pending))
+            continue;
+        pk->conns[flagged++] = c;
+        atomic_fetch_add(&c->self->rx_parked, 1);
     }
+    pk->n = flagged;
     pthread_mutex_unlock(&ep->lock);
 }
 

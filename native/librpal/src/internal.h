@@ -225,6 +225,9 @@ struct rpal_conn {
     uint32_t cq_head, cq_tail;        /* completion queue (index + 1) */
     uint32_t slot_waiters;
     _Atomic uint32_t cq_count;
+    _Atomic uint32_t async_pending;   /* submitted calls whose completion was not taken yet:
+                                         an epoll waiter that does not want EPOLLRPALIN parks
+                                         on this connection only while it is non-zero */
 
     pthread_mutex_t drain_lock;       /* one thread drains the peer's ctl ring */
 
