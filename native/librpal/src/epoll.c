@@ -2,13 +2,13 @@
 /*
  * rpal_epoll: epoll that also reports RPAL events.
  *
- * An instance is three kernel epoll fds:
+ * An instance is two kernel epoll fds:
  *   user  the fd the caller gets; ordinary fds live here with their data
- *   inner our internal fds: each connection's socket (wake-up bytes, end of
+ *   wait  the only fd we block on: holds user (data 0) and our internal fds
+ *         with tagged data: each connection's socket (wake-up bytes, end of
  *         the peer) and pidfd, and the set's own wake eventfd
- *   wait  holds user and inner; the only fd we block on
  * so the caller's epoll_data is never confused with ours, and a parked
- * waiter wakes for either kind of event.
+ * waiter wakes straight from a wake-up byte (no second epoll level).
  *
  * Waiting: look at the rings of the connections in the set (taking their
  * replies and releases on the way); if nothing is ready, spin for the spin
@@ -32,7 +32,7 @@
 enum { TAG_WAKE = 1, TAG_PIDFD = 2, TAG_SOCKET = 3 };
 
 struct rpal_ep {
-    int user, inner, wait;
+    int user, wait;
     int wake;                   /* eventfd: wakes a parked waiter from this process */
     pthread_mutex_t lock;       /* conns */
     struct rpal_conn **conns;
@@ -63,22 +63,18 @@ RPAL_API int rpal_epoll_create(int flags)
         return -ENOMEM;
     pthread_mutex_init(&ep->lock, NULL);
     ep->user = epoll_create1(flags);
-    ep->inner = epoll_create1(EPOLL_CLOEXEC);
     ep->wait = epoll_create1(EPOLL_CLOEXEC);
     ep->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     int rc = 0;
-    if (ep->user < 0 || ep->inner < 0 || ep->wait < 0 || ep->wake < 0)
+    if (ep->user < 0 || ep->wait < 0 || ep->wake < 0)
         rc = -errno;
     struct epoll_event e = {.events = EPOLLIN};
     if (!rc) {
         e.data.u32 = 0;
         if (epoll_ctl(ep->wait, EPOLL_CTL_ADD, ep->user, &e) < 0)
             rc = -errno;
-        e.data.u32 = 1;
-        if (!rc && epoll_ctl(ep->wait, EPOLL_CTL_ADD, ep->inner, &e) < 0)
-            rc = -errno;
         e.data.u64 = TAG_WAKE;
-        if (!rc && epoll_ctl(ep->inner, EPOLL_CTL_ADD, ep->wake, &e) < 0)
+        if (!rc && epoll_ctl(ep->wait, EPOLL_CTL_ADD, ep->wake, &e) < 0)
             rc = -errno;
     }
     if (!rc) {
@@ -105,11 +101,11 @@ RPAL_API int rpal_epoll_create(int flags)
     return ep->user;
 }
 
-static int inner_ctl(struct rpal_ep *ep, int op, int fd, struct rpal_conn *c, int tag)
+static int internal_ctl(struct rpal_ep *ep, int op, int fd, struct rpal_conn *c, int tag)
 {
     struct epoll_event e = {.events = EPOLLIN | EPOLLRDHUP,
                             .data.u64 = (uint64_t)(uintptr_t)c | (uint64_t)tag};
-    return epoll_ctl(ep->inner, op, fd, &e) < 0 ? -errno : 0;
+    return epoll_ctl(ep->wait, op, fd, &e) < 0 ? -errno : 0;
 }
 
 static void ep_remove(struct rpal_ep *ep, struct rpal_conn *c)
@@ -123,8 +119,8 @@ static void ep_remove(struct rpal_ep *ep, struct rpal_conn *c)
         }
     }
     pthread_mutex_unlock(&ep->lock);
-    inner_ctl(ep, EPOLL_CTL_DEL, c->pidfd, c, TAG_PIDFD);
-    inner_ctl(ep, EPOLL_CTL_DEL, c->fd, c, TAG_SOCKET);
+    internal_ctl(ep, EPOLL_CTL_DEL, c->pidfd, c, TAG_PIDFD);
+    internal_ctl(ep, EPOLL_CTL_DEL, c->fd, c, TAG_SOCKET);
     c->ep = NULL;
 }
 
@@ -146,7 +142,6 @@ RPAL_API int rpal_epoll_close(int epfd)
     while (ep->nconns)
         ep_remove(ep, ep->conns[0]);
     close(ep->user);
-    close(ep->inner);
     close(ep->wait);
     close(ep->wake);
     pthread_mutex_destroy(&ep->lock);
@@ -201,9 +196,9 @@ static int ctl_conn(struct rpal_ep *ep, int op, struct rpal_conn *c, struct epol
     ep->conns[ep->nconns++] = c;
     ep->gen++;
     pthread_mutex_unlock(&ep->lock);
-    int rc = inner_ctl(ep, EPOLL_CTL_ADD, c->pidfd, c, TAG_PIDFD);
+    int rc = internal_ctl(ep, EPOLL_CTL_ADD, c->pidfd, c, TAG_PIDFD);
     if (!rc)
-        rc = inner_ctl(ep, EPOLL_CTL_ADD, c->fd, c, TAG_SOCKET);
+        rc = internal_ctl(ep, EPOLL_CTL_ADD, c->fd, c, TAG_SOCKET);
     if (rc) {
         ep_remove(ep, c);
         return rc;
@@ -321,39 +316,50 @@ static void unpark(struct rpal_ep *ep, struct parking *pk)
  * floods bytes cannot keep us here; level-triggered epoll brings us back. */
 static bool drain_socket(struct rpal_conn *c)
 {
+    /* one system call takes up to 64 wake-up bytes (each is its own datagram) */
     char buf[64];
+    struct iovec iov[64];
+    struct mmsghdr msgs[64];
     for (int i = 0; i < 64; i++) {
-        ssize_t n = recv(c->fd, buf, sizeof buf, MSG_DONTWAIT);
-        if (n >= 0) /* bytes; 0 is an empty datagram, the end shows as RDHUP */
-            continue;
-        return errno == EAGAIN || errno == EINTR;
+        iov[i] = (struct iovec){.iov_base = &buf[i], .iov_len = 1};
+        msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
     }
-    return true;
+    int n = recvmmsg(c->fd, msgs, 64, MSG_DONTWAIT, NULL);
+    return n >= 0 || errno == EAGAIN || errno == EINTR;
 }
 
-/* Handles what woke the inner fd: wake-up bytes, dead peers, self-wakes. */
-static void inner_events(struct rpal_ep *ep)
+/* Handles one of our events from the wait fd: wake-up bytes, dead peers,
+ * self-wakes. */
+static void internal_event(struct rpal_ep *ep, const struct epoll_event *ev)
 {
-    struct epoll_event ev[16];
-    int n = epoll_wait(ep->inner, ev, 16, 0);
-    for (int i = 0; i < n; i++) {
-        int tag = (int)(ev[i].data.u64 & 7);
-        struct rpal_conn *c = (struct rpal_conn *)(uintptr_t)(ev[i].data.u64 & ~(uint64_t)7);
-        if (tag == TAG_WAKE) {
-            uint64_t v;
-            if (read(ep->wake, &v, sizeof v) < 0 && errno != EAGAIN)
-                rpal_log(LOG_WARN, "wake eventfd: %s", strerror(errno));
-            continue;
-        }
-        if (tag == TAG_SOCKET && !(ev[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) &&
-            drain_socket(c))
-            continue;
-        conn_fail(c, -ECONNRESET);
-        if (tag == TAG_PIDFD)
-            conn_retire(c); /* the socket may have told us first */
-        /* keep it from waking us again and again until it is released */
-        epoll_ctl(ep->inner, EPOLL_CTL_DEL, tag == TAG_PIDFD ? c->pidfd : c->fd, NULL);
+    int tag = (int)(ev->data.u64 & 7);
+    struct rpal_conn *c = (struct rpal_conn *)(uintptr_t)(ev->data.u64 & ~(uint64_t)7);
+    if (tag == TAG_WAKE) {
+        uint64_t v;
+        if (read(ep->wake, &v, sizeof v) < 0 && errno != EAGAIN)
+            rpal_log(LOG_WARN, "wake eventfd: %s", strerror(errno));
+        return;
     }
+    if (tag == TAG_SOCKET && !(ev->events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) && drain_socket(c))
+        return;
+    conn_fail(c, -ECONNRESET);
+    if (tag == TAG_PIDFD)
+        conn_retire(c); /* the socket may have told us first */
+    /* keep it from waking us again and again until it is released */
+    epoll_ctl(ep->wait, EPOLL_CTL_DEL, tag == TAG_PIDFD ? c->pidfd : c->fd, NULL);
+}
+
+/* Handles what the wait fd reported; true when ordinary fds are ready. */
+static bool wait_events(struct rpal_ep *ep, const struct epoll_event *w, int k)
+{
+    bool user = false;
+    for (int i = 0; i < k; i++) {
+        if (w[i].data.u64 == 0)
+            user = true;
+        else
+            internal_event(ep, &w[i]);
+    }
+    return user;
 }
 
 /* Wakes the waiter of the set holding c (if any), e.g. to report c's end. */
@@ -368,18 +374,12 @@ void ep_wake_conn(struct rpal_conn *c)
 /* Non-blocking look at ordinary fds and internal fds. */
 static int poll_fds(struct rpal_ep *ep, struct epoll_event *out, int max)
 {
-    struct epoll_event w[2];
-    int k = epoll_wait(ep->wait, w, 2, 0);
-    int n = 0;
-    for (int i = 0; i < k; i++) {
-        if (w[i].data.u32 == 1)
-            inner_events(ep);
-        else if (max > 0) {
-            int m = epoll_wait(ep->user, out, max, 0);
-            n = m > 0 ? m : 0;
-        }
-    }
-    return n;
+    struct epoll_event w[16];
+    int k = epoll_wait(ep->wait, w, 16, 0);
+    if (k <= 0 || !wait_events(ep, w, k) || max <= 0)
+        return 0;
+    int m = epoll_wait(ep->user, out, max, 0);
+    return m > 0 ? m : 0;
 }
 
 RPAL_API int rpal_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout_ms)
@@ -436,17 +436,19 @@ RPAL_API int rpal_epoll_wait(int epfd, struct epoll_event *events, int maxevents
         n = collect(ep, events, maxevents);
         if (n == 0) {
             int64_t left = deadline == INT64_MAX ? -1 : (deadline - now + 999999) / 1000000;
-            struct epoll_event w[2];
-            int k = epoll_wait(ep->wait, w, 2, left > INT32_MAX ? INT32_MAX : (int)left);
+            struct epoll_event w[16];
+            int k = epoll_wait(ep->wait, w, 16, left > INT32_MAX ? INT32_MAX : (int)left);
             int err = k < 0 ? errno : 0;
             unpark(ep, &pk);
             if (err)
                 return err == EINTR ? -EINTR : -err;
+            /* what woke us: handled here; ordinary fds looked at next */
+            if (wait_events(ep, w, k))
+                atomic_store_explicit(&ep->next_fd_poll, 0, memory_order_relaxed);
         } else {
             unpark(ep, &pk);
             return n;
         }
-        atomic_store_explicit(&ep->next_fd_poll, 0, memory_order_relaxed); /* look at what woke us */
         spin_end = 0;     /* parked once: no second spin */
     }
 }
