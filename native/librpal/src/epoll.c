@@ -40,6 +40,7 @@ struct rpal_ep {
     uint64_t gen;               /* bumped when conns changes */
     unsigned rr;                /* round-robin start of collect() */
     _Atomic int64_t next_fd_poll; /* when ordinary fds are next looked at */
+    _Atomic int woken;          /* the last park woke for events not handled yet */
 };
 
 static struct {
@@ -429,6 +430,14 @@ RPAL_API int rpal_epoll_wait(int epfd, struct epoll_event *events, int maxevents
             return 0;
         if (now < spin_end)
             continue;
+        /* what woke the last park, not handled yet: handle it now, off the latency path */
+        if (atomic_exchange_explicit(&ep->woken, 0, memory_order_relaxed)) {
+            n = poll_fds(ep, events, maxevents);
+            if (n == 0)
+                n = collect(ep, events, maxevents);
+            if (n > 0)
+                return n;
+        }
         /* park */
         struct parking pk;
         park(ep, &pk);
@@ -442,9 +451,11 @@ RPAL_API int rpal_epoll_wait(int epfd, struct epoll_event *events, int maxevents
             unpark(ep, &pk);
             if (err)
                 return err == EINTR ? -EINTR : -err;
-            /* what woke us: handled here; ordinary fds looked at next */
-            if (wait_events(ep, w, k))
-                atomic_store_explicit(&ep->next_fd_poll, 0, memory_order_relaxed);
+            /* Look at the rings first: a wake-up byte usually means a message, which we
+             * return before taking the byte (the socket stays readable until then).
+             * What woke us is handled before the next park. */
+            if (k > 0)
+                atomic_store_explicit(&ep->woken, 1, memory_order_relaxed);
         } else {
             unpark(ep, &pk);
             return n;
