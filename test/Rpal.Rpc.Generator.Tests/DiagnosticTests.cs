@@ -249,6 +249,15 @@ public sealed class DiagnosticTests
         """, new CSharpParseOptions(LanguageVersion.CSharp10));
 
     [Fact]
+    public void RPAL1015_SpanParameterBelowCSharp13() => AssertDiagnostic("RPAL1015", """
+        [RpalService("demo.x")]
+        public interface IService
+        {
+            int Checksum([|System.ReadOnlySpan<byte>|] data);
+        }
+        """, new CSharpParseOptions(LanguageVersion.CSharp12));
+
+    [Fact]
     public void SeveralErrors_AreAllReported()
     {
         GeneratorOutcome outcome = Run("""

@@ -131,4 +131,12 @@ internal static class DiagnosticDescriptors
         category: Category,
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor SpanParameterNeedsCSharp13 = new(
+        id: "RPAL1015",
+        title: "A ReadOnlySpan<byte> parameter needs C# 13 or later",
+        messageFormat: "The parameter '{0}' of '{1}' is a ReadOnlySpan<byte>, which needs C# 13 (its request is a ref struct implementing an interface), not C# {2}: raise LangVersion or take ReadOnlyMemory<byte>",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true);
 }

@@ -284,6 +284,14 @@ internal static class ServiceParser
                     continue;
                 }
 
+                if (value.Kind == WireKind.Span &&
+                    _declaration.SyntaxTree.Options is CSharpParseOptions { LanguageVersion: < LanguageVersion.CSharp13 } spanOptions)
+                {
+                    Report(DiagnosticDescriptors.SpanParameterNeedsCSharp13, LocationInfo.From(parameterSyntax?.Type) ?? parameterLocation, parameter.Name, method.Name, spanOptions.LanguageVersion.ToDisplayString());
+                    valid = false;
+                    continue;
+                }
+
                 string fieldName = parameter.Name;
                 while (!fieldNames.Add(fieldName))
                 {
