@@ -40,6 +40,14 @@ internal sealed class ChannelCompletions : IRpalReceiverHandler
             return;
         }
 
+        if ((events & RpalEpollEvents.RpalIn) != 0)
+        {
+            while (connection.Receive(out RpalMessage message) == 0)
+            {
+                registration.OnMessage(in message);
+            }
+        }
+
         while (connection.Complete(out RpalCompletion completion) == 0)
         {
             registration.Deliver(in completion);
@@ -57,6 +65,13 @@ internal sealed class ChannelCompletions : IRpalReceiverHandler
         private PendingCall?[] _slots = new PendingCall?[64];
         private uint[] _generations = new uint[64];
         private readonly Stack<int> _free = new(Enumerable.Range(0, 64).Reverse());
+
+        // Streaming calls by call id, and the stream messages that arrived before their call's
+        // submit returned its id (bounded: a server cannot make us hold more).
+        private readonly Dictionary<ulong, Streaming.ClientStreamCall> _streams = [];
+        private readonly List<RpalMessage> _early = [];
+        private const int MaxEarly = 4 * RpalWire.StreamWindow;
+        private int _streamsEnabled;
 
         public Registration(ChannelCompletions owner, RpalChannel channel, ulong id)
         {
@@ -94,6 +109,102 @@ internal sealed class ChannelCompletions : IRpalReceiverHandler
 
         public void Untrack(ulong token) => Take(token);
 
+        /// <summary>
+        /// Watches the connection for one-way messages too (stream elements from the server).
+        /// Channels that never stream leave it out: a blocking caller's reply then wakes nobody.
+        /// </summary>
+        public void EnableStreams()
+        {
+            if (Volatile.Read(ref _streamsEnabled) != 0 || Interlocked.Exchange(ref _streamsEnabled, 1) != 0)
+            {
+                return;
+            }
+
+            if (Volatile.Read(ref _watched) == 0 && Interlocked.Exchange(ref _watched, 1) == 0)
+            {
+                _owner._receiver.Add(_channel.Connection, _id, RpalEpollEvents.RpalAll);
+            }
+            else
+            {
+                _owner._receiver.SetEvents(_channel.Connection, RpalEpollEvents.RpalAll);
+            }
+        }
+
+        public void AddStream(ulong callId, Streaming.ClientStreamCall call, Streaming.StreamCore core)
+        {
+            lock (_streams)
+            {
+                call.Attach(core);
+                _streams[callId] = call;
+                for (int i = 0; i < _early.Count; i++)
+                {
+                    if (_early[i].Word1 == callId)
+                    {
+                        RpalMessage m = _early[i];
+                        call.OnStreamMessage(in m, RpalWire.Flags(m.Word0));
+                        _early.RemoveAt(i--);
+                    }
+                }
+
+                if (core.IsClosed)
+                {
+                    _streams.Remove(callId);
+                }
+            }
+        }
+
+        public void RemoveStream(ulong callId)
+        {
+            lock (_streams)
+            {
+                _streams.Remove(callId);
+            }
+        }
+
+        /// <summary>A one-way message from the server: a stream element, end marker or credit.</summary>
+        public void OnMessage(in RpalMessage message)
+        {
+            uint op = RpalWire.Flags(message.Word0);
+            if (RpalWire.MethodId(message.Word0) != 0 ||
+                op is not (RpalWire.OpStreamMessage or RpalWire.OpStreamEnd or RpalWire.OpWindow))
+            {
+                Release(in message); // not part of the protocol: ignored
+                return;
+            }
+
+            lock (_streams)
+            {
+                if (_streams.TryGetValue(message.Word1, out Streaming.ClientStreamCall? call))
+                {
+                    call.OnStreamMessage(in message, op);
+                    if (op == RpalWire.OpStreamEnd)
+                    {
+                        _streams.Remove(message.Word1); // the server's last message for the call
+                    }
+
+                    return;
+                }
+
+                // Only elements and the end marker can race ahead of the submit's return: credit
+                // comes for elements we sent, after it. Anything else names no call of ours.
+                if (op != RpalWire.OpWindow && _early.Count < MaxEarly)
+                {
+                    _early.Add(message);
+                    return;
+                }
+            }
+
+            Release(in message);
+        }
+
+        private void Release(in RpalMessage message)
+        {
+            if (message.Data != 0)
+            {
+                _channel.Connection.Release(in message);
+            }
+        }
+
         public void Deliver(in RpalCompletion completion)
         {
             Take(completion.UserData)?.OnCompletion(in completion);
@@ -120,6 +231,17 @@ internal sealed class ChannelCompletions : IRpalReceiverHandler
             foreach (PendingCall p in left)
             {
                 p.OnCompletion(in closed);
+            }
+
+            lock (_streams)
+            {
+                _streams.Clear();
+                foreach (RpalMessage m in _early)
+                {
+                    Release(in m);
+                }
+
+                _early.Clear();
             }
         }
 

@@ -43,7 +43,20 @@ public sealed class RpalCallScope : IDisposable
     /// <summary>The status of the last call that ended in the scope.</summary>
     public Status Status { get; internal set; }
 
+    private RpalCallScope(bool install)
+    {
+        _disposed = !install; // a detached scope has nothing to undo
+        if (install)
+        {
+            _previous = s_current.Value;
+            s_current.Value = this;
+        }
+    }
+
     internal static RpalCallScope? Current => s_current.Value;
+
+    /// <summary>A scope that is never current: it only collects one call's status and trailers.</summary>
+    internal static RpalCallScope Detached() => new(install: false);
 
     /// <summary>Ends the scope: calls made after this do not see it.</summary>
     public void Dispose()

@@ -15,12 +15,15 @@ namespace Rpal.Rpc;
 /// int sum = calc.Add(2, 3);
 /// </code>
 /// </example>
-public sealed class RpalChannel : IAsyncDisposable, IDisposable
+public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
 {
     private readonly ChannelCompletions.Registration _completions;
+    private readonly Lock _siblingsLock = new();
+    private Dictionary<string, RpalChannel>? _siblings;
     private int _disposed;
 
     private RpalChannel(string serviceName, RpalConnection connection, RpalChannelOptions options)
+        : base(serviceName)
     {
         ServiceName = serviceName;
         Connection = connection;
@@ -111,6 +114,17 @@ public sealed class RpalChannel : IAsyncDisposable, IDisposable
         return descriptor.CreateClient(new RpalClientInvoker(this, options));
     }
 
+    /// <summary>
+    /// A <see cref="CallInvoker"/> for gRPC clients generated from .proto files: calls to this
+    /// channel's service use its connection; calls to another service connect to it on first use
+    /// (and those connections close with this channel).
+    /// </summary>
+    public override CallInvoker CreateCallInvoker()
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        return new RpalCallInvoker(this);
+    }
+
     /// <summary>Closes the connection; calls in flight fail with <see cref="StatusCode.Unavailable"/>.</summary>
     public void Dispose()
     {
@@ -121,6 +135,45 @@ public sealed class RpalChannel : IAsyncDisposable, IDisposable
 
         _completions.Dispose();
         Connection.Dispose();
+        lock (_siblingsLock)
+        {
+            foreach (RpalChannel sibling in _siblings?.Values ?? Enumerable.Empty<RpalChannel>())
+            {
+                sibling.Dispose();
+            }
+
+            _siblings = null;
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override Task ShutdownAsyncCore()
+    {
+        Dispose();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>This channel for its own service, a channel connected on first use for another.</summary>
+    internal RpalChannel ForService(string serviceName)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (serviceName == ServiceName)
+        {
+            return this;
+        }
+
+        lock (_siblingsLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed != 0, this);
+            _siblings ??= [];
+            if (!_siblings.TryGetValue(serviceName, out RpalChannel? sibling))
+            {
+                sibling = Connect(serviceName, Options); // throws RpcException: the call fails with it
+                _siblings[serviceName] = sibling;
+            }
+
+            return sibling;
+        }
     }
 
     /// <inheritdoc/>
@@ -142,6 +195,28 @@ public sealed class RpalChannel : IAsyncDisposable, IDisposable
         return rc;
     }
 
+    /// <summary>
+    /// Submits a call that opens a stream and enters it in the stream table (with any elements
+    /// that raced ahead of the submit's return). Returns the engine's result.
+    /// </summary>
+    internal int SubmitStream(in RpalMessage message, Streaming.ClientStreamCall call)
+    {
+        _completions.EnableStreams();
+        ulong token = _completions.Track(call);
+        int rc = Connection.Submit(in message, token, out ulong callId);
+        if (rc < 0)
+        {
+            _completions.Untrack(token);
+            return rc;
+        }
+
+        _completions.AddStream(callId, call, new Streaming.StreamCore(Connection, callId));
+        return 0;
+    }
+
+    /// <summary>Takes a stream out of the table (its call is over and nothing more comes).</summary>
+    internal void ForgetStream(ulong callId) => _completions.RemoveStream(callId);
+
     internal void SendCancel(ulong callId)
     {
         RpalMessage cancel = default;
@@ -156,47 +231,16 @@ public sealed class RpalChannel : IAsyncDisposable, IDisposable
     {
         try
         {
-            var code = (StatusCode)(reply.Status & 0xFFFF);
-            int flags = reply.Status >>> 16;
-            Metadata? trailers = null;
-            string detail = string.Empty;
-            scoped ReadOnlySpan<byte> body;
-            if ((flags & RpalWire.ReplyPayload) != 0)
-            {
-                ulong bodyLength = reply.Word0, detailLength = reply.Word1, trailerLength = reply.Word2;
-                if (bodyLength > reply.Length || detailLength > reply.Length - bodyLength ||
-                    trailerLength > reply.Length - bodyLength - detailLength)
-                {
-                    throw new RpalDecodeException("reply parts longer than its payload");
-                }
-
-                ReadOnlySpan<byte> payload = reply.Payload;
-                body = payload[..(int)bodyLength];
-                if (detailLength > 0)
-                {
-                    detail = System.Text.Encoding.UTF8.GetString(payload.Slice((int)bodyLength, (int)detailLength));
-                }
-
-                if (trailerLength > 0)
-                {
-                    var tr = new RpalReader(payload.Slice((int)(bodyLength + detailLength), (int)trailerLength));
-                    trailers = MetadataCodec.Read(ref tr);
-                }
-            }
-            else
-            {
-                body = MemoryMarshal.AsBytes(reply.Words);
-            }
-
+            Status status = ParseReply(ref reply, out Metadata? trailers, out ReadOnlySpan<byte> body);
             if (scope is not null)
             {
                 scope.ResponseTrailers = trailers;
-                scope.Status = new Status(code, detail);
+                scope.Status = status;
             }
 
-            if (code != StatusCode.OK)
+            if (status.StatusCode != StatusCode.OK)
             {
-                throw new RpcException(new Status(code, detail), trailers ?? new Metadata());
+                throw new RpcException(status, trailers ?? new Metadata());
             }
 
             var reader = new RpalReader(body);
@@ -213,5 +257,46 @@ public sealed class RpalChannel : IAsyncDisposable, IDisposable
                 Connection.Release(in reply);
             }
         }
+    }
+
+    /// <summary>
+    /// Reads a reply's status, detail and trailers (docs/wire.md, "Reply"); <paramref name="body"/>
+    /// is the body, in the reply's inline words or its payload. Throws
+    /// <see cref="RpalDecodeException"/> for a malformed reply. Does not release the payload.
+    /// </summary>
+    internal static Status ParseReply(ref RpalMessage reply, out Metadata? trailers, out ReadOnlySpan<byte> body)
+    {
+        var code = (StatusCode)(reply.Status & 0xFFFF);
+        int flags = reply.Status >>> 16;
+        trailers = null;
+        string detail = string.Empty;
+        if ((flags & RpalWire.ReplyPayload) != 0)
+        {
+            ulong bodyLength = reply.Word0, detailLength = reply.Word1, trailerLength = reply.Word2;
+            if (bodyLength > reply.Length || detailLength > reply.Length - bodyLength ||
+                trailerLength > reply.Length - bodyLength - detailLength)
+            {
+                throw new RpalDecodeException("reply parts longer than its payload");
+            }
+
+            ReadOnlySpan<byte> payload = reply.Payload;
+            body = payload[..(int)bodyLength];
+            if (detailLength > 0)
+            {
+                detail = System.Text.Encoding.UTF8.GetString(payload.Slice((int)bodyLength, (int)detailLength));
+            }
+
+            if (trailerLength > 0)
+            {
+                var tr = new RpalReader(payload.Slice((int)(bodyLength + detailLength), (int)trailerLength));
+                trailers = MetadataCodec.Read(ref tr);
+            }
+        }
+        else
+        {
+            body = MemoryMarshal.AsBytes(reply.Words);
+        }
+
+        return new Status(code, detail);
     }
 }

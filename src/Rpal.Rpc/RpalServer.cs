@@ -56,6 +56,11 @@ public sealed class RpalServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(implementation);
         RpalServiceDescriptor<TService> descriptor = RpalServiceRegistry.Get<TService>();
+        Add(descriptor, descriptor.CreateDispatcher(implementation));
+    }
+
+    private void Add(RpalServiceDescriptor descriptor, RpalServiceDispatcher dispatcher)
+    {
         lock (_lock)
         {
             if (_state != 0)
@@ -68,7 +73,24 @@ public sealed class RpalServer : IAsyncDisposable
                 throw new InvalidOperationException($"The service '{descriptor.ServiceName}' was already added.");
             }
 
-            _services.Add(new HostedService(descriptor, descriptor.CreateDispatcher(implementation)));
+            _services.Add(new HostedService(descriptor, dispatcher));
+        }
+    }
+
+    /// <summary>
+    /// Adds the services of a gRPC <see cref="Grpc.Core.ServerServiceDefinition"/>, as made by a
+    /// protoc-generated <c>BindService</c>: each is registered under its gRPC service name
+    /// (<c>package.Service</c>), its handlers wrapped in <see cref="RpalServerOptions.Interceptors"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The server already started, or a service was added before.</exception>
+    public void AddService(Grpc.Core.ServerServiceDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        var binder = new GrpcInterop.GrpcServiceBinder(Options.Interceptors);
+        definition.BindService(binder);
+        foreach ((string name, List<RpalMethod> methods, Dictionary<uint, Action<RpalServerCall>> handlers) in binder.Services)
+        {
+            Add(new GrpcInterop.GrpcServiceDescriptor(name, methods), new GrpcInterop.GrpcServiceDispatcher(handlers));
         }
     }
 

@@ -24,6 +24,14 @@ public sealed class RpalServerOptions
     /// </summary>
     public bool EnableDetailedErrors { get; set; }
 
+    /// <summary>
+    /// Server interceptors (<c>Grpc.Core.Interceptors.Interceptor</c>) around every handler of the
+    /// gRPC services added with <see cref="RpalServer.AddService(Grpc.Core.ServerServiceDefinition)"/>,
+    /// the first in the list outermost, as grpc-dotnet's <c>GrpcServiceOptions.Interceptors</c>.
+    /// [RpalService] implementations are plain objects: decorate them instead.
+    /// </summary>
+    public IList<Grpc.Core.Interceptors.Interceptor> Interceptors { get; } = [];
+
     /// <summary>How long StopAsync waits for calls in flight before it cancels them. Default 5 s.</summary>
     public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
 }

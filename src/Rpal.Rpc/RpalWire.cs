@@ -1,3 +1,5 @@
+using Rpal.Runtime;
+
 namespace Rpal.Rpc;
 
 /// <summary>
@@ -20,7 +22,26 @@ internal static class RpalWire
     public const uint Deadline = 4;
     public const uint Cancellable = 8;
 
+    /// <summary>The call opens a stream: one-way stream messages name it by its call id.</summary>
+    public const uint Stream = 16;
+
+    // Control messages (method id 0, op in the flags field, Words[1] = the call id they name).
     public const uint OpCancel = 1;
+
+    /// <summary>A stream element: the body inline in Words[2..3], or in the payload (Words[2] = its length).</summary>
+    public const uint OpStreamMessage = 2;
+
+    /// <summary>No more elements in this direction (the client half-closes; the server sends it before its reply).</summary>
+    public const uint OpStreamEnd = 3;
+
+    /// <summary>Flow control: the receiver consumed Words[2] elements; the sender may send that many more.</summary>
+    public const uint OpWindow = 4;
+
+    /// <summary>Elements a stream's sender may have unconsumed at its receiver (per direction).</summary>
+    public const int StreamWindow = 64;
+
+    /// <summary>The receiver returns credit once it has consumed this many elements.</summary>
+    public const int StreamWindowUpdate = 16;
 
     public const int InlineRequestBytes = 16;
     public const int InlineReplyBytes = 32;
@@ -32,4 +53,13 @@ internal static class RpalWire
     public static uint MethodId(ulong word0) => (uint)word0;
 
     public static uint Flags(ulong word0) => (uint)(word0 >> 32);
+
+    public static RpalMessage Control(uint op, ulong callId, ulong word2 = 0)
+    {
+        RpalMessage message = default;
+        message.Word0 = RequestWord0(0, op);
+        message.Word1 = callId;
+        message.Word2 = word2;
+        return message;
+    }
 }

@@ -106,6 +106,18 @@ internal sealed class ServerConnection
     /// <summary>Sends the answer of <paramref name="call"/> and recycles it.</summary>
     public void Finish(RpalServerCall call, in RpalMessage reply)
     {
+        if (call.Stream is { } stream)
+        {
+            // Out of the table first, so that no element is routed to it any more; then the end
+            // marker, which the client must see before it trusts the reply to end the stream.
+            lock (_lock)
+            {
+                _cancellable.Remove(call.CallId);
+            }
+
+            stream.Finish();
+        }
+
         int rc = Connection.Reply(call.CallId, in reply); // on failure the engine frees the payload
         if (rc < 0 && rc != -RpalErrno.ECONNRESET && rc != -RpalErrno.EBADF)
         {
@@ -161,23 +173,40 @@ internal sealed class ServerConnection
 
     private void OnControl(in RpalMessage message)
     {
+        uint op = RpalWire.Flags(message.Word0);
+        bool known = RpalWire.MethodId(message.Word0) == 0 &&
+            op is RpalWire.OpCancel or RpalWire.OpStreamMessage or RpalWire.OpStreamEnd or RpalWire.OpWindow;
+        RpalServerCall? call = null;
+        if (known)
+        {
+            // under the lock: Finish takes the call out (and recycles it) under it too
+            lock (_lock)
+            {
+                if (_cancellable.TryGetValue(message.Word1, out call))
+                {
+                    if (op == RpalWire.OpCancel)
+                    {
+                        call.Cancel();
+                    }
+                    else if (call.Stream is { } stream)
+                    {
+                        // the stream takes the element's payload (or releases it)
+                        if (!stream.OnMessage(in message, op))
+                        {
+                            stream.Core.Close(Streaming.StreamCore.WindowExceeded("client"));
+                            call.Cancel();
+                        }
+
+                        return;
+                    }
+                }
+            }
+        }
+
+        // not ours, a call that is over, or a cancel: nothing to keep
         if (message.Data != 0)
         {
             Connection.Release(in message);
-        }
-
-        if (RpalWire.MethodId(message.Word0) != 0 || RpalWire.Flags(message.Word0) != RpalWire.OpCancel)
-        {
-            return; // not ours: one-way messages are not part of unary RPC
-        }
-
-        // under the lock: Finish takes the call out (and recycles it) under it too
-        lock (_lock)
-        {
-            if (_cancellable.TryGetValue(message.Word1, out RpalServerCall? call))
-            {
-                call.Cancel();
-            }
         }
     }
 

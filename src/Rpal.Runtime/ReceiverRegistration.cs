@@ -55,7 +55,7 @@ internal sealed class ReceiverRegistration
     internal ulong Token { get; }
 
     /// <summary>The RPAL events the connection is watched for (0 for a listener).</summary>
-    internal uint Events { get; }
+    internal uint Events { get; set; }
 
     /// <summary>The epoll data: generation in the high half, slot in the low half.</summary>
     internal ulong Data => ((ulong)Generation << 32) | (uint)Index;

@@ -68,6 +68,37 @@ public sealed partial class RpalReceiver
     }
 
     /// <summary>
+    /// Changes the RPAL events a connection in this receiver's set is watched for (as in
+    /// <see cref="Add(RpalConnection, ulong, uint)"/>): a completion thread that starts to receive
+    /// one-way messages on a connection adds <see cref="RpalEpollEvents.RpalIn"/>. Callable from any
+    /// thread. Throws <see cref="InvalidOperationException"/> when the connection is not in this
+    /// receiver, <see cref="RpalException"/> when the engine refuses.
+    /// </summary>
+    public void SetEvents(RpalConnection connection, uint events)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        if ((events & RpalEpollEvents.RpalAll) == 0 || (events & ~RpalEpollEvents.RpalAll) != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(events), events, "RpalIn, RpalReply and RpalHangup only, at least one.");
+        }
+
+        lock (_registrationLock)
+        {
+            if (connection.Registration is not { Active: true } registration || registration.Receiver != this)
+            {
+                throw new InvalidOperationException($"{connection} is not in receiver {Name}.");
+            }
+
+            registration.Events = events;
+            // a hang-up already reported stays masked (see MaskHangup)
+            uint effective = registration.HangupReported ? events & ~RpalEpollEvents.RpalHangup : events;
+            _epoll.Modify(connection, effective != 0 ? effective : RpalEpollEvents.RpalReply, registration.Data);
+        }
+
+        AfterAdd(); // a parked waiter counts the connection's new events only when it parks again
+    }
+
+    /// <summary>
     /// Adds a listener: <paramref name="onAcceptReady"/> is called on this receiver's thread
     /// while clients wait (it should call <see cref="RpalServiceListener.TryAccept"/> until it
     /// returns false, typically adding each connection to a receiver). The listener stays in the

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Text;
@@ -125,6 +126,7 @@ public sealed class DiagnosticTests
     [InlineData("in int value")]
     [InlineData("ref readonly int value")]
     [InlineData("params int[] values")]
+    [InlineData("in IAsyncEnumerable<int> values")]
     public void RPAL1007_ParameterNotByValue(string parameter) => AssertDiagnostic("RPAL1007", $$"""
         [RpalService("demo.x")]
         public interface IService
@@ -158,7 +160,7 @@ public sealed class DiagnosticTests
     [InlineData("Task<object>")]
     [InlineData("ValueTask<List<int>>")]
     [InlineData("ref int")]
-    [InlineData("IAsyncEnumerable<int>")]
+    [InlineData("IEnumerable<int>")]
     [InlineData("ReadOnlySpan<byte>")] // a parameter only: a result would outlive the reply it points into
     public void RPAL1009_UnsupportedReturnType(string type) => AssertDiagnostic("RPAL1009", $$"""
         [RpalService("demo.x")]
@@ -256,6 +258,87 @@ public sealed class DiagnosticTests
             int Checksum([|System.ReadOnlySpan<byte>|] data);
         }
         """, new CSharpParseOptions(LanguageVersion.CSharp12));
+
+    [Fact]
+    public void RPAL1016_TwoStreamParameters() => AssertDiagnostic("RPAL1016", """
+        [RpalService("demo.x")]
+        public interface IService
+        {
+            Task<long> SumAsync(IAsyncEnumerable<int> first, [|IAsyncEnumerable<int> second|]);
+        }
+        """);
+
+    [Theory]
+    [InlineData("[|int|] Sum(IAsyncEnumerable<int> values);")]
+    [InlineData("[|void|] Send(int channel, IAsyncEnumerable<string> values, CancellationToken cancellationToken);")]
+    [InlineData("[|IEnumerable<int>|] Echo(IAsyncEnumerable<int> values);")]
+    public void RPAL1017_StreamParameterWithASynchronousResult(string method)
+    {
+        Diagnostic diagnostic = AssertDiagnostic("RPAL1017", $$"""
+            [RpalService("demo.x")]
+            public interface IService
+            {
+                {{method}}
+            }
+            """);
+        Assert.Contains("takes the stream 'values'", diagnostic.GetMessage(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("IAsyncEnumerable<int> Read([|ReadOnlySpan<byte>|] key);")]
+    [InlineData("Task Write([|ReadOnlySpan<byte>|] key, IAsyncEnumerable<int> values);")]
+    [InlineData("IAsyncEnumerable<int> Map(IAsyncEnumerable<int> values, [|ReadOnlySpan<byte>|] table);")]
+    public void RPAL1018_SpanParameterOfAStreamingMethod(string method)
+    {
+        Diagnostic diagnostic = AssertDiagnostic("RPAL1018", $$"""
+            [RpalService("demo.x")]
+            public interface IService
+            {
+                {{method}}
+            }
+            """);
+        Assert.Contains("ReadOnlyMemory<byte>", diagnostic.GetMessage(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Task Send(IAsyncEnumerable<[|object|]> values);", "The parameter 'values' of 'Send' is a stream of 'object'")]
+    [InlineData("IAsyncEnumerable<[|int?|]> Get();", "The result of 'Get' is a stream of 'int?'")]
+    [InlineData("IAsyncEnumerable<int> Map(System.Collections.Generic.IAsyncEnumerable<[|List<int>|]> values);", "is a stream of 'System.Collections.Generic.List<int>'")]
+    [InlineData("IAsyncEnumerable<[|IAsyncEnumerable<int>|]> Get();", "is a stream of 'System.Collections.Generic.IAsyncEnumerable<int>'")]
+    [InlineData("IAsyncEnumerable<[|ReadOnlySpan<byte>|]> Get();", "is a stream of 'System.ReadOnlySpan<byte>'")]
+    public void RPAL1019_UnsupportedStreamElementType(string method, string message)
+    {
+        Diagnostic diagnostic = AssertDiagnostic("RPAL1019", $$"""
+            [RpalService("demo.x")]
+            public interface IService
+            {
+                {{method}}
+            }
+            """);
+        Assert.Contains(message, diagnostic.GetMessage(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Task<IAsyncEnumerable<int>>")]
+    [InlineData("ValueTask<IAsyncEnumerable<string>>")]
+    public void RPAL1020_TaskOfAStream(string type) => AssertDiagnostic("RPAL1020", $$"""
+        [RpalService("demo.x")]
+        public interface IService
+        {
+            [|{{type}}|] GetAsync(int count);
+        }
+        """);
+
+    [Theory]
+    [InlineData("Task Send([|IAsyncEnumerable<int>?|] values);")]
+    [InlineData("[|IAsyncEnumerable<string>?|] Get();")]
+    public void RPAL1021_NullableStream(string method) => AssertDiagnostic("RPAL1021", $$"""
+        [RpalService("demo.x")]
+        public interface IService
+        {
+            {{method}}
+        }
+        """);
 
     [Fact]
     public void SeveralErrors_AreAllReported()

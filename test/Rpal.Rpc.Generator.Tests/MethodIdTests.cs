@@ -22,6 +22,7 @@ public sealed class MethodIdTests
     [InlineData("Grüße(System.String)")]
     [InlineData("名前(System.ReadOnlyMemory<System.Byte>,System.Int64[])")]
     [InlineData("Op1422789()")]
+    [InlineData("SumAsync(System.Collections.Generic.IAsyncEnumerable<System.Int32>)")]
     public void Generator_AndRuntime_ComputeTheSameId(string signature) =>
         Assert.Equal(RpalMethod.ComputeId(signature), MethodId.Compute(signature));
 
@@ -68,6 +69,15 @@ public sealed class MethodIdTests
                 "Checksum(System.ReadOnlySpan<System.Byte>,System.Int32)",
                 "CountAsync(System.ReadOnlySpan<System.Byte>,System.Byte)",
                 "StoreAsync(System.String,System.ReadOnlySpan<System.Byte>)",
+                "Range(System.Int32,System.Int32)",
+                "Ticks()",
+                "ReadChunks(System.String,System.Int32)",
+                "SumAsync(System.Collections.Generic.IAsyncEnumerable<System.Int32>)",
+                "UploadAsync(System.String,System.Collections.Generic.IAsyncEnumerable<System.ReadOnlyMemory<System.Byte>>,System.Guid)",
+                "AppendAsync(System.String,System.Collections.Generic.IAsyncEnumerable<System.String>)",
+                "WaitAllAsync(System.Collections.Generic.IAsyncEnumerable<Google.Protobuf.WellKnownTypes.Duration>)",
+                "Chat(System.Collections.Generic.IAsyncEnumerable<System.String>)",
+                "Shift(Google.Protobuf.WellKnownTypes.Duration,System.Collections.Generic.IAsyncEnumerable<Google.Protobuf.WellKnownTypes.Timestamp>)",
                 "Ping()",
             ],
             signatures);
@@ -97,6 +107,34 @@ public sealed class MethodIdTests
             """));
 
         Assert.Equal("Run(A.B.Outer.Inner,System.ValueTuple<System.Int32,System.Int64>[])", Models(outcome).Single().Methods.Single().Signature);
+    }
+
+    [Fact]
+    public void StreamParameters_AreWrittenLikeAnyOtherType_AndResultStreamsAreLeftOut()
+    {
+        GeneratorOutcome outcome = GeneratorHarness.Run(GeneratorHarness.CreateCompilation("""
+            using Rpal.Rpc;
+
+            namespace A.B;
+
+            [RpalService("demo.streams")]
+            public interface IService
+            {
+                Task<long> Sum(int seed, IAsyncEnumerable<int> values, CancellationToken cancellationToken);
+
+                IAsyncEnumerable<string> Watch(string? prefix);
+
+                IAsyncEnumerable<string?> Echo(IAsyncEnumerable<string?> lines);
+            }
+            """));
+
+        Assert.Equal(
+            [
+                "Sum(System.Int32,System.Collections.Generic.IAsyncEnumerable<System.Int32>)",
+                "Watch(System.String)",
+                "Echo(System.Collections.Generic.IAsyncEnumerable<System.String>)",
+            ],
+            Models(outcome).Single().Methods.Select(m => m.Signature));
     }
 
     private static IEnumerable<ServiceModel> Models(GeneratorOutcome outcome) =>

@@ -14,4 +14,7 @@ public interface IProcessProbe
 
     /// <summary>Writes "held TAG" and blocks its receiver thread until "release TAG"; returns <paramref name="tag"/>.</summary>
     int Hold(int tag);
+
+    /// <summary>Streams 0, 1, 2... for ever (flow-controlled), writing "held TAG" after the first element.</summary>
+    IAsyncEnumerable<long> StreamForever(int tag, CancellationToken cancellationToken = default);
 }

@@ -23,7 +23,13 @@ public static class ServiceNames
     /// <summary>The allocation probe (<see cref="IAllocationProbe"/>).</summary>
     public const string Allocation = "rpal.test.allocation";
 
+    /// <summary>The protoc-generated service of the GrpcCompat tests (its gRPC name).</summary>
+    public const string Compat = "rpal.test.compat.Calculator";
+
+    /// <summary>The streaming shapes (<see cref="IStreamingService"/>).</summary>
+    public const string Streaming = "rpal.test.streaming";
+
     /// <summary>The services of the server that most test classes share.</summary>
     public static readonly IReadOnlyList<string> Shared =
-        [Shapes, Types, Protobuf, Status, Cancellation, Metadata, ZeroCopy, Concurrency, Allocation];
+        [Shapes, Types, Protobuf, Status, Cancellation, Metadata, ZeroCopy, Concurrency, Allocation, Compat, Streaming];
 }

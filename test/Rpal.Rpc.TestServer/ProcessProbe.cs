@@ -23,6 +23,20 @@ internal sealed class ProcessProbe : IKillTarget, ILifecycleTarget
         return tag;
     }
 
+    public async IAsyncEnumerable<long> StreamForever(int tag, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        for (long i = 0; ; i++)
+        {
+            yield return i;
+            if (i == 0)
+            {
+                Events.Write(ServerEvents.Held, tag);
+            }
+
+            await Task.Yield();
+        }
+    }
+
     public int Hold(int tag)
     {
         Events.Write(ServerEvents.Held, tag);

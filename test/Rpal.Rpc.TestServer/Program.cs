@@ -41,6 +41,7 @@ if (services.Count == 0)
     return 2;
 }
 
+options.Interceptors.Add(new TrailerInterceptor()); // around the gRPC services (Compat)
 var server = new RpalServer(options);
 server.HandlerError += e => Console.Error.WriteLine($"handler error: {e}");
 var probe = new ProcessProbe();
@@ -60,6 +61,10 @@ foreach (string name in services)
         case ServiceNames.Kill: server.AddService<IKillTarget>(probe); break;
         case ServiceNames.Lifecycle: server.AddService<ILifecycleTarget>(probe); break;
         case ServiceNames.Allocation: server.AddService<IAllocationProbe>(new AllocationProbe()); break;
+        case ServiceNames.Streaming: server.AddService<IStreamingService>(new StreamingService()); break;
+        case ServiceNames.Compat:
+            server.AddService(Rpal.Rpc.TestContracts.Compat.Calculator.BindService(new CompatCalculator()));
+            break;
         default:
             Console.Error.WriteLine($"unknown service '{name}'");
             return 2;

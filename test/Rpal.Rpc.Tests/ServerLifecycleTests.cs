@@ -132,5 +132,8 @@ public sealed class ServerLifecycleTests
         public ValueTask<int> HoldAsync(int tag, CancellationToken cancellationToken = default) => new(tag);
 
         public int Hold(int tag) => tag;
+
+        public IAsyncEnumerable<long> StreamForever(int tag, CancellationToken cancellationToken = default) =>
+            AsyncEnumerable.Empty<long>();
     }
 }

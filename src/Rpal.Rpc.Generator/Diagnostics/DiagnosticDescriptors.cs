@@ -10,7 +10,7 @@ internal static class DiagnosticDescriptors
 {
     private const string Category = "Rpal";
 
-    /// <summary>The types a parameter or result may have, named in RPAL1008 and RPAL1009.</summary>
+    /// <summary>The types a parameter, a result or a stream's element may have, named in RPAL1008, RPAL1009 and RPAL1019.</summary>
     private const string SupportedTypes =
         "unmanaged types (primitives, enums, unmanaged structs), string, byte[], ReadOnlyMemory<byte>, "
         + "arrays of unmanaged types and Google.Protobuf messages";
@@ -79,7 +79,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor UnsupportedParameterType = new(
         id: "RPAL1008",
         title: "Unsupported parameter type",
-        messageFormat: "The parameter '{0}' of '{1}' has the type '{2}', which Rpal cannot send; supported: " + SupportedParameterTypes + ", and a last CancellationToken",
+        messageFormat: "The parameter '{0}' of '{1}' has the type '{2}', which Rpal cannot send; supported: " + SupportedParameterTypes + ", one IAsyncEnumerable<T> of those but ReadOnlySpan<byte>, and a last CancellationToken",
         category: Category,
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true);
@@ -87,7 +87,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor UnsupportedReturnType = new(
         id: "RPAL1009",
         title: "Unsupported return type",
-        messageFormat: "The method '{0}' returns '{1}', which Rpal cannot send back; supported: void, Task, ValueTask, or T, Task<T> or ValueTask<T> where T is one of " + SupportedTypes,
+        messageFormat: "The method '{0}' returns '{1}', which Rpal cannot send back; supported: void, Task, ValueTask, or T, Task<T>, ValueTask<T> or IAsyncEnumerable<T> where T is one of " + SupportedTypes,
         category: Category,
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true);
@@ -136,6 +136,54 @@ internal static class DiagnosticDescriptors
         id: "RPAL1015",
         title: "A ReadOnlySpan<byte> parameter needs C# 13 or later",
         messageFormat: "The parameter '{0}' of '{1}' is a ReadOnlySpan<byte>, which needs C# 13 (its request is a ref struct implementing an interface), not C# {2}: raise LangVersion or take ReadOnlyMemory<byte>",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor SeveralStreamParameters = new(
+        id: "RPAL1016",
+        title: "A service method takes at most one stream",
+        messageFormat: "The parameter '{0}' of '{1}' is a second IAsyncEnumerable<T>: a call carries at most one stream from its caller",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor StreamParameterNeedsAsyncReturn = new(
+        id: "RPAL1017",
+        title: "A method that takes a stream returns a task or a stream",
+        messageFormat: "The method '{0}' takes the stream '{1}' but returns '{2}': a method that reads a stream from its caller cannot answer before the stream ends, so it returns Task, ValueTask, Task<T>, ValueTask<T> or IAsyncEnumerable<T>",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor SpanParameterInStreamingMethod = new(
+        id: "RPAL1018",
+        title: "A streaming method cannot take a ReadOnlySpan<byte>",
+        messageFormat: "The parameter '{0}' of the streaming method '{1}' is a ReadOnlySpan<byte>, but the request of a streaming call outlives its call site: take ReadOnlyMemory<byte>",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor UnsupportedStreamElementType = new(
+        id: "RPAL1019",
+        title: "Unsupported stream element type",
+        messageFormat: "{0} of '{1}' is a stream of '{2}', which Rpal cannot send; a stream's elements may be " + SupportedTypes,
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor StreamInTask = new(
+        id: "RPAL1020",
+        title: "A stream is returned as it is, not in a task",
+        messageFormat: "The method '{0}' returns '{1}', a task of a stream: return the IAsyncEnumerable<T> itself (the call starts when the caller enumerates it)",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor NullableStream = new(
+        id: "RPAL1021",
+        title: "A stream cannot be nullable",
+        messageFormat: "{0} of '{1}' is declared '{2}': a stream is never null (an empty one sends no element); remove the '?'",
         category: Category,
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true);

@@ -9,7 +9,8 @@ namespace Rpal.Rpc.Generator.Emitting;
 /// <summary>
 /// Writes the C# for one service: a file-local static class in the interface's namespace that
 /// holds the descriptor (method ids and the module initializer that registers it), the client,
-/// the dispatcher, and one request and one response struct per method where needed. Every type
+/// the dispatcher, and per method where needed a request struct, an item struct (the elements
+/// of an input stream) and a response struct (the result, or the elements of a result stream). Every type
 /// outside the file is named with <c>global::</c>, so nothing the user declares can capture a name.
 /// </summary>
 internal static class ServiceEmitter
@@ -18,6 +19,7 @@ internal static class ServiceEmitter
     private const string RpalVoid = Generated + "RpalVoid";
     private const string RpalWriter = Generated + "RpalWriter";
     private const string RpalReader = Generated + "RpalReader";
+    private const string AsyncEnumerable = "global::System.Collections.Generic.IAsyncEnumerable";
 
     private static readonly string s_version = typeof(ServiceEmitter).Assembly.GetName().Version?.ToString() ?? "0.0.0.0";
 
@@ -55,10 +57,18 @@ internal static class ServiceEmitter
                 EmitRequest(writer, method);
             }
 
+            if (method.InputStream is { } stream)
+            {
+                writer.WriteLine();
+                EmitValueStruct(writer, method.Key + "Item", stream.Element, $"an element of the stream '{stream.Name.TrimStart('@')}' of {method.MetadataName}", $"// The elements of the stream '{stream.Name.TrimStart('@')}' of {method.Signature}.");
+            }
+
             if (method.Result is not null)
             {
                 writer.WriteLine();
-                EmitResponse(writer, method, method.Result);
+                string comment = method.ReturnKind == ReturnKind.Stream ? $"// The elements of the result of {method.Signature}." : $"// The result of {method.Signature}.";
+                string what = method.ReturnKind == ReturnKind.Stream ? "an element of the result of " + method.MetadataName : "the result of " + method.MetadataName;
+                EmitValueStruct(writer, method.Key + "Response", method.Result, what, comment);
             }
         }
 
@@ -74,7 +84,7 @@ internal static class ServiceEmitter
         {
             writer.WriteLine($"// {method.Signature}");
             writer.WriteLine($"internal const uint {method.Key}Id = 0x{method.Id.ToString("X8", CultureInfo.InvariantCulture)}u;");
-            writer.WriteLine($"internal static readonly {Generated}RpalMethod {method.Key}Method = new({Literal(model.ServiceName)}, {Literal(method.MetadataName)}, {method.Key}Id);");
+            writer.WriteLine($"internal static readonly {Generated}RpalMethod {method.Key}Method = new({Literal(model.ServiceName)}, {Literal(method.MetadataName)}, {method.Key}Id, global::Grpc.Core.MethodType.{MethodType(method)});");
             writer.WriteLine();
         }
 
@@ -128,15 +138,22 @@ internal static class ServiceEmitter
     {
         // The explicit implementation's parameter names are free: a name that would hide one of
         // the generated types the body uses gets an underscore.
-        var taken = new HashSet<string> { "Descriptor", method.Key + "Request", method.Key + "Response" };
+        var taken = new HashSet<string> { "Descriptor", method.Key + "Request", method.Key + "Response", method.Key + "Item" };
         var names = new List<string>();
         foreach (ParameterModel parameter in method.Parameters)
         {
             names.Add(FreeName(parameter.Name, taken));
         }
 
+        StreamParameterModel? stream = method.InputStream;
+        string? streamName = stream is null ? null : FreeName(stream.Name, taken);
         string? tokenName = method.CancellationTokenName is null ? null : FreeName(method.CancellationTokenName, taken);
         var declarations = method.Parameters.Select((p, i) => p.Value.TypeName + " " + names[i]).ToList();
+        if (stream is not null)
+        {
+            declarations.Insert(stream.Position, $"{AsyncEnumerable}<{stream.Element.TypeName}> {streamName}");
+        }
+
         if (tokenName is not null)
         {
             declarations.Add("global::System.Threading.CancellationToken " + tokenName);
@@ -144,16 +161,43 @@ internal static class ServiceEmitter
 
         string request = method.Parameters.IsEmpty ? $"default({RpalVoid})" : $"new {method.Key}Request({string.Join(", ", names)})";
         string requestType = RequestType(method);
-        string arguments = $"Descriptor.{method.Key}Method, {request}" + (tokenName is null ? string.Empty : ", " + tokenName);
-        string call = method.ReturnKind switch
+        string call;
+        if (stream is null && method.ReturnKind != ReturnKind.Stream)
         {
-            ReturnKind.Void => $"this._invoker.Call<{requestType}, {RpalVoid}, {RpalVoid}>({arguments})",
-            ReturnKind.Value => $"this._invoker.Call<{requestType}, {method.Key}Response, {method.Result!.TypeName}>({arguments})",
-            ReturnKind.ValueTaskOfValue => $"this._invoker.CallAsync<{requestType}, {method.Key}Response, {method.Result!.TypeName}>({arguments})",
-            ReturnKind.TaskOfValue => $"this._invoker.CallAsync<{requestType}, {method.Key}Response, {method.Result!.TypeName}>({arguments}).AsTask()",
-            ReturnKind.ValueTask => $"this._invoker.CallVoidAsync<{requestType}>({arguments})",
-            _ => $"this._invoker.CallVoidAsync<{requestType}>({arguments}).AsTask()",
-        };
+            string arguments = $"Descriptor.{method.Key}Method, {request}" + (tokenName is null ? string.Empty : ", " + tokenName);
+            call = method.ReturnKind switch
+            {
+                ReturnKind.Void => $"this._invoker.Call<{requestType}, {RpalVoid}, {RpalVoid}>({arguments})",
+                ReturnKind.Value => $"this._invoker.Call<{requestType}, {method.Key}Response, {method.Result!.TypeName}>({arguments})",
+                ReturnKind.ValueTaskOfValue => $"this._invoker.CallAsync<{requestType}, {method.Key}Response, {method.Result!.TypeName}>({arguments})",
+                ReturnKind.TaskOfValue => $"this._invoker.CallAsync<{requestType}, {method.Key}Response, {method.Result!.TypeName}>({arguments}).AsTask()",
+                ReturnKind.ValueTask => $"this._invoker.CallVoidAsync<{requestType}>({arguments})",
+                _ => $"this._invoker.CallVoidAsync<{requestType}>({arguments}).AsTask()",
+            };
+        }
+        else
+        {
+            // The streaming calls take the input stream, if any, then the token, `default` when
+            // the method has none.
+            string arguments = $"Descriptor.{method.Key}Method, {request}" + (streamName is null ? string.Empty : ", " + streamName) + ", " + (tokenName ?? "default");
+            string output = method.Result is null ? string.Empty : $"{method.Key}Response, {method.Result.TypeName}";
+            if (stream is null)
+            {
+                call = $"this._invoker.ServerStreaming<{requestType}, {output}>({arguments})";
+            }
+            else
+            {
+                string input = $"{method.Key}Item, {stream.Element.TypeName}";
+                call = method.ReturnKind switch
+                {
+                    ReturnKind.Stream => $"this._invoker.DuplexStreaming<{requestType}, {input}, {output}>({arguments})",
+                    ReturnKind.ValueTaskOfValue => $"this._invoker.ClientStreamingAsync<{requestType}, {input}, {output}>({arguments})",
+                    ReturnKind.TaskOfValue => $"this._invoker.ClientStreamingAsync<{requestType}, {input}, {output}>({arguments}).AsTask()",
+                    ReturnKind.ValueTask => $"this._invoker.ClientStreamingVoidAsync<{requestType}, {input}>({arguments})",
+                    _ => $"this._invoker.ClientStreamingVoidAsync<{requestType}, {input}>({arguments}).AsTask()",
+                };
+            }
+        }
 
         writer.WriteLine($"{ReturnType(method)} {method.DeclaringInterface}.{method.Name}({string.Join(", ", declarations)}) =>");
         writer.WriteLine($"    {call};");
@@ -206,6 +250,11 @@ internal static class ServiceEmitter
             arguments.AddRange(method.Parameters.Select(p => "request." + p.FieldName));
         }
 
+        if (method.InputStream is { } stream)
+        {
+            arguments.Insert(stream.Position, $"call.ReadStream<{method.Key}Item, {stream.Element.TypeName}>()");
+        }
+
         if (method.CancellationTokenName is not null)
         {
             arguments.Add("call.CancellationToken");
@@ -225,6 +274,9 @@ internal static class ServiceEmitter
             case ReturnKind.Value:
                 writer.WriteLine($"call.Complete({method.Key}Response.FromValue({invocation}));");
                 break;
+            case ReturnKind.Stream:
+                writer.WriteLine($"call.CompleteWithStream<{method.Key}Response, {method.Result!.TypeName}>({invocation});");
+                break;
             case ReturnKind.TaskOfValue:
             case ReturnKind.ValueTaskOfValue:
                 writer.WriteLine($"call.CompleteWhenDone<{method.Key}Response, {method.Result!.TypeName}>({invocation});");
@@ -238,7 +290,9 @@ internal static class ServiceEmitter
     private static void EmitRequest(SourceWriter writer, MethodModel method)
     {
         string name = method.Key + "Request";
-        writer.WriteLine($"// The parameters of {method.Signature}.");
+        writer.WriteLine(method.InputStream is { } stream
+            ? $"// The parameters of {method.Signature} but the stream '{stream.Name.TrimStart('@')}', whose elements follow the request."
+            : $"// The parameters of {method.Signature}.");
 
         // A span can only live in a ref struct: the request then stays on the stack, which the
         // invoker and ReadRequest allow ('allows ref struct'); on the server its span points
@@ -296,27 +350,31 @@ internal static class ServiceEmitter
         writer.CloseBlock();
     }
 
-    private static void EmitResponse(SourceWriter writer, MethodModel method, WireValue result)
+    /// <summary>
+    /// A struct that carries one value of <paramref name="value"/>'s type: a result (<c>Response</c>),
+    /// an element of a result stream (<c>Response</c>) or of an input stream (<c>Item</c>).
+    /// <paramref name="what"/> names the value in the error a null from the peer raises.
+    /// </summary>
+    private static void EmitValueStruct(SourceWriter writer, string name, WireValue value, string what, string comment)
     {
-        string name = method.Key + "Response";
-        writer.WriteLine($"// The result of {method.Signature}.");
-        writer.WriteLine($"internal readonly struct {name} : {Generated}IRpalResponse<{name}, {result.TypeName}>");
+        writer.WriteLine(comment);
+        writer.WriteLine($"internal readonly struct {name} : {Generated}IRpalResponse<{name}, {value.TypeName}>");
         writer.OpenBlock();
-        writer.WriteLine($"public {name}({result.TypeName} value)");
+        writer.WriteLine($"public {name}({value.TypeName} value)");
         writer.OpenBlock();
         writer.WriteLine("this.Value = value;");
         writer.CloseBlock();
         writer.WriteLine();
-        writer.WriteLine($"public {result.TypeName} Value {{ get; }}");
+        writer.WriteLine($"public {value.TypeName} Value {{ get; }}");
         writer.WriteLine();
-        writer.WriteLine($"public static {name} FromValue({result.TypeName} value) => new {name}(value);");
+        writer.WriteLine($"public static {name} FromValue({value.TypeName} value) => new {name}(value);");
         writer.WriteLine();
-        writer.WriteLine($"public int GetSize() => {SizeOf(result, "this.Value")};");
+        writer.WriteLine($"public int GetSize() => {SizeOf(value, "this.Value")};");
         writer.WriteLine();
-        writer.WriteLine($"public void Write(ref {RpalWriter} writer) => {WriteCall(result, "this.Value")};");
+        writer.WriteLine($"public void Write(ref {RpalWriter} writer) => {WriteCall(value, "this.Value")};");
         writer.WriteLine();
         writer.WriteLine($"public static {name} Read(scoped ref {RpalReader} reader) =>");
-        writer.WriteLine($"    new {name}({ReadCall(result, "the result of " + method.MetadataName)});");
+        writer.WriteLine($"    new {name}({ReadCall(value, what)});");
         writer.CloseBlock();
     }
 
@@ -363,7 +421,17 @@ internal static class ServiceEmitter
         ReturnKind.Task => "global::System.Threading.Tasks.Task",
         ReturnKind.TaskOfValue => $"global::System.Threading.Tasks.Task<{method.Result!.TypeName}>",
         ReturnKind.ValueTask => "global::System.Threading.Tasks.ValueTask",
-        _ => $"global::System.Threading.Tasks.ValueTask<{method.Result!.TypeName}>",
+        ReturnKind.ValueTaskOfValue => $"global::System.Threading.Tasks.ValueTask<{method.Result!.TypeName}>",
+        _ => $"{AsyncEnumerable}<{method.Result!.TypeName}>",
+    };
+
+    /// <summary>The call shape, a member of Grpc.Core.MethodType, as RpalMethod records it.</summary>
+    private static string MethodType(MethodModel method) => (method.InputStream is not null, method.ReturnKind == ReturnKind.Stream) switch
+    {
+        (false, false) => "Unary",
+        (false, true) => "ServerStreaming",
+        (true, false) => "ClientStreaming",
+        (true, true) => "DuplexStreaming",
     };
 
     private static string FreeName(string name, HashSet<string> taken)

@@ -7,10 +7,11 @@ namespace Rpal.Rpc.Generator.Model;
 /// <param name="Signature">What the id hashes: <c>Name(T1,T2)</c>, see <see cref="Parsing.SignatureFormatter"/>.</param>
 /// <param name="Id">The wire id, FNV-1a of <see cref="Signature"/>.</param>
 /// <param name="DeclaringInterface">The interface that declares it (the service or one it inherits), fully qualified.</param>
-/// <param name="Parameters">The parameters that travel, in order.</param>
+/// <param name="Parameters">The parameters that travel in the request, in order (not the input stream).</param>
+/// <param name="InputStream">The <c>IAsyncEnumerable&lt;T&gt;</c> parameter the caller streams, if any.</param>
 /// <param name="CancellationTokenName">The trailing cancellation token parameter, if any.</param>
 /// <param name="ReturnKind">The result's shape.</param>
-/// <param name="Result">The result value; null for void, Task and ValueTask.</param>
+/// <param name="Result">The result value, or the element of a result stream; null for void, Task and ValueTask.</param>
 internal sealed record MethodModel(
     string Name,
     string MetadataName,
@@ -19,6 +20,7 @@ internal sealed record MethodModel(
     uint Id,
     string DeclaringInterface,
     EquatableArray<ParameterModel> Parameters,
+    StreamParameterModel? InputStream,
     string? CancellationTokenName,
     ReturnKind ReturnKind,
     WireValue? Result);

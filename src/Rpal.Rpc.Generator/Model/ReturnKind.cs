@@ -20,4 +20,7 @@ internal enum ReturnKind
 
     /// <summary><c>ValueTask&lt;T&gt;</c>.</summary>
     ValueTaskOfValue,
+
+    /// <summary><c>IAsyncEnumerable&lt;T&gt;</c>: a stream of results (server streaming, or duplex with an input stream).</summary>
+    Stream,
 }

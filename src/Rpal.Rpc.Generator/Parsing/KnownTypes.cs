@@ -15,6 +15,7 @@ internal sealed class KnownTypes
         ReadOnlyMemoryOfT = compilation.GetTypeByMetadataName("System.ReadOnlyMemory`1");
         ReadOnlySpanOfT = compilation.GetTypeByMetadataName("System.ReadOnlySpan`1");
         MessageOfT = compilation.GetTypeByMetadataName("Google.Protobuf.IMessage`1");
+        AsyncEnumerableOfT = compilation.GetTypeByMetadataName("System.Collections.Generic.IAsyncEnumerable`1");
     }
 
     public INamedTypeSymbol? CancellationToken { get; }
@@ -33,4 +34,15 @@ internal sealed class KnownTypes
 
     /// <summary>Google.Protobuf.IMessage&lt;T&gt;; null when the compilation does not reference Google.Protobuf.</summary>
     public INamedTypeSymbol? MessageOfT { get; }
+
+    /// <summary>System.Collections.Generic.IAsyncEnumerable&lt;T&gt;, a stream; null on a framework without it.</summary>
+    public INamedTypeSymbol? AsyncEnumerableOfT { get; }
+
+    /// <summary>The element type when <paramref name="type"/> is an <c>IAsyncEnumerable&lt;T&gt;</c>, else null.</summary>
+    public ITypeSymbol? StreamElement(ITypeSymbol type) =>
+        AsyncEnumerableOfT is not null
+        && type is INamedTypeSymbol named
+        && SymbolEqualityComparer.Default.Equals(named.OriginalDefinition, AsyncEnumerableOfT)
+            ? named.TypeArguments[0]
+            : null;
 }

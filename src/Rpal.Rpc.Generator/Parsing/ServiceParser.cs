@@ -241,6 +241,12 @@ internal static class ServiceParser
                 valid = false;
             }
 
+            // A streaming call's request is sent by value and read while the streams run, long
+            // after the call site has returned: it cannot hold a span (RPAL1018).
+            bool streaming = _knownTypes.StreamElement(method.ReturnType) is not null
+                || method.Parameters.Any(p => _knownTypes.StreamElement(p.Type) is not null);
+            StreamParameterModel? inputStream = null;
+            string? streamParameterName = null;
             var parameters = new List<ParameterModel>();
             var signatureTypes = new List<ITypeSymbol>();
             var fieldNames = new HashSet<string> { "GetSize", "Write", "Read", "Equals", "GetHashCode", "ToString", "GetType", "MemberwiseClone", "Finalize", "ReferenceEquals", key + "Request" };
@@ -276,10 +282,40 @@ internal static class ServiceParser
                     continue;
                 }
 
+                if (_knownTypes.StreamElement(parameter.Type) is { } elementType)
+                {
+                    if (streamParameterName is not null)
+                    {
+                        Report(DiagnosticDescriptors.SeveralStreamParameters, parameterLocation, parameter.Name, method.Name);
+                        valid = false;
+                        continue;
+                    }
+
+                    // The stream is not part of the request: its elements follow it, one by one.
+                    streamParameterName = parameter.Name;
+                    WireValue? element = ParseStreamElement(method, parameter.Type, elementType, parameterSyntax?.Type, parameterLocation, $"The parameter '{parameter.Name}'");
+                    if (element is null)
+                    {
+                        valid = false;
+                        continue;
+                    }
+
+                    inputStream = new StreamParameterModel(EscapeIdentifier(parameter.Name), parameters.Count, element);
+                    signatureTypes.Add(parameter.Type);
+                    continue;
+                }
+
                 WireValue? value = WireTypeClassifier.ClassifyParameter(parameter.Type, _knownTypes);
                 if (value is null)
                 {
                     Report(DiagnosticDescriptors.UnsupportedParameterType, LocationInfo.From(parameterSyntax?.Type) ?? parameterLocation, parameter.Name, method.Name, parameter.Type.ToDisplayString());
+                    valid = false;
+                    continue;
+                }
+
+                if (value.Kind == WireKind.Span && streaming)
+                {
+                    Report(DiagnosticDescriptors.SpanParameterInStreamingMethod, LocationInfo.From(parameterSyntax?.Type) ?? parameterLocation, parameter.Name, method.Name);
                     valid = false;
                     continue;
                 }
@@ -302,7 +338,7 @@ internal static class ServiceParser
                 signatureTypes.Add(parameter.Type);
             }
 
-            (ReturnKind returnKind, WireValue? result, bool returnValid) = ParseReturn(method, methodSyntax);
+            (ReturnKind returnKind, WireValue? result, bool returnValid) = ParseReturn(method, methodSyntax, streamParameterName);
             if (!valid || !returnValid)
             {
                 return null;
@@ -317,12 +353,17 @@ internal static class ServiceParser
                 Id: MethodId.Compute(signature),
                 DeclaringInterface: declaring.ToDisplayString(WireTypeClassifier.TypeFormat),
                 Parameters: parameters.ToEquatableArray(),
+                InputStream: inputStream,
                 CancellationTokenName: cancellationTokenName,
                 ReturnKind: returnKind,
                 Result: result);
         }
 
-        private (ReturnKind Kind, WireValue? Result, bool Valid) ParseReturn(IMethodSymbol method, MethodDeclarationSyntax? methodSyntax)
+        /// <summary>
+        /// The result's shape, or invalid (reported). <paramref name="streamParameterName"/> names
+        /// the method's input stream, if any: such a method cannot answer synchronously.
+        /// </summary>
+        private (ReturnKind Kind, WireValue? Result, bool Valid) ParseReturn(IMethodSymbol method, MethodDeclarationSyntax? methodSyntax, string? streamParameterName)
         {
             ITypeSymbol returnType = method.ReturnType;
             if (WireTypeClassifier.ContainsErrors(returnType))
@@ -331,14 +372,31 @@ internal static class ServiceParser
                 return (ReturnKind.Void, null, false);
             }
 
+            LocationInfo? location = LocationInfo.From(methodSyntax?.ReturnType) ?? MethodLocation(method);
             if (!method.ReturnsByRef && !method.ReturnsByRefReadonly)
             {
+                if (_knownTypes.StreamElement(returnType) is { } elementType)
+                {
+                    WireValue? element = ParseStreamElement(method, returnType, elementType, methodSyntax?.ReturnType, location, "The result");
+                    return element is null ? (ReturnKind.Void, null, false) : (ReturnKind.Stream, element, true);
+                }
+
+                ITypeSymbol definition = returnType.OriginalDefinition;
+                bool isTask = SymbolEqualityComparer.Default.Equals(definition, _knownTypes.Task)
+                    || SymbolEqualityComparer.Default.Equals(definition, _knownTypes.ValueTask)
+                    || SymbolEqualityComparer.Default.Equals(definition, _knownTypes.TaskOfT)
+                    || SymbolEqualityComparer.Default.Equals(definition, _knownTypes.ValueTaskOfT);
+                if (streamParameterName is not null && !isTask)
+                {
+                    Report(DiagnosticDescriptors.StreamParameterNeedsAsyncReturn, location, method.Name, streamParameterName, returnType.ToDisplayString());
+                    return (ReturnKind.Void, null, false);
+                }
+
                 if (returnType.SpecialType == SpecialType.System_Void)
                 {
                     return (ReturnKind.Void, null, true);
                 }
 
-                ITypeSymbol definition = returnType.OriginalDefinition;
                 if (SymbolEqualityComparer.Default.Equals(definition, _knownTypes.Task))
                 {
                     return (ReturnKind.Task, null, true);
@@ -362,17 +420,55 @@ internal static class ServiceParser
                     valueType = ((INamedTypeSymbol)returnType).TypeArguments[0];
                 }
 
+                if (kind != ReturnKind.Value && _knownTypes.StreamElement(valueType) is not null)
+                {
+                    Report(DiagnosticDescriptors.StreamInTask, location, method.Name, returnType.ToDisplayString());
+                    return (ReturnKind.Void, null, false);
+                }
+
                 if (WireTypeClassifier.Classify(valueType, _knownTypes) is { } value)
                 {
                     return (kind, value, true);
                 }
             }
 
-            LocationInfo? location = LocationInfo.From(methodSyntax?.ReturnType) ?? MethodLocation(method);
             string shown = (method.ReturnsByRef ? "ref " : method.ReturnsByRefReadonly ? "ref readonly " : string.Empty) + returnType.ToDisplayString();
             Report(DiagnosticDescriptors.UnsupportedReturnType, location, method.Name, shown);
             return (ReturnKind.Void, null, false);
         }
+
+        /// <summary>
+        /// How the elements of a stream parameter or result travel, or null (reported) when the
+        /// stream is declared nullable or its elements are of a type Rpal cannot send. Elements
+        /// follow the rules of results: no span, which would outlive the message it points into.
+        /// <paramref name="subject"/> is what streams, as a message starts: "The parameter 'x'" or "The result".
+        /// </summary>
+        private WireValue? ParseStreamElement(IMethodSymbol method, ITypeSymbol streamType, ITypeSymbol elementType, TypeSyntax? streamSyntax, LocationInfo? fallback, string subject)
+        {
+            LocationInfo? location = LocationInfo.From(streamSyntax) ?? fallback;
+            if (streamType.NullableAnnotation == NullableAnnotation.Annotated)
+            {
+                Report(DiagnosticDescriptors.NullableStream, location, subject, method.Name, streamType.ToDisplayString());
+                return null;
+            }
+
+            WireValue? element = WireTypeClassifier.Classify(elementType, _knownTypes);
+            if (element is null)
+            {
+                Report(DiagnosticDescriptors.UnsupportedStreamElementType, LocationInfo.From(ElementSyntax(streamSyntax)) ?? location, subject, method.Name, elementType.ToDisplayString());
+            }
+
+            return element;
+        }
+
+        /// <summary>The <c>T</c> of <c>IAsyncEnumerable&lt;T&gt;</c> as written, qualified or not; the whole type when it is written otherwise (an alias).</summary>
+        private static TypeSyntax? ElementSyntax(TypeSyntax? stream) => stream switch
+        {
+            GenericNameSyntax { TypeArgumentList.Arguments.Count: 1 } generic => generic.TypeArgumentList.Arguments[0],
+            QualifiedNameSyntax qualified => ElementSyntax(qualified.Right),
+            AliasQualifiedNameSyntax alias => ElementSyntax(alias.Name),
+            _ => stream,
+        };
 
         private static string? RefKindText(IParameterSymbol parameter) => parameter.RefKind switch
         {

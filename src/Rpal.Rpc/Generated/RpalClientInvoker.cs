@@ -10,7 +10,7 @@ namespace Rpal.Rpc.Generated;
 /// request into the inline words or the arena, applies the deadline and headers, waits or
 /// submits, decodes the reply or throws <see cref="RpcException"/>.
 /// </summary>
-public sealed class RpalClientInvoker
+public sealed partial class RpalClientInvoker
 {
     private readonly RpalChannel _channel;
     private readonly TimeSpan? _timeout;
@@ -19,8 +19,12 @@ public sealed class RpalClientInvoker
     private readonly CancellationToken _optionsToken;
     private static readonly double s_maxSeconds = TimeSpan.FromDays(24).TotalSeconds;
 
-    internal RpalClientInvoker(RpalChannel channel, CallOptions options)
+    // A gRPC CallInvoker's call keeps its status and trailers here instead of in the ambient scope.
+    private readonly RpalCallScope? _scope;
+
+    internal RpalClientInvoker(RpalChannel channel, CallOptions options, RpalCallScope? scope = null)
     {
+        _scope = scope;
         _channel = channel;
         _timeout = channel.Options.DefaultTimeout;
         _deadline = options.Deadline;
@@ -48,7 +52,7 @@ public sealed class RpalClientInvoker
             return CallAsync<TRequest, TResponse, TValue>(method, request, cancellationToken).AsTask().GetAwaiter().GetResult();
         }
 
-        RpalCallScope? scope = RpalCallScope.Current;
+        RpalCallScope? scope = _scope ?? RpalCallScope.Current;
         long deadline = Deadline(scope);
         RpalMessage message;
         try
@@ -95,7 +99,7 @@ public sealed class RpalClientInvoker
             return ValueTask.FromException<TValue>(new RpcException(new Status(StatusCode.Cancelled, "Cancelled")));
         }
 
-        RpalCallScope? scope = RpalCallScope.Current;
+        RpalCallScope? scope = _scope ?? RpalCallScope.Current;
         long deadline = Deadline(scope);
         RpalMessage message;
         try
@@ -172,13 +176,13 @@ public sealed class RpalClientInvoker
         _ => e,
     };
 
-    private RpalMessage Encode<TRequest>(RpalMethod method, in TRequest request, RpalCallScope? scope, long deadline, bool cancellable)
+    private RpalMessage Encode<TRequest>(RpalMethod method, in TRequest request, RpalCallScope? scope, long deadline, bool cancellable, uint streamFlag = 0)
         where TRequest : struct, IRpalPayload<TRequest>, allows ref struct
     {
         Metadata? headers = scope?.RequestHeaders ?? _headers;
         int size = request.GetSize();
         int headerSize = MetadataCodec.SizeOf(headers);
-        uint flags = cancellable || deadline != 0 ? RpalWire.Cancellable : 0;
+        uint flags = (cancellable || deadline != 0 ? RpalWire.Cancellable : 0) | streamFlag;
         RpalMessage message = default;
         if (deadline != 0)
         {

@@ -13,6 +13,19 @@ public sealed class RpalMethod
     /// The method's wire id: FNV-1a (32 bits) of its signature, see <see cref="ComputeId"/>; never 0.
     /// </param>
     public RpalMethod(string serviceName, string name, uint id)
+        : this(serviceName, name, id, Grpc.Core.MethodType.Unary)
+    {
+    }
+
+    /// <summary>Creates a method description of the given call shape.</summary>
+    /// <param name="serviceName">The service's registered name.</param>
+    /// <param name="name">The method's name in the interface.</param>
+    /// <param name="id">The method's wire id, see <see cref="ComputeId"/>; never 0.</param>
+    /// <param name="type">
+    /// The call shape: <see cref="Grpc.Core.MethodType.Unary"/>, or a streaming shape for a method
+    /// that takes or returns an <see cref="IAsyncEnumerable{T}"/>.
+    /// </param>
+    public RpalMethod(string serviceName, string name, uint id, Grpc.Core.MethodType type)
     {
         ArgumentNullException.ThrowIfNull(serviceName);
         ArgumentNullException.ThrowIfNull(name);
@@ -20,6 +33,7 @@ public sealed class RpalMethod
         ServiceName = serviceName;
         Name = name;
         Id = id;
+        Type = type;
         FullName = "/" + serviceName + "/" + name;
     }
 
@@ -31,6 +45,9 @@ public sealed class RpalMethod
 
     /// <summary>The method's wire id.</summary>
     public uint Id { get; }
+
+    /// <summary>The call shape (unary, server, client or bidirectional streaming).</summary>
+    public Grpc.Core.MethodType Type { get; }
 
     /// <summary>gRPC-style full name, <c>/service/method</c>.</summary>
     public string FullName { get; }

@@ -11,7 +11,7 @@ namespace Rpal.Rpc.Generated;
 /// cancellation token, and the ways to answer. Pooled by the server: valid until completed.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Pooled: Reset disposes the per-call token source.")]
-public sealed class RpalServerCall
+public sealed partial class RpalServerCall
 {
     private static readonly TimeSpan s_maxTimer = TimeSpan.FromMilliseconds(int.MaxValue - 1);
     private readonly ServerConnection _connection;
@@ -43,6 +43,9 @@ public sealed class RpalServerCall
 
     internal bool IsCancellable => _cts is not null;
 
+    /// <summary>The call's stream, when the client opened one (request flag Stream).</summary>
+    internal Streaming.ServerStream? Stream { get; private set; }
+
     internal string MethodFullName => _connection.MethodName(MethodId);
 
     internal string PeerName => _connection.PeerName;
@@ -65,7 +68,12 @@ public sealed class RpalServerCall
         MethodId = RpalWire.MethodId(request.Word0);
         uint flags = RpalWire.Flags(request.Word0);
         _deadline = (flags & RpalWire.Deadline) != 0 ? (long)request.Word1 : 0;
-        if ((flags & (RpalWire.Deadline | RpalWire.Cancellable)) != 0)
+        if ((flags & RpalWire.Stream) != 0)
+        {
+            Stream = new Streaming.ServerStream(_connection.Connection, request.Id, MethodFullName);
+        }
+
+        if ((flags & (RpalWire.Deadline | RpalWire.Cancellable | RpalWire.Stream)) != 0)
         {
             _cts = new CancellationTokenSource();
             if (_deadline != 0)
@@ -297,6 +305,7 @@ public sealed class RpalServerCall
     /// <summary>Back to the pool: forget the request.</summary>
     internal void Reset()
     {
+        Stream = null;
         _payload.Reset(0, 0);
         _request = default;
         _headers = null;

@@ -15,67 +15,103 @@ file static class SampleServiceRpal
     {
         // Add(System.Int32,System.Int32)
         internal const uint Add_1Id = 0x499D9609u;
-        internal static readonly global::Rpal.Rpc.Generated.RpalMethod Add_1Method = new("demo.sample", "Add", Add_1Id);
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod Add_1Method = new("demo.sample", "Add", Add_1Id, global::Grpc.Core.MethodType.Unary);
 
         // Add(System.Int64,System.Int64)
         internal const uint Add_2Id = 0xFDCC151Bu;
-        internal static readonly global::Rpal.Rpc.Generated.RpalMethod Add_2Method = new("demo.sample", "Add", Add_2Id);
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod Add_2Method = new("demo.sample", "Add", Add_2Id, global::Grpc.Core.MethodType.Unary);
 
         // Log(System.String)
         internal const uint LogId = 0x8AFD4EC4u;
-        internal static readonly global::Rpal.Rpc.Generated.RpalMethod LogMethod = new("demo.sample", "Log", LogId);
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod LogMethod = new("demo.sample", "Log", LogId, global::Grpc.Core.MethodType.Unary);
 
         // Shutdown()
         internal const uint ShutdownId = 0xC0425AF0u;
-        internal static readonly global::Rpal.Rpc.Generated.RpalMethod ShutdownMethod = new("demo.sample", "Shutdown", ShutdownId);
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod ShutdownMethod = new("demo.sample", "Shutdown", ShutdownId, global::Grpc.Core.MethodType.Unary);
 
         // Describe(Demo.Sample.Color,Demo.Sample.Point3,System.Int32,System.ValueTuple<System.Int32,System.Int32>)
         internal const uint DescribeId = 0x2A32930Au;
-        internal static readonly global::Rpal.Rpc.Generated.RpalMethod DescribeMethod = new("demo.sample", "Describe", DescribeId);
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod DescribeMethod = new("demo.sample", "Describe", DescribeId, global::Grpc.Core.MethodType.Unary);
 
         // EchoBytesAsync(System.Byte[])
         internal const uint EchoBytesAsyncId = 0x14275B95u;
-        internal static readonly global::Rpal.Rpc.Generated.RpalMethod EchoBytesAsyncMethod = new("demo.sample", "EchoBytesAsync", EchoBytesAsyncId);
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod EchoBytesAsyncMethod = new("demo.sample", "EchoBytesAsync", EchoBytesAsyncId, global::Grpc.Core.MethodType.Unary);
 
         // EchoMemoryAsync(System.ReadOnlyMemory<System.Byte>)
         internal const uint EchoMemoryAsyncId = 0x2BC6F0F3u;
-        internal static readonly global::Rpal.Rpc.Generated.RpalMethod EchoMemoryAsyncMethod = new("demo.sample", "EchoMemoryAsync", EchoMemoryAsyncId);
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod EchoMemoryAsyncMethod = new("demo.sample", "EchoMemoryAsync", EchoMemoryAsyncId, global::Grpc.Core.MethodType.Unary);
 
         // ScaleAsync(System.Int64[],System.Int64)
         internal const uint ScaleAsyncId = 0xD37D5936u;
-        internal static readonly global::Rpal.Rpc.Generated.RpalMethod ScaleAsyncMethod = new("demo.sample", "ScaleAsync", ScaleAsyncId);
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod ScaleAsyncMethod = new("demo.sample", "ScaleAsync", ScaleAsyncId, global::Grpc.Core.MethodType.Unary);
 
         // AddAsync(Google.Protobuf.WellKnownTypes.Timestamp,Google.Protobuf.WellKnownTypes.Duration)
         internal const uint AddAsyncId = 0xFACB28E7u;
-        internal static readonly global::Rpal.Rpc.Generated.RpalMethod AddAsyncMethod = new("demo.sample", "AddAsync", AddAsyncId);
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod AddAsyncMethod = new("demo.sample", "AddAsync", AddAsyncId, global::Grpc.Core.MethodType.Unary);
 
         // ResetAsync()
         internal const uint ResetAsyncId = 0x420AAC17u;
-        internal static readonly global::Rpal.Rpc.Generated.RpalMethod ResetAsyncMethod = new("demo.sample", "ResetAsync", ResetAsyncId);
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod ResetAsyncMethod = new("demo.sample", "ResetAsync", ResetAsyncId, global::Grpc.Core.MethodType.Unary);
 
         // NotifyAsync(System.String,System.Byte[],System.Guid)
         internal const uint NotifyAsyncId = 0x07F1A4B6u;
-        internal static readonly global::Rpal.Rpc.Generated.RpalMethod NotifyAsyncMethod = new("demo.sample", "NotifyAsync", NotifyAsyncId);
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod NotifyAsyncMethod = new("demo.sample", "NotifyAsync", NotifyAsyncId, global::Grpc.Core.MethodType.Unary);
 
         // Greet(System.String,System.String,System.DateTime)
         internal const uint GreetId = 0x25D91885u;
-        internal static readonly global::Rpal.Rpc.Generated.RpalMethod GreetMethod = new("demo.sample", "Greet", GreetId);
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod GreetMethod = new("demo.sample", "Greet", GreetId, global::Grpc.Core.MethodType.Unary);
 
         // Checksum(System.ReadOnlySpan<System.Byte>,System.Int32)
         internal const uint ChecksumId = 0x3D4C227Eu;
-        internal static readonly global::Rpal.Rpc.Generated.RpalMethod ChecksumMethod = new("demo.sample", "Checksum", ChecksumId);
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod ChecksumMethod = new("demo.sample", "Checksum", ChecksumId, global::Grpc.Core.MethodType.Unary);
 
         // CountAsync(System.ReadOnlySpan<System.Byte>,System.Byte)
         internal const uint CountAsyncId = 0x6F906698u;
-        internal static readonly global::Rpal.Rpc.Generated.RpalMethod CountAsyncMethod = new("demo.sample", "CountAsync", CountAsyncId);
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod CountAsyncMethod = new("demo.sample", "CountAsync", CountAsyncId, global::Grpc.Core.MethodType.Unary);
 
         // StoreAsync(System.String,System.ReadOnlySpan<System.Byte>)
         internal const uint StoreAsyncId = 0x5ECBFCC3u;
-        internal static readonly global::Rpal.Rpc.Generated.RpalMethod StoreAsyncMethod = new("demo.sample", "StoreAsync", StoreAsyncId);
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod StoreAsyncMethod = new("demo.sample", "StoreAsync", StoreAsyncId, global::Grpc.Core.MethodType.Unary);
+
+        // Range(System.Int32,System.Int32)
+        internal const uint RangeId = 0xD5A430EBu;
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod RangeMethod = new("demo.sample", "Range", RangeId, global::Grpc.Core.MethodType.ServerStreaming);
+
+        // Ticks()
+        internal const uint TicksId = 0xA9839F6Au;
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod TicksMethod = new("demo.sample", "Ticks", TicksId, global::Grpc.Core.MethodType.ServerStreaming);
+
+        // ReadChunks(System.String,System.Int32)
+        internal const uint ReadChunksId = 0xC1AF5021u;
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod ReadChunksMethod = new("demo.sample", "ReadChunks", ReadChunksId, global::Grpc.Core.MethodType.ServerStreaming);
+
+        // SumAsync(System.Collections.Generic.IAsyncEnumerable<System.Int32>)
+        internal const uint SumAsyncId = 0xC4113DECu;
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod SumAsyncMethod = new("demo.sample", "SumAsync", SumAsyncId, global::Grpc.Core.MethodType.ClientStreaming);
+
+        // UploadAsync(System.String,System.Collections.Generic.IAsyncEnumerable<System.ReadOnlyMemory<System.Byte>>,System.Guid)
+        internal const uint UploadAsyncId = 0x565CFB6Cu;
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod UploadAsyncMethod = new("demo.sample", "UploadAsync", UploadAsyncId, global::Grpc.Core.MethodType.ClientStreaming);
+
+        // AppendAsync(System.String,System.Collections.Generic.IAsyncEnumerable<System.String>)
+        internal const uint AppendAsyncId = 0xDBF0E63Cu;
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod AppendAsyncMethod = new("demo.sample", "AppendAsync", AppendAsyncId, global::Grpc.Core.MethodType.ClientStreaming);
+
+        // WaitAllAsync(System.Collections.Generic.IAsyncEnumerable<Google.Protobuf.WellKnownTypes.Duration>)
+        internal const uint WaitAllAsyncId = 0x710D496Au;
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod WaitAllAsyncMethod = new("demo.sample", "WaitAllAsync", WaitAllAsyncId, global::Grpc.Core.MethodType.ClientStreaming);
+
+        // Chat(System.Collections.Generic.IAsyncEnumerable<System.String>)
+        internal const uint ChatId = 0xC10E5A18u;
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod ChatMethod = new("demo.sample", "Chat", ChatId, global::Grpc.Core.MethodType.DuplexStreaming);
+
+        // Shift(Google.Protobuf.WellKnownTypes.Duration,System.Collections.Generic.IAsyncEnumerable<Google.Protobuf.WellKnownTypes.Timestamp>)
+        internal const uint ShiftId = 0x2CB577AEu;
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod ShiftMethod = new("demo.sample", "Shift", ShiftId, global::Grpc.Core.MethodType.DuplexStreaming);
 
         // Ping()
         internal const uint PingId = 0x39115C4Eu;
-        internal static readonly global::Rpal.Rpc.Generated.RpalMethod PingMethod = new("demo.sample", "Ping", PingId);
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod PingMethod = new("demo.sample", "Ping", PingId, global::Grpc.Core.MethodType.Unary);
 
         public Descriptor()
             : base("demo.sample", new global::Rpal.Rpc.Generated.RpalMethod[]
@@ -95,6 +131,15 @@ file static class SampleServiceRpal
                 ChecksumMethod,
                 CountAsyncMethod,
                 StoreAsyncMethod,
+                RangeMethod,
+                TicksMethod,
+                ReadChunksMethod,
+                SumAsyncMethod,
+                UploadAsyncMethod,
+                AppendAsyncMethod,
+                WaitAllAsyncMethod,
+                ChatMethod,
+                ShiftMethod,
                 PingMethod,
             })
         {
@@ -159,6 +204,33 @@ file static class SampleServiceRpal
 
         global::System.Threading.Tasks.ValueTask global::Demo.Sample.ISampleService.StoreAsync(string key, global::System.ReadOnlySpan<byte> data) =>
             this._invoker.CallVoidAsync<StoreAsyncRequest>(Descriptor.StoreAsyncMethod, new StoreAsyncRequest(key, data));
+
+        global::System.Collections.Generic.IAsyncEnumerable<int> global::Demo.Sample.ISampleService.Range(int start, int count, global::System.Threading.CancellationToken cancellationToken) =>
+            this._invoker.ServerStreaming<RangeRequest, RangeResponse, int>(Descriptor.RangeMethod, new RangeRequest(start, count), cancellationToken);
+
+        global::System.Collections.Generic.IAsyncEnumerable<global::Google.Protobuf.WellKnownTypes.Timestamp> global::Demo.Sample.ISampleService.Ticks() =>
+            this._invoker.ServerStreaming<global::Rpal.Rpc.Generated.RpalVoid, TicksResponse, global::Google.Protobuf.WellKnownTypes.Timestamp>(Descriptor.TicksMethod, default(global::Rpal.Rpc.Generated.RpalVoid), default);
+
+        global::System.Collections.Generic.IAsyncEnumerable<global::System.ReadOnlyMemory<byte>> global::Demo.Sample.ISampleService.ReadChunks(string name, int chunkSize) =>
+            this._invoker.ServerStreaming<ReadChunksRequest, ReadChunksResponse, global::System.ReadOnlyMemory<byte>>(Descriptor.ReadChunksMethod, new ReadChunksRequest(name, chunkSize), default);
+
+        global::System.Threading.Tasks.Task<long> global::Demo.Sample.ISampleService.SumAsync(global::System.Collections.Generic.IAsyncEnumerable<int> values, global::System.Threading.CancellationToken cancellationToken) =>
+            this._invoker.ClientStreamingAsync<global::Rpal.Rpc.Generated.RpalVoid, SumAsyncItem, int, SumAsyncResponse, long>(Descriptor.SumAsyncMethod, default(global::Rpal.Rpc.Generated.RpalVoid), values, cancellationToken).AsTask();
+
+        global::System.Threading.Tasks.ValueTask<int> global::Demo.Sample.ISampleService.UploadAsync(string name, global::System.Collections.Generic.IAsyncEnumerable<global::System.ReadOnlyMemory<byte>> chunks, global::System.Guid id) =>
+            this._invoker.ClientStreamingAsync<UploadAsyncRequest, UploadAsyncItem, global::System.ReadOnlyMemory<byte>, UploadAsyncResponse, int>(Descriptor.UploadAsyncMethod, new UploadAsyncRequest(name, id), chunks, default);
+
+        global::System.Threading.Tasks.Task global::Demo.Sample.ISampleService.AppendAsync(string key, global::System.Collections.Generic.IAsyncEnumerable<string?> lines) =>
+            this._invoker.ClientStreamingVoidAsync<AppendAsyncRequest, AppendAsyncItem, string?>(Descriptor.AppendAsyncMethod, new AppendAsyncRequest(key), lines, default).AsTask();
+
+        global::System.Threading.Tasks.ValueTask global::Demo.Sample.ISampleService.WaitAllAsync(global::System.Collections.Generic.IAsyncEnumerable<global::Google.Protobuf.WellKnownTypes.Duration> delays, global::System.Threading.CancellationToken cancellationToken) =>
+            this._invoker.ClientStreamingVoidAsync<global::Rpal.Rpc.Generated.RpalVoid, WaitAllAsyncItem, global::Google.Protobuf.WellKnownTypes.Duration>(Descriptor.WaitAllAsyncMethod, default(global::Rpal.Rpc.Generated.RpalVoid), delays, cancellationToken);
+
+        global::System.Collections.Generic.IAsyncEnumerable<string> global::Demo.Sample.ISampleService.Chat(global::System.Collections.Generic.IAsyncEnumerable<string> messages, global::System.Threading.CancellationToken cancellationToken) =>
+            this._invoker.DuplexStreaming<global::Rpal.Rpc.Generated.RpalVoid, ChatItem, string, ChatResponse, string>(Descriptor.ChatMethod, default(global::Rpal.Rpc.Generated.RpalVoid), messages, cancellationToken);
+
+        global::System.Collections.Generic.IAsyncEnumerable<global::Google.Protobuf.WellKnownTypes.Timestamp> global::Demo.Sample.ISampleService.Shift(global::Google.Protobuf.WellKnownTypes.Duration delta, global::System.Collections.Generic.IAsyncEnumerable<global::Google.Protobuf.WellKnownTypes.Timestamp> times) =>
+            this._invoker.DuplexStreaming<ShiftRequest, ShiftItem, global::Google.Protobuf.WellKnownTypes.Timestamp, ShiftResponse, global::Google.Protobuf.WellKnownTypes.Timestamp>(Descriptor.ShiftMethod, new ShiftRequest(delta), times, default);
 
         int global::Demo.Sample.IHealth.Ping() =>
             this._invoker.Call<global::Rpal.Rpc.Generated.RpalVoid, PingResponse, int>(Descriptor.PingMethod, default(global::Rpal.Rpc.Generated.RpalVoid));
@@ -269,6 +341,60 @@ file static class SampleServiceRpal
                 {
                     StoreAsyncRequest request = call.ReadRequest<StoreAsyncRequest>();
                     call.CompleteWhenDone(_implementation.StoreAsync(request.key, request.data));
+                    return;
+                }
+                case Descriptor.RangeId:
+                {
+                    RangeRequest request = call.ReadRequest<RangeRequest>();
+                    call.CompleteWithStream<RangeResponse, int>(_implementation.Range(request.start, request.count, call.CancellationToken));
+                    return;
+                }
+                case Descriptor.TicksId:
+                {
+                    call.ReadRequest<global::Rpal.Rpc.Generated.RpalVoid>();
+                    call.CompleteWithStream<TicksResponse, global::Google.Protobuf.WellKnownTypes.Timestamp>(_implementation.Ticks());
+                    return;
+                }
+                case Descriptor.ReadChunksId:
+                {
+                    ReadChunksRequest request = call.ReadRequest<ReadChunksRequest>();
+                    call.CompleteWithStream<ReadChunksResponse, global::System.ReadOnlyMemory<byte>>(_implementation.ReadChunks(request.name, request.chunkSize));
+                    return;
+                }
+                case Descriptor.SumAsyncId:
+                {
+                    call.ReadRequest<global::Rpal.Rpc.Generated.RpalVoid>();
+                    call.CompleteWhenDone<SumAsyncResponse, long>(_implementation.SumAsync(call.ReadStream<SumAsyncItem, int>(), call.CancellationToken));
+                    return;
+                }
+                case Descriptor.UploadAsyncId:
+                {
+                    UploadAsyncRequest request = call.ReadRequest<UploadAsyncRequest>();
+                    call.CompleteWhenDone<UploadAsyncResponse, int>(_implementation.UploadAsync(request.name, call.ReadStream<UploadAsyncItem, global::System.ReadOnlyMemory<byte>>(), request.id));
+                    return;
+                }
+                case Descriptor.AppendAsyncId:
+                {
+                    AppendAsyncRequest request = call.ReadRequest<AppendAsyncRequest>();
+                    call.CompleteWhenDone(_implementation.AppendAsync(request.key, call.ReadStream<AppendAsyncItem, string?>()));
+                    return;
+                }
+                case Descriptor.WaitAllAsyncId:
+                {
+                    call.ReadRequest<global::Rpal.Rpc.Generated.RpalVoid>();
+                    call.CompleteWhenDone(_implementation.WaitAllAsync(call.ReadStream<WaitAllAsyncItem, global::Google.Protobuf.WellKnownTypes.Duration>(), call.CancellationToken));
+                    return;
+                }
+                case Descriptor.ChatId:
+                {
+                    call.ReadRequest<global::Rpal.Rpc.Generated.RpalVoid>();
+                    call.CompleteWithStream<ChatResponse, string>(_implementation.Chat(call.ReadStream<ChatItem, string>(), call.CancellationToken));
+                    return;
+                }
+                case Descriptor.ShiftId:
+                {
+                    ShiftRequest request = call.ReadRequest<ShiftRequest>();
+                    call.CompleteWithStream<ShiftResponse, global::Google.Protobuf.WellKnownTypes.Timestamp>(_implementation.Shift(request.delta, call.ReadStream<ShiftItem, global::Google.Protobuf.WellKnownTypes.Timestamp>()));
                     return;
                 }
                 case Descriptor.PingId:
@@ -851,6 +977,396 @@ file static class SampleServiceRpal
             new StoreAsyncRequest(
                 reader.ReadString() ?? throw new global::Rpal.Rpc.Generated.RpalDecodeException("The peer sent null for the parameter 'key' of StoreAsync, which is not nullable."),
                 reader.ReadSpan());
+    }
+
+    // The parameters of Range(System.Int32,System.Int32).
+    internal readonly struct RangeRequest : global::Rpal.Rpc.Generated.IRpalPayload<RangeRequest>
+    {
+        public readonly int start;
+        public readonly int count;
+
+        public RangeRequest(int start, int count)
+        {
+            this.start = start;
+            this.count = count;
+        }
+
+        public int GetSize() =>
+            global::Rpal.Rpc.Generated.RpalWriter.SizeOf<int>()
+            + global::Rpal.Rpc.Generated.RpalWriter.SizeOf<int>();
+
+        public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer)
+        {
+            writer.Write<int>(this.start);
+            writer.Write<int>(this.count);
+        }
+
+        public static RangeRequest Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+            new RangeRequest(
+                reader.Read<int>(),
+                reader.Read<int>());
+    }
+
+    // The elements of the result of Range(System.Int32,System.Int32).
+    internal readonly struct RangeResponse : global::Rpal.Rpc.Generated.IRpalResponse<RangeResponse, int>
+    {
+        public RangeResponse(int value)
+        {
+            this.Value = value;
+        }
+
+        public int Value { get; }
+
+        public static RangeResponse FromValue(int value) => new RangeResponse(value);
+
+        public int GetSize() => global::Rpal.Rpc.Generated.RpalWriter.SizeOf<int>();
+
+        public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write<int>(this.Value);
+
+        public static RangeResponse Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+            new RangeResponse(reader.Read<int>());
+    }
+
+    // The elements of the result of Ticks().
+    internal readonly struct TicksResponse : global::Rpal.Rpc.Generated.IRpalResponse<TicksResponse, global::Google.Protobuf.WellKnownTypes.Timestamp>
+    {
+        public TicksResponse(global::Google.Protobuf.WellKnownTypes.Timestamp value)
+        {
+            this.Value = value;
+        }
+
+        public global::Google.Protobuf.WellKnownTypes.Timestamp Value { get; }
+
+        public static TicksResponse FromValue(global::Google.Protobuf.WellKnownTypes.Timestamp value) => new TicksResponse(value);
+
+        public int GetSize() => global::Rpal.Rpc.Generated.RpalWriter.SizeOf(this.Value);
+
+        public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write(this.Value);
+
+        public static TicksResponse Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+            new TicksResponse(reader.ReadMessage(global::Google.Protobuf.WellKnownTypes.Timestamp.Parser) ?? throw new global::Rpal.Rpc.Generated.RpalDecodeException("The peer sent null for an element of the result of Ticks, which is not nullable."));
+    }
+
+    // The parameters of ReadChunks(System.String,System.Int32).
+    internal readonly struct ReadChunksRequest : global::Rpal.Rpc.Generated.IRpalPayload<ReadChunksRequest>
+    {
+        public readonly string name;
+        public readonly int chunkSize;
+
+        public ReadChunksRequest(string name, int chunkSize)
+        {
+            this.name = name;
+            this.chunkSize = chunkSize;
+        }
+
+        public int GetSize() =>
+            global::Rpal.Rpc.Generated.RpalWriter.SizeOf(this.name)
+            + global::Rpal.Rpc.Generated.RpalWriter.SizeOf<int>();
+
+        public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer)
+        {
+            writer.Write(this.name);
+            writer.Write<int>(this.chunkSize);
+        }
+
+        public static ReadChunksRequest Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+            new ReadChunksRequest(
+                reader.ReadString() ?? throw new global::Rpal.Rpc.Generated.RpalDecodeException("The peer sent null for the parameter 'name' of ReadChunks, which is not nullable."),
+                reader.Read<int>());
+    }
+
+    // The elements of the result of ReadChunks(System.String,System.Int32).
+    internal readonly struct ReadChunksResponse : global::Rpal.Rpc.Generated.IRpalResponse<ReadChunksResponse, global::System.ReadOnlyMemory<byte>>
+    {
+        public ReadChunksResponse(global::System.ReadOnlyMemory<byte> value)
+        {
+            this.Value = value;
+        }
+
+        public global::System.ReadOnlyMemory<byte> Value { get; }
+
+        public static ReadChunksResponse FromValue(global::System.ReadOnlyMemory<byte> value) => new ReadChunksResponse(value);
+
+        public int GetSize() => global::Rpal.Rpc.Generated.RpalWriter.SizeOf(this.Value);
+
+        public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write(this.Value);
+
+        public static ReadChunksResponse Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+            new ReadChunksResponse(reader.ReadMemory());
+    }
+
+    // The elements of the stream 'values' of SumAsync(System.Collections.Generic.IAsyncEnumerable<System.Int32>).
+    internal readonly struct SumAsyncItem : global::Rpal.Rpc.Generated.IRpalResponse<SumAsyncItem, int>
+    {
+        public SumAsyncItem(int value)
+        {
+            this.Value = value;
+        }
+
+        public int Value { get; }
+
+        public static SumAsyncItem FromValue(int value) => new SumAsyncItem(value);
+
+        public int GetSize() => global::Rpal.Rpc.Generated.RpalWriter.SizeOf<int>();
+
+        public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write<int>(this.Value);
+
+        public static SumAsyncItem Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+            new SumAsyncItem(reader.Read<int>());
+    }
+
+    // The result of SumAsync(System.Collections.Generic.IAsyncEnumerable<System.Int32>).
+    internal readonly struct SumAsyncResponse : global::Rpal.Rpc.Generated.IRpalResponse<SumAsyncResponse, long>
+    {
+        public SumAsyncResponse(long value)
+        {
+            this.Value = value;
+        }
+
+        public long Value { get; }
+
+        public static SumAsyncResponse FromValue(long value) => new SumAsyncResponse(value);
+
+        public int GetSize() => global::Rpal.Rpc.Generated.RpalWriter.SizeOf<long>();
+
+        public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write<long>(this.Value);
+
+        public static SumAsyncResponse Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+            new SumAsyncResponse(reader.Read<long>());
+    }
+
+    // The parameters of UploadAsync(System.String,System.Collections.Generic.IAsyncEnumerable<System.ReadOnlyMemory<System.Byte>>,System.Guid) but the stream 'chunks', whose elements follow the request.
+    internal readonly struct UploadAsyncRequest : global::Rpal.Rpc.Generated.IRpalPayload<UploadAsyncRequest>
+    {
+        public readonly string name;
+        public readonly global::System.Guid id;
+
+        public UploadAsyncRequest(string name, global::System.Guid id)
+        {
+            this.name = name;
+            this.id = id;
+        }
+
+        public int GetSize() =>
+            global::Rpal.Rpc.Generated.RpalWriter.SizeOf(this.name)
+            + global::Rpal.Rpc.Generated.RpalWriter.SizeOf<global::System.Guid>();
+
+        public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer)
+        {
+            writer.Write(this.name);
+            writer.Write<global::System.Guid>(this.id);
+        }
+
+        public static UploadAsyncRequest Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+            new UploadAsyncRequest(
+                reader.ReadString() ?? throw new global::Rpal.Rpc.Generated.RpalDecodeException("The peer sent null for the parameter 'name' of UploadAsync, which is not nullable."),
+                reader.Read<global::System.Guid>());
+    }
+
+    // The elements of the stream 'chunks' of UploadAsync(System.String,System.Collections.Generic.IAsyncEnumerable<System.ReadOnlyMemory<System.Byte>>,System.Guid).
+    internal readonly struct UploadAsyncItem : global::Rpal.Rpc.Generated.IRpalResponse<UploadAsyncItem, global::System.ReadOnlyMemory<byte>>
+    {
+        public UploadAsyncItem(global::System.ReadOnlyMemory<byte> value)
+        {
+            this.Value = value;
+        }
+
+        public global::System.ReadOnlyMemory<byte> Value { get; }
+
+        public static UploadAsyncItem FromValue(global::System.ReadOnlyMemory<byte> value) => new UploadAsyncItem(value);
+
+        public int GetSize() => global::Rpal.Rpc.Generated.RpalWriter.SizeOf(this.Value);
+
+        public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write(this.Value);
+
+        public static UploadAsyncItem Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+            new UploadAsyncItem(reader.ReadMemory());
+    }
+
+    // The result of UploadAsync(System.String,System.Collections.Generic.IAsyncEnumerable<System.ReadOnlyMemory<System.Byte>>,System.Guid).
+    internal readonly struct UploadAsyncResponse : global::Rpal.Rpc.Generated.IRpalResponse<UploadAsyncResponse, int>
+    {
+        public UploadAsyncResponse(int value)
+        {
+            this.Value = value;
+        }
+
+        public int Value { get; }
+
+        public static UploadAsyncResponse FromValue(int value) => new UploadAsyncResponse(value);
+
+        public int GetSize() => global::Rpal.Rpc.Generated.RpalWriter.SizeOf<int>();
+
+        public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write<int>(this.Value);
+
+        public static UploadAsyncResponse Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+            new UploadAsyncResponse(reader.Read<int>());
+    }
+
+    // The parameters of AppendAsync(System.String,System.Collections.Generic.IAsyncEnumerable<System.String>) but the stream 'lines', whose elements follow the request.
+    internal readonly struct AppendAsyncRequest : global::Rpal.Rpc.Generated.IRpalPayload<AppendAsyncRequest>
+    {
+        public readonly string key;
+
+        public AppendAsyncRequest(string key)
+        {
+            this.key = key;
+        }
+
+        public int GetSize() =>
+            global::Rpal.Rpc.Generated.RpalWriter.SizeOf(this.key);
+
+        public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer)
+        {
+            writer.Write(this.key);
+        }
+
+        public static AppendAsyncRequest Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+            new AppendAsyncRequest(
+                reader.ReadString() ?? throw new global::Rpal.Rpc.Generated.RpalDecodeException("The peer sent null for the parameter 'key' of AppendAsync, which is not nullable."));
+    }
+
+    // The elements of the stream 'lines' of AppendAsync(System.String,System.Collections.Generic.IAsyncEnumerable<System.String>).
+    internal readonly struct AppendAsyncItem : global::Rpal.Rpc.Generated.IRpalResponse<AppendAsyncItem, string?>
+    {
+        public AppendAsyncItem(string? value)
+        {
+            this.Value = value;
+        }
+
+        public string? Value { get; }
+
+        public static AppendAsyncItem FromValue(string? value) => new AppendAsyncItem(value);
+
+        public int GetSize() => global::Rpal.Rpc.Generated.RpalWriter.SizeOf(this.Value);
+
+        public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write(this.Value);
+
+        public static AppendAsyncItem Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+            new AppendAsyncItem(reader.ReadString());
+    }
+
+    // The elements of the stream 'delays' of WaitAllAsync(System.Collections.Generic.IAsyncEnumerable<Google.Protobuf.WellKnownTypes.Duration>).
+    internal readonly struct WaitAllAsyncItem : global::Rpal.Rpc.Generated.IRpalResponse<WaitAllAsyncItem, global::Google.Protobuf.WellKnownTypes.Duration>
+    {
+        public WaitAllAsyncItem(global::Google.Protobuf.WellKnownTypes.Duration value)
+        {
+            this.Value = value;
+        }
+
+        public global::Google.Protobuf.WellKnownTypes.Duration Value { get; }
+
+        public static WaitAllAsyncItem FromValue(global::Google.Protobuf.WellKnownTypes.Duration value) => new WaitAllAsyncItem(value);
+
+        public int GetSize() => global::Rpal.Rpc.Generated.RpalWriter.SizeOf(this.Value);
+
+        public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write(this.Value);
+
+        public static WaitAllAsyncItem Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+            new WaitAllAsyncItem(reader.ReadMessage(global::Google.Protobuf.WellKnownTypes.Duration.Parser) ?? throw new global::Rpal.Rpc.Generated.RpalDecodeException("The peer sent null for an element of the stream 'delays' of WaitAllAsync, which is not nullable."));
+    }
+
+    // The elements of the stream 'messages' of Chat(System.Collections.Generic.IAsyncEnumerable<System.String>).
+    internal readonly struct ChatItem : global::Rpal.Rpc.Generated.IRpalResponse<ChatItem, string>
+    {
+        public ChatItem(string value)
+        {
+            this.Value = value;
+        }
+
+        public string Value { get; }
+
+        public static ChatItem FromValue(string value) => new ChatItem(value);
+
+        public int GetSize() => global::Rpal.Rpc.Generated.RpalWriter.SizeOf(this.Value);
+
+        public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write(this.Value);
+
+        public static ChatItem Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+            new ChatItem(reader.ReadString() ?? throw new global::Rpal.Rpc.Generated.RpalDecodeException("The peer sent null for an element of the stream 'messages' of Chat, which is not nullable."));
+    }
+
+    // The elements of the result of Chat(System.Collections.Generic.IAsyncEnumerable<System.String>).
+    internal readonly struct ChatResponse : global::Rpal.Rpc.Generated.IRpalResponse<ChatResponse, string>
+    {
+        public ChatResponse(string value)
+        {
+            this.Value = value;
+        }
+
+        public string Value { get; }
+
+        public static ChatResponse FromValue(string value) => new ChatResponse(value);
+
+        public int GetSize() => global::Rpal.Rpc.Generated.RpalWriter.SizeOf(this.Value);
+
+        public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write(this.Value);
+
+        public static ChatResponse Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+            new ChatResponse(reader.ReadString() ?? throw new global::Rpal.Rpc.Generated.RpalDecodeException("The peer sent null for an element of the result of Chat, which is not nullable."));
+    }
+
+    // The parameters of Shift(Google.Protobuf.WellKnownTypes.Duration,System.Collections.Generic.IAsyncEnumerable<Google.Protobuf.WellKnownTypes.Timestamp>) but the stream 'times', whose elements follow the request.
+    internal readonly struct ShiftRequest : global::Rpal.Rpc.Generated.IRpalPayload<ShiftRequest>
+    {
+        public readonly global::Google.Protobuf.WellKnownTypes.Duration delta;
+
+        public ShiftRequest(global::Google.Protobuf.WellKnownTypes.Duration delta)
+        {
+            this.delta = delta;
+        }
+
+        public int GetSize() =>
+            global::Rpal.Rpc.Generated.RpalWriter.SizeOf(this.delta);
+
+        public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer)
+        {
+            writer.Write(this.delta);
+        }
+
+        public static ShiftRequest Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+            new ShiftRequest(
+                reader.ReadMessage(global::Google.Protobuf.WellKnownTypes.Duration.Parser) ?? throw new global::Rpal.Rpc.Generated.RpalDecodeException("The peer sent null for the parameter 'delta' of Shift, which is not nullable."));
+    }
+
+    // The elements of the stream 'times' of Shift(Google.Protobuf.WellKnownTypes.Duration,System.Collections.Generic.IAsyncEnumerable<Google.Protobuf.WellKnownTypes.Timestamp>).
+    internal readonly struct ShiftItem : global::Rpal.Rpc.Generated.IRpalResponse<ShiftItem, global::Google.Protobuf.WellKnownTypes.Timestamp>
+    {
+        public ShiftItem(global::Google.Protobuf.WellKnownTypes.Timestamp value)
+        {
+            this.Value = value;
+        }
+
+        public global::Google.Protobuf.WellKnownTypes.Timestamp Value { get; }
+
+        public static ShiftItem FromValue(global::Google.Protobuf.WellKnownTypes.Timestamp value) => new ShiftItem(value);
+
+        public int GetSize() => global::Rpal.Rpc.Generated.RpalWriter.SizeOf(this.Value);
+
+        public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write(this.Value);
+
+        public static ShiftItem Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+            new ShiftItem(reader.ReadMessage(global::Google.Protobuf.WellKnownTypes.Timestamp.Parser) ?? throw new global::Rpal.Rpc.Generated.RpalDecodeException("The peer sent null for an element of the stream 'times' of Shift, which is not nullable."));
+    }
+
+    // The elements of the result of Shift(Google.Protobuf.WellKnownTypes.Duration,System.Collections.Generic.IAsyncEnumerable<Google.Protobuf.WellKnownTypes.Timestamp>).
+    internal readonly struct ShiftResponse : global::Rpal.Rpc.Generated.IRpalResponse<ShiftResponse, global::Google.Protobuf.WellKnownTypes.Timestamp>
+    {
+        public ShiftResponse(global::Google.Protobuf.WellKnownTypes.Timestamp value)
+        {
+            this.Value = value;
+        }
+
+        public global::Google.Protobuf.WellKnownTypes.Timestamp Value { get; }
+
+        public static ShiftResponse FromValue(global::Google.Protobuf.WellKnownTypes.Timestamp value) => new ShiftResponse(value);
+
+        public int GetSize() => global::Rpal.Rpc.Generated.RpalWriter.SizeOf(this.Value);
+
+        public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write(this.Value);
+
+        public static ShiftResponse Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+            new ShiftResponse(reader.ReadMessage(global::Google.Protobuf.WellKnownTypes.Timestamp.Parser) ?? throw new global::Rpal.Rpc.Generated.RpalDecodeException("The peer sent null for an element of the result of Shift, which is not nullable."));
     }
 
     // The result of Ping().

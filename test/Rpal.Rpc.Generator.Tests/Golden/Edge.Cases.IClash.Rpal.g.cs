@@ -15,17 +15,22 @@ file static class ClashRpal2
     {
         // Echo(Edge.Cases.EchoRequest)
         internal const uint EchoId = 0xD36FA675u;
-        internal static readonly global::Rpal.Rpc.Generated.RpalMethod EchoMethod = new("edge-clash_1", "Echo", EchoId);
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod EchoMethod = new("edge-clash_1", "Echo", EchoId, global::Grpc.Core.MethodType.Unary);
 
         // class(System.Int32,System.String,System.Int32)
         internal const uint classId = 0x7DAB5808u;
-        internal static readonly global::Rpal.Rpc.Generated.RpalMethod classMethod = new("edge-clash_1", "class", classId);
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod classMethod = new("edge-clash_1", "class", classId, global::Grpc.Core.MethodType.Unary);
+
+        // Relay(System.Int32,System.Collections.Generic.IAsyncEnumerable<Edge.Cases.EchoRequest>)
+        internal const uint RelayId = 0x43C3A31Eu;
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod RelayMethod = new("edge-clash_1", "Relay", RelayId, global::Grpc.Core.MethodType.DuplexStreaming);
 
         public Descriptor()
             : base("edge-clash_1", new global::Rpal.Rpc.Generated.RpalMethod[]
             {
                 EchoMethod,
                 classMethod,
+                RelayMethod,
             })
         {
         }
@@ -50,6 +55,9 @@ file static class ClashRpal2
 
         int global::Edge.Cases.IClash.@class(int @event, string Descriptor_, int reader) =>
             this._invoker.Call<classRequest, classResponse, int>(Descriptor.classMethod, new classRequest(@event, Descriptor_, reader));
+
+        global::System.Collections.Generic.IAsyncEnumerable<global::Edge.Cases.EchoRequest> global::Edge.Cases.IClash.Relay(int call, global::System.Collections.Generic.IAsyncEnumerable<global::Edge.Cases.EchoRequest> RelayItem_) =>
+            this._invoker.DuplexStreaming<RelayRequest, RelayItem, global::Edge.Cases.EchoRequest, RelayResponse, global::Edge.Cases.EchoRequest>(Descriptor.RelayMethod, new RelayRequest(call), RelayItem_, default);
     }
 
     internal sealed class Dispatcher : global::Rpal.Rpc.Generated.RpalServiceDispatcher
@@ -77,6 +85,12 @@ file static class ClashRpal2
                 {
                     classRequest request = call.ReadRequest<classRequest>();
                     call.Complete(classResponse.FromValue(_implementation.@class(request.@event, request.Descriptor, request.reader)));
+                    return;
+                }
+                case Descriptor.RelayId:
+                {
+                    RelayRequest request = call.ReadRequest<RelayRequest>();
+                    call.CompleteWithStream<RelayResponse, global::Edge.Cases.EchoRequest>(_implementation.Relay(request.call, call.ReadStream<RelayItem, global::Edge.Cases.EchoRequest>()));
                     return;
                 }
                 default:
@@ -180,5 +194,68 @@ file static class ClashRpal2
 
         public static classResponse Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
             new classResponse(reader.Read<int>());
+    }
+
+    // The parameters of Relay(System.Int32,System.Collections.Generic.IAsyncEnumerable<Edge.Cases.EchoRequest>) but the stream 'RelayItem', whose elements follow the request.
+    internal readonly struct RelayRequest : global::Rpal.Rpc.Generated.IRpalPayload<RelayRequest>
+    {
+        public readonly int call;
+
+        public RelayRequest(int call)
+        {
+            this.call = call;
+        }
+
+        public int GetSize() =>
+            global::Rpal.Rpc.Generated.RpalWriter.SizeOf<int>();
+
+        public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer)
+        {
+            writer.Write<int>(this.call);
+        }
+
+        public static RelayRequest Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+            new RelayRequest(
+                reader.Read<int>());
+    }
+
+    // The elements of the stream 'RelayItem' of Relay(System.Int32,System.Collections.Generic.IAsyncEnumerable<Edge.Cases.EchoRequest>).
+    internal readonly struct RelayItem : global::Rpal.Rpc.Generated.IRpalResponse<RelayItem, global::Edge.Cases.EchoRequest>
+    {
+        public RelayItem(global::Edge.Cases.EchoRequest value)
+        {
+            this.Value = value;
+        }
+
+        public global::Edge.Cases.EchoRequest Value { get; }
+
+        public static RelayItem FromValue(global::Edge.Cases.EchoRequest value) => new RelayItem(value);
+
+        public int GetSize() => global::Rpal.Rpc.Generated.RpalWriter.SizeOf<global::Edge.Cases.EchoRequest>();
+
+        public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write<global::Edge.Cases.EchoRequest>(this.Value);
+
+        public static RelayItem Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+            new RelayItem(reader.Read<global::Edge.Cases.EchoRequest>());
+    }
+
+    // The elements of the result of Relay(System.Int32,System.Collections.Generic.IAsyncEnumerable<Edge.Cases.EchoRequest>).
+    internal readonly struct RelayResponse : global::Rpal.Rpc.Generated.IRpalResponse<RelayResponse, global::Edge.Cases.EchoRequest>
+    {
+        public RelayResponse(global::Edge.Cases.EchoRequest value)
+        {
+            this.Value = value;
+        }
+
+        public global::Edge.Cases.EchoRequest Value { get; }
+
+        public static RelayResponse FromValue(global::Edge.Cases.EchoRequest value) => new RelayResponse(value);
+
+        public int GetSize() => global::Rpal.Rpc.Generated.RpalWriter.SizeOf<global::Edge.Cases.EchoRequest>();
+
+        public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write<global::Edge.Cases.EchoRequest>(this.Value);
+
+        public static RelayResponse Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+            new RelayResponse(reader.Read<global::Edge.Cases.EchoRequest>());
     }
 }

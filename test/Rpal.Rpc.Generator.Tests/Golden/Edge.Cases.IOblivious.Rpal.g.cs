@@ -15,17 +15,27 @@ file static class ObliviousRpal
     {
         // Echo(System.String,System.Byte[],System.Int32[])
         internal const uint EchoId = 0xF1B7E1B1u;
-        internal static readonly global::Rpal.Rpc.Generated.RpalMethod EchoMethod = new("edge.oblivious", "Echo", EchoId);
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod EchoMethod = new("edge.oblivious", "Echo", EchoId, global::Grpc.Core.MethodType.Unary);
 
         // EchoAsync(System.String)
         internal const uint EchoAsyncId = 0x3F3F8CEBu;
-        internal static readonly global::Rpal.Rpc.Generated.RpalMethod EchoAsyncMethod = new("edge.oblivious", "EchoAsync", EchoAsyncId);
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod EchoAsyncMethod = new("edge.oblivious", "EchoAsync", EchoAsyncId, global::Grpc.Core.MethodType.Unary);
+
+        // Split(System.String)
+        internal const uint SplitId = 0xFF9A274Eu;
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod SplitMethod = new("edge.oblivious", "Split", SplitId, global::Grpc.Core.MethodType.ServerStreaming);
+
+        // JoinAsync(System.Collections.Generic.IAsyncEnumerable<System.String>)
+        internal const uint JoinAsyncId = 0x9139E370u;
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod JoinAsyncMethod = new("edge.oblivious", "JoinAsync", JoinAsyncId, global::Grpc.Core.MethodType.ClientStreaming);
 
         public Descriptor()
             : base("edge.oblivious", new global::Rpal.Rpc.Generated.RpalMethod[]
             {
                 EchoMethod,
                 EchoAsyncMethod,
+                SplitMethod,
+                JoinAsyncMethod,
             })
         {
         }
@@ -50,6 +60,12 @@ file static class ObliviousRpal
 
         global::System.Threading.Tasks.Task<string?> global::Edge.Cases.IOblivious.EchoAsync(string? text, global::System.Threading.CancellationToken cancellationToken) =>
             this._invoker.CallAsync<EchoAsyncRequest, EchoAsyncResponse, string?>(Descriptor.EchoAsyncMethod, new EchoAsyncRequest(text), cancellationToken).AsTask();
+
+        global::System.Collections.Generic.IAsyncEnumerable<string?> global::Edge.Cases.IOblivious.Split(string? text, global::System.Threading.CancellationToken cancellationToken) =>
+            this._invoker.ServerStreaming<SplitRequest, SplitResponse, string?>(Descriptor.SplitMethod, new SplitRequest(text), cancellationToken);
+
+        global::System.Threading.Tasks.Task<string?> global::Edge.Cases.IOblivious.JoinAsync(global::System.Collections.Generic.IAsyncEnumerable<string?> parts) =>
+            this._invoker.ClientStreamingAsync<global::Rpal.Rpc.Generated.RpalVoid, JoinAsyncItem, string?, JoinAsyncResponse, string?>(Descriptor.JoinAsyncMethod, default(global::Rpal.Rpc.Generated.RpalVoid), parts, default).AsTask();
     }
 
     internal sealed class Dispatcher : global::Rpal.Rpc.Generated.RpalServiceDispatcher
@@ -77,6 +93,18 @@ file static class ObliviousRpal
                 {
                     EchoAsyncRequest request = call.ReadRequest<EchoAsyncRequest>();
                     call.CompleteWhenDone<EchoAsyncResponse, string?>(_implementation.EchoAsync(request.text, call.CancellationToken));
+                    return;
+                }
+                case Descriptor.SplitId:
+                {
+                    SplitRequest request = call.ReadRequest<SplitRequest>();
+                    call.CompleteWithStream<SplitResponse, string?>(_implementation.Split(request.text, call.CancellationToken));
+                    return;
+                }
+                case Descriptor.JoinAsyncId:
+                {
+                    call.ReadRequest<global::Rpal.Rpc.Generated.RpalVoid>();
+                    call.CompleteWhenDone<JoinAsyncResponse, string?>(_implementation.JoinAsync(call.ReadStream<JoinAsyncItem, string?>()));
                     return;
                 }
                 default:
@@ -180,5 +208,88 @@ file static class ObliviousRpal
 
         public static EchoAsyncResponse Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
             new EchoAsyncResponse(reader.ReadString());
+    }
+
+    // The parameters of Split(System.String).
+    internal readonly struct SplitRequest : global::Rpal.Rpc.Generated.IRpalPayload<SplitRequest>
+    {
+        public readonly string? text;
+
+        public SplitRequest(string? text)
+        {
+            this.text = text;
+        }
+
+        public int GetSize() =>
+            global::Rpal.Rpc.Generated.RpalWriter.SizeOf(this.text);
+
+        public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer)
+        {
+            writer.Write(this.text);
+        }
+
+        public static SplitRequest Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+            new SplitRequest(
+                reader.ReadString());
+    }
+
+    // The elements of the result of Split(System.String).
+    internal readonly struct SplitResponse : global::Rpal.Rpc.Generated.IRpalResponse<SplitResponse, string?>
+    {
+        public SplitResponse(string? value)
+        {
+            this.Value = value;
+        }
+
+        public string? Value { get; }
+
+        public static SplitResponse FromValue(string? value) => new SplitResponse(value);
+
+        public int GetSize() => global::Rpal.Rpc.Generated.RpalWriter.SizeOf(this.Value);
+
+        public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write(this.Value);
+
+        public static SplitResponse Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+            new SplitResponse(reader.ReadString());
+    }
+
+    // The elements of the stream 'parts' of JoinAsync(System.Collections.Generic.IAsyncEnumerable<System.String>).
+    internal readonly struct JoinAsyncItem : global::Rpal.Rpc.Generated.IRpalResponse<JoinAsyncItem, string?>
+    {
+        public JoinAsyncItem(string? value)
+        {
+            this.Value = value;
+        }
+
+        public string? Value { get; }
+
+        public static JoinAsyncItem FromValue(string? value) => new JoinAsyncItem(value);
+
+        public int GetSize() => global::Rpal.Rpc.Generated.RpalWriter.SizeOf(this.Value);
+
+        public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write(this.Value);
+
+        public static JoinAsyncItem Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+            new JoinAsyncItem(reader.ReadString());
+    }
+
+    // The result of JoinAsync(System.Collections.Generic.IAsyncEnumerable<System.String>).
+    internal readonly struct JoinAsyncResponse : global::Rpal.Rpc.Generated.IRpalResponse<JoinAsyncResponse, string?>
+    {
+        public JoinAsyncResponse(string? value)
+        {
+            this.Value = value;
+        }
+
+        public string? Value { get; }
+
+        public static JoinAsyncResponse FromValue(string? value) => new JoinAsyncResponse(value);
+
+        public int GetSize() => global::Rpal.Rpc.Generated.RpalWriter.SizeOf(this.Value);
+
+        public void Write(ref global::Rpal.Rpc.Generated.RpalWriter writer) => writer.Write(this.Value);
+
+        public static JoinAsyncResponse Read(scoped ref global::Rpal.Rpc.Generated.RpalReader reader) =>
+            new JoinAsyncResponse(reader.ReadString());
     }
 }

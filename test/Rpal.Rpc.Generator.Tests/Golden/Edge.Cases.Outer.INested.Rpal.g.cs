@@ -15,7 +15,7 @@ file static class OuterNestedRpal
     {
         // NameAsync(System.Int32)
         internal const uint NameAsyncId = 0xA8518CF4u;
-        internal static readonly global::Rpal.Rpc.Generated.RpalMethod NameAsyncMethod = new("edge.nested", "NameAsync", NameAsyncId);
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod NameAsyncMethod = new("edge.nested", "NameAsync", NameAsyncId, global::Grpc.Core.MethodType.Unary);
 
         public Descriptor()
             : base("edge.nested", new global::Rpal.Rpc.Generated.RpalMethod[]

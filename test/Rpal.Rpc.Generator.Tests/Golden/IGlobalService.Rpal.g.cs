@@ -13,7 +13,7 @@ file static class GlobalServiceRpal
     {
         // Ping()
         internal const uint PingId = 0x39115C4Eu;
-        internal static readonly global::Rpal.Rpc.Generated.RpalMethod PingMethod = new("edge.global", "Ping", PingId);
+        internal static readonly global::Rpal.Rpc.Generated.RpalMethod PingMethod = new("edge.global", "Ping", PingId, global::Grpc.Core.MethodType.Unary);
 
         public Descriptor()
             : base("edge.global", new global::Rpal.Rpc.Generated.RpalMethod[]

@@ -7,7 +7,7 @@ namespace Rpal.Rpc.Generator.Tests.Infrastructure;
 
 /// <summary>
 /// The references of the compilations these tests build: the test's own runtime, Google.Protobuf,
-/// and one of two Rpal.Rpc assemblies: <see cref="Rpc"/>, the real one, which generated code
+/// Grpc.Core.Api (RpalMethod's MethodType, RpcException), and one of two Rpal.Rpc assemblies: <see cref="Rpc"/>, the real one, which generated code
 /// is compiled against, and <see cref="Loopback"/>, an in-memory one for round trips.
 /// </summary>
 internal static class ContractReferences
@@ -39,15 +39,17 @@ internal static class ContractReferences
 
     public static MetadataReference Protobuf { get; } = MetadataReference.CreateFromFile(typeof(Google.Protobuf.IMessage).Assembly.Location);
 
+    public static MetadataReference Grpc { get; } = MetadataReference.CreateFromFile(typeof(global::Grpc.Core.MethodType).Assembly.Location);
+
     /// <summary>The real Rpal.Rpc.dll, built with this test project.</summary>
     public static MetadataReference Rpc { get; } = MetadataReference.CreateFromFile(typeof(RpalMethod).Assembly.Location);
 
     /// <summary>Rpal.Rpc's contract with a loopback transport: what generated code runs against in-process.</summary>
     public static ContractAssembly Loopback => s_loopback.Value;
 
-    /// <summary>Runtime, Google.Protobuf and the given Rpal.Rpc (the real one by default).</summary>
+    /// <summary>Runtime, Google.Protobuf, Grpc.Core.Api and the given Rpal.Rpc (the real one by default).</summary>
     public static ImmutableArray<MetadataReference> All(MetadataReference? rpc = null) =>
-        Runtime.Add(Protobuf).Add(rpc ?? Rpc);
+        Runtime.Add(Protobuf).Add(Grpc).Add(rpc ?? Rpc);
 
     private static ImmutableArray<MetadataReference> LoadRuntime()
     {
@@ -73,7 +75,7 @@ internal static class ContractReferences
         CSharpCompilation compilation = CSharpCompilation.Create(
             "Rpal.Rpc",
             trees,
-            Runtime.Add(Protobuf),
+            Runtime.Add(Protobuf).Add(Grpc),
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true));
         using var image = new MemoryStream();
         Microsoft.CodeAnalysis.Emit.EmitResult result = compilation.Emit(image);

@@ -27,6 +27,10 @@ namespace Edge.Cases
         string Echo(string text, byte[] data, int[] values);
 
         Task<string> EchoAsync(string text, CancellationToken cancellationToken);
+
+        IAsyncEnumerable<string> Split(string text, CancellationToken cancellationToken);
+
+        Task<string> JoinAsync(IAsyncEnumerable<string> parts);
     }
 #nullable restore
 
@@ -52,5 +56,7 @@ namespace Edge.Cases
         EchoRequest Echo(EchoRequest request);
 
         int @class(int @event, string Descriptor, int reader);
+
+        IAsyncEnumerable<EchoRequest> Relay(int call, IAsyncEnumerable<EchoRequest> RelayItem);
     }
 }

@@ -3,6 +3,8 @@
 // hands the bytes to a dispatcher in the same process, and decodes the bytes it completes with.
 // Compiled in memory with the real src/Rpal.Rpc/Generated/*.cs (writer, reader, payload
 // interfaces), so a round trip exercises the generated code against the real wire format.
+// Streaming calls have the real signatures, so that generated streaming code compiles here, but
+// are not looped back: they are tested across processes, with the real transport.
 namespace Rpal.Rpc.Generated;
 
 public sealed class RpalClientInvoker
@@ -42,6 +44,31 @@ public sealed class RpalClientInvoker
 
         static async ValueTask Receive(Task<byte[]> response) => Decode<RpalVoid>(await response.ConfigureAwait(false));
     }
+
+    public IAsyncEnumerable<TValue> ServerStreaming<TRequest, TElement, TValue>(RpalMethod method, TRequest request, CancellationToken cancellationToken = default)
+        where TRequest : struct, IRpalPayload<TRequest>
+        where TElement : struct, IRpalResponse<TElement, TValue>
+        => throw NotLoopedBack(method);
+
+    public ValueTask<TValue> ClientStreamingAsync<TRequest, TInElement, TIn, TResponse, TValue>(RpalMethod method, TRequest request, IAsyncEnumerable<TIn> input, CancellationToken cancellationToken = default)
+        where TRequest : struct, IRpalPayload<TRequest>
+        where TInElement : struct, IRpalResponse<TInElement, TIn>
+        where TResponse : struct, IRpalResponse<TResponse, TValue>
+        => throw NotLoopedBack(method);
+
+    public ValueTask ClientStreamingVoidAsync<TRequest, TInElement, TIn>(RpalMethod method, TRequest request, IAsyncEnumerable<TIn> input, CancellationToken cancellationToken = default)
+        where TRequest : struct, IRpalPayload<TRequest>
+        where TInElement : struct, IRpalResponse<TInElement, TIn>
+        => throw NotLoopedBack(method);
+
+    public IAsyncEnumerable<TOut> DuplexStreaming<TRequest, TInElement, TIn, TOutElement, TOut>(RpalMethod method, TRequest request, IAsyncEnumerable<TIn> input, CancellationToken cancellationToken = default)
+        where TRequest : struct, IRpalPayload<TRequest>
+        where TInElement : struct, IRpalResponse<TInElement, TIn>
+        where TOutElement : struct, IRpalResponse<TOutElement, TOut>
+        => throw NotLoopedBack(method);
+
+    private static NotSupportedException NotLoopedBack(RpalMethod method) =>
+        new($"{method} is a {method.Type} call, which the loopback does not carry.");
 
     private RpalServerCall Send<TRequest>(RpalMethod method, in TRequest request, CancellationToken cancellationToken)
         where TRequest : struct, IRpalPayload<TRequest>, allows ref struct
@@ -151,6 +178,14 @@ public sealed class RpalServerCall
             },
             TaskScheduler.Default);
     }
+
+    public IAsyncEnumerable<T> ReadStream<TElement, T>()
+        where TElement : struct, IRpalResponse<TElement, T>
+        => throw new NotSupportedException("The loopback does not carry streams.");
+
+    public void CompleteWithStream<TElement, T>(IAsyncEnumerable<T> results)
+        where TElement : struct, IRpalResponse<TElement, T>
+        => throw new NotSupportedException("The loopback does not carry streams.");
 
     public void CompleteUnimplemented() =>
         _response.SetException(new RpalUnimplementedException(MethodId));

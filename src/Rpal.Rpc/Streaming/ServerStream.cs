@@ -1,0 +1,63 @@
+using Grpc.Core;
+using Rpal.Runtime;
+
+namespace Rpal.Rpc.Streaming;
+
+/// <summary>
+/// The stream of one server call: the client's elements in, the server's elements out. Lives
+/// apart from the pooled <see cref="Generated.RpalServerCall"/> so that a reader or writer kept
+/// past the end of the call sees a closed stream, never the next call.
+/// </summary>
+internal sealed class ServerStream
+{
+    private int _readerTaken;
+
+    public ServerStream(RpalConnection connection, ulong callId, string methodName)
+    {
+        Core = new StreamCore(connection, callId);
+        MethodName = methodName;
+    }
+
+    public StreamCore Core { get; }
+
+    public ulong CallId => Core.CallId;
+
+    public string MethodName { get; }
+
+    /// <summary>
+    /// An element, the client's half-close or credit (receiver thread, under the connection's
+    /// lock). False when the client broke flow control: the caller fails the call.
+    /// </summary>
+    public bool OnMessage(in RpalMessage message, uint op) => op switch
+    {
+        RpalWire.OpStreamMessage => Core.Deliver(in message),
+        RpalWire.OpStreamEnd => EndOfInput(),
+        RpalWire.OpWindow => Core.Grant(message.Word2),
+        _ => true,
+    };
+
+    /// <summary>The handler takes the client's stream: once per call.</summary>
+    public void TakeReader()
+    {
+        if (Interlocked.Exchange(ref _readerTaken, 1) != 0)
+        {
+            throw new InvalidOperationException($"{MethodName}: the request stream can be read once.");
+        }
+    }
+
+    /// <summary>
+    /// The call is being answered: stop reading and writing, release what the client sent and
+    /// nobody read, and send the end marker (which must precede the reply).
+    /// </summary>
+    public void Finish()
+    {
+        Core.Close(new RpcException(new Status(StatusCode.Cancelled, $"{MethodName}: the call is complete.")));
+        Core.SendEnd(); // a client that is gone needs no marker
+    }
+
+    private bool EndOfInput()
+    {
+        Core.EndOfInput();
+        return true;
+    }
+}

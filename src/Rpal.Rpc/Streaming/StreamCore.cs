@@ -1,0 +1,238 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Grpc.Core;
+using Rpal.Runtime;
+
+namespace Rpal.Rpc.Streaming;
+
+/// <summary>
+/// One call's stream on one end of a connection: the elements the peer sends (an inbox of
+/// one-way messages whose payloads stay lent until consumed) and the credit to send ours (flow
+/// control, <see cref="RpalWire.StreamWindow"/> elements per direction). Used by both the
+/// client and the server; it knows nothing of element types.
+/// </summary>
+/// <remarks>
+/// Threads: <see cref="Deliver"/>, <see cref="EndOfInput"/> and <see cref="Grant"/> run on the
+/// thread that takes the connection's messages; one reader at a time calls
+/// <see cref="MoveNextAsync"/>; one writer at a time calls <see cref="SendAsync"/>;
+/// <see cref="Close"/> may come from anywhere, once or more.
+/// </remarks>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Close disposes the token source once the stream is over; the semaphore holds no native resource.")]
+internal sealed class StreamCore
+{
+    private readonly RpalConnection _connection;
+    private readonly Channel<RpalMessage> _inbox = Channel.CreateUnbounded<RpalMessage>(
+        new UnboundedChannelOptions { SingleReader = true, SingleWriter = false, AllowSynchronousContinuations = false });
+
+    // Credit to send: starts at the window, taken per element, given back by the peer's OpWindow.
+    private readonly SemaphoreSlim _credits = new(RpalWire.StreamWindow, int.MaxValue);
+    private readonly CancellationTokenSource _closed = new();
+    private readonly Lock _grantLock = new();
+    private RpalMessage _current;
+    private bool _hasCurrent;
+    private int _consumed;
+    private int _queued; // elements delivered and not read yet
+    private Exception? _failure;
+    private int _closedFlag;
+
+    public StreamCore(RpalConnection connection, ulong callId)
+    {
+        _connection = connection;
+        CallId = callId;
+    }
+
+    /// <summary>The call this stream belongs to (the id the server's engine gave the call).</summary>
+    public ulong CallId { get; }
+
+    /// <summary>True once <see cref="Close"/> ran: nothing more is sent or read.</summary>
+    public bool IsClosed => Volatile.Read(ref _closedFlag) != 0;
+
+    /// <summary>Fires when the stream is closed (writers waiting for credit stop).</summary>
+    public CancellationToken Closed => _closed.Token;
+
+    /// <summary>The element read last; valid until the next <see cref="MoveNextAsync"/>.</summary>
+    public ref readonly RpalMessage Current => ref _current;
+
+    /// <summary>
+    /// An element arrived (its payload, if any, is lent until consumed). False when the peer
+    /// broke flow control (more than a window unconsumed): the caller fails the call. A stream
+    /// already closed releases the element at once.
+    /// </summary>
+    public bool Deliver(in RpalMessage element)
+    {
+        if (IsClosed || !_inbox.Writer.TryWrite(element))
+        {
+            Release(in element);
+            return true;
+        }
+
+        if (Interlocked.Increment(ref _queued) > RpalWire.StreamWindow)
+        {
+            return false; // the reader finds the rest released by Close
+        }
+
+        return true;
+    }
+
+    /// <summary>The peer sends no more elements.</summary>
+    public void EndOfInput() => _inbox.Writer.TryComplete();
+
+    /// <summary>The peer consumed <paramref name="count"/> elements: that much more credit.</summary>
+    public bool Grant(ulong count)
+    {
+        if (count == 0 || count > RpalWire.StreamWindow)
+        {
+            return false;
+        }
+
+        lock (_grantLock)
+        {
+            // a peer cannot grant more than a window in total: the rest is ignored
+            int room = RpalWire.StreamWindow - _credits.CurrentCount;
+            if (room > 0 && !IsClosed)
+            {
+                _credits.Release((int)Math.Min((ulong)room, count));
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Gives back the element read last (its payload and its credit) and waits for the next.
+    /// False at the end of the peer's elements. Throws the failure the stream was closed with,
+    /// or <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> fires.
+    /// </summary>
+    public async ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken)
+    {
+        ReleaseCurrent();
+        while (true)
+        {
+            if (_inbox.Reader.TryRead(out RpalMessage next))
+            {
+                Interlocked.Decrement(ref _queued);
+                _current = next;
+                _hasCurrent = true;
+                return true;
+            }
+
+            if (!await _inbox.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (Volatile.Read(ref _failure) is { } failure)
+                {
+                    throw failure;
+                }
+
+                return false;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sends one element once there is credit; the element's payload is freed if it cannot be
+    /// sent. Throws <see cref="OperationCanceledException"/> when the stream closes or
+    /// <paramref name="cancellationToken"/> fires first; returns the engine's error otherwise.
+    /// </summary>
+    public async ValueTask<int> SendAsync(RpalMessage element, CancellationToken cancellationToken)
+    {
+        Debug.Assert(RpalWire.Flags(element.Word0) == RpalWire.OpStreamMessage, "not an element");
+        try
+        {
+            if (!_credits.Wait(0, CancellationToken.None))
+            {
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closed.Token);
+                await _credits.WaitAsync(linked.Token).ConfigureAwait(false);
+            }
+
+            if (IsClosed)
+            {
+                throw new OperationCanceledException(_closed.Token);
+            }
+        }
+        catch
+        {
+            FreeUnsent(in element);
+            throw;
+        }
+
+        return _connection.Send(in element); // the engine frees the payload when it fails
+    }
+
+    /// <summary>Tells the peer that no more elements follow. Returns the engine's result.</summary>
+    public int SendEnd()
+    {
+        RpalMessage end = RpalWire.Control(RpalWire.OpStreamEnd, CallId);
+        return _connection.Send(in end);
+    }
+
+    /// <summary>
+    /// Ends the stream: writers stop, readers see the end (or <paramref name="failure"/>), and
+    /// every element not consumed yet is released. Idempotent.
+    /// </summary>
+    public void Close(Exception? failure)
+    {
+        if (Interlocked.Exchange(ref _closedFlag, 1) != 0)
+        {
+            return;
+        }
+
+        if (failure is not null)
+        {
+            Volatile.Write(ref _failure, failure);
+        }
+
+        _inbox.Writer.TryComplete(failure);
+        while (_inbox.Reader.TryRead(out RpalMessage left))
+        {
+            Release(in left);
+        }
+
+        try
+        {
+            _closed.Cancel();
+        }
+        catch (AggregateException)
+        {
+            // a writer's continuation threw: it is that writer's business
+        }
+    }
+
+    /// <summary>Releases the element read last; gives credit back in batches.</summary>
+    public void ReleaseCurrent()
+    {
+        if (!_hasCurrent)
+        {
+            return;
+        }
+
+        _hasCurrent = false;
+        Release(in _current);
+        _current = default;
+        if (++_consumed >= RpalWire.StreamWindowUpdate && !IsClosed)
+        {
+            RpalMessage window = RpalWire.Control(RpalWire.OpWindow, CallId, (ulong)_consumed);
+            _consumed = 0;
+            _connection.Send(in window); // the peer being gone ends the call elsewhere
+        }
+    }
+
+    /// <summary>A status for an element the peer broke flow control with.</summary>
+    public static RpcException WindowExceeded(string who) =>
+        new(new Status(StatusCode.Internal, $"The {who} sent more stream elements than the flow-control window ({RpalWire.StreamWindow}) allows."));
+
+    private void Release(in RpalMessage element)
+    {
+        if (element.Data != 0)
+        {
+            _connection.Release(in element); // a dead connection released it already
+        }
+    }
+
+    private static void FreeUnsent(in RpalMessage element)
+    {
+        if (element.Data != 0)
+        {
+            RpalEngine.Free(element.Data);
+        }
+    }
+}

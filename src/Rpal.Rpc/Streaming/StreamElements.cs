@@ -1,0 +1,114 @@
+using System.Runtime.InteropServices;
+using Rpal.Rpc.Generated;
+using Rpal.Runtime;
+
+namespace Rpal.Rpc.Streaming;
+
+/// <summary>
+/// Stream elements on the wire (docs/wire.md, "Streams"): a one-way message with op
+/// <see cref="RpalWire.OpStreamMessage"/> naming the call in Words[1]; a body of at most 16
+/// bytes inline in Words[2..3], a longer one in the payload with Words[2] = its length.
+/// </summary>
+internal static class StreamElements
+{
+    /// <summary>Encodes one element (into the arena when it does not fit inline).</summary>
+    public static RpalMessage Encode<TElement>(in TElement element, ulong callId)
+        where TElement : struct, IRpalPayload<TElement>
+    {
+        RpalMessage message = RpalWire.Control(RpalWire.OpStreamMessage, callId);
+        int size = element.GetSize();
+        if (size <= RpalWire.InlineRequestBytes)
+        {
+            var writer = new RpalWriter(MemoryMarshal.AsBytes(message.Words[2..]));
+            element.Write(ref writer);
+            return message;
+        }
+
+        RpalBuffer buffer = RpalEngine.Alloc((nuint)size);
+        try
+        {
+            var writer = new RpalWriter(buffer.AsSpan()[..size]);
+            element.Write(ref writer);
+        }
+        catch
+        {
+            RpalEngine.Free(buffer);
+            throw;
+        }
+
+        message.Data = buffer.Address;
+        message.Length = (ulong)size;
+        message.Word2 = (ulong)size;
+        return message;
+    }
+
+    /// <summary>
+    /// An element made of raw bytes (a marshaller's output): written as a length-prefixed byte
+    /// sequence, the encoding of a protobuf message parameter.
+    /// </summary>
+    public static RpalMessage EncodeBytes(ReadOnlySpan<byte> body, ulong callId)
+    {
+        RpalMessage message = RpalWire.Control(RpalWire.OpStreamMessage, callId);
+        int size = sizeof(int) + body.Length;
+        if (size <= RpalWire.InlineRequestBytes)
+        {
+            var inline = new RpalWriter(MemoryMarshal.AsBytes(message.Words[2..]));
+            inline.Write(body);
+            return message;
+        }
+
+        RpalBuffer buffer = RpalEngine.Alloc((nuint)size);
+        var writer = new RpalWriter(buffer.AsSpan()[..size]);
+        writer.Write(body);
+        message.Data = buffer.Address;
+        message.Length = (ulong)size;
+        message.Word2 = (ulong)size;
+        return message;
+    }
+
+    /// <summary>
+    /// Decodes an element the peer sent. A payload is read in place: byte sequences the element
+    /// holds view the peer's arena until the element is released. Throws
+    /// <see cref="RpalDecodeException"/> for a malformed element.
+    /// </summary>
+    public static T Decode<TElement, T>(in RpalMessage message)
+        where TElement : struct, IRpalResponse<TElement, T>
+    {
+        if (message.Data == 0)
+        {
+            RpalMessage copy = message;
+            var inline = new RpalReader(MemoryMarshal.AsBytes(copy.Words[2..]));
+            return TElement.Read(ref inline).Value;
+        }
+
+        var reader = new RpalReader(View(in message));
+        return TElement.Read(ref reader).Value;
+    }
+
+    /// <summary>The element's body bytes (the length-prefixed form of <see cref="EncodeBytes"/>), in place.</summary>
+    public static ReadOnlyMemory<byte> DecodeBytes(in RpalMessage message)
+    {
+        if (message.Data == 0)
+        {
+            RpalMessage copy = message;
+            var inline = new RpalReader(MemoryMarshal.AsBytes(copy.Words[2..]));
+            return inline.ReadMemory(); // a copy: the inline words do not outlive this call
+        }
+
+        var reader = new RpalReader(View(in message));
+        return reader.ReadMemory();
+    }
+
+    private static PeerMemory View(in RpalMessage message)
+    {
+        if (message.Word2 > message.Length || message.Word2 > int.MaxValue)
+        {
+            throw new RpalDecodeException("a stream element longer than its payload");
+        }
+
+        // one view per element: a view kept past the element's release must not show the next one
+        var memory = new PeerMemory();
+        memory.Reset(message.Data, (int)message.Word2);
+        return memory;
+    }
+}
