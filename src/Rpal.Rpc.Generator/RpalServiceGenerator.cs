@@ -13,7 +13,8 @@ namespace Rpal.Rpc.Generator;
 
 /// <summary>
 /// The Rpal source generator: for each interface marked <c>[RpalService("name")]</c> it emits a
-/// client stub, a server dispatcher and a descriptor registered at module load.
+/// client stub, a server dispatcher and a descriptor registered at module load; and, when the
+/// compilation references grpc-dotnet's server, the glue that serves such interfaces with it.
 /// </summary>
 /// <remarks>
 /// Three stages: <c>ForAttributeWithMetadataName</c> finds the interfaces; <see cref="ServiceParser"/>
@@ -61,6 +62,19 @@ public sealed class RpalServiceGenerator : IIncrementalGenerator
             .Select(static (items, _) => items.ToEquatableArray())
             .WithTrackingName(TrackingNames.ServiceNames);
         context.RegisterSourceOutput(names, static (output, items) => ReportDuplicateNames(output, items));
+
+        // The grpc-dotnet hosting glue: one file per compilation, whatever its services. The
+        // compilation changes on every edit; the bool taken from it does not, so the output stays cached.
+        IncrementalValueProvider<bool> grpcHosting = context.CompilationProvider
+            .Select(static (compilation, _) => GrpcHosting.IsAvailable(compilation))
+            .WithTrackingName(TrackingNames.GrpcHosting);
+        context.RegisterSourceOutput(grpcHosting, static (output, available) =>
+        {
+            if (available)
+            {
+                output.AddSource(GrpcHostingEmitter.HintName, SourceText.From(GrpcHostingEmitter.Emit(), Encoding.UTF8));
+            }
+        });
     }
 
     /// <summary>A later service with a name already given is reported, pointing at the earlier one.</summary>

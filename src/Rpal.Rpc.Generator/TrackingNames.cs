@@ -7,4 +7,5 @@ internal static class TrackingNames
     public const string Diagnostics = "RpalDiagnostics";
     public const string Models = "RpalModels";
     public const string ServiceNames = "RpalServiceNames";
+    public const string GrpcHosting = "RpalGrpcHosting";
 }

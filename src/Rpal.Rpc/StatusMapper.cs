@@ -24,7 +24,11 @@ internal static class StatusMapper
     {
         if (e is RpcException rpc)
         {
-            return rpc.Status;
+            // a handler that turns its token into Cancelled after the deadline passed: the call
+            // ended for its deadline (as grpc-dotnet reports it)
+            return deadlineExceeded && rpc.StatusCode == StatusCode.Cancelled
+                ? new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded")
+                : rpc.Status;
         }
 
         if (e is OperationCanceledException && (canceled || deadlineExceeded))

@@ -24,10 +24,15 @@ public sealed class GoldenFileTests
         "Edge.Cases.IEmpty.Rpal.g.cs",
         "Edge.Cases.IClash.Rpal.g.cs",
     })]
-    public void GeneratedCode_MatchesGoldenFiles(string input, string[] expectedFiles)
-    {
-        GeneratorOutcome outcome = GeneratorHarness.Run(GeneratorHarness.CreateCompilation([TestInputs.Parse(input)]));
+    public void GeneratedCode_MatchesGoldenFiles(string input, string[] expectedFiles) =>
+        AssertMatchesGoldenFiles(GeneratorHarness.Run(GeneratorHarness.CreateCompilation([TestInputs.Parse(input)])), expectedFiles);
 
+    [Fact]
+    public void GrpcHostingGlue_MatchesGoldenFile() =>
+        AssertMatchesGoldenFiles(GeneratorHarness.Run(GeneratorHarness.CreateGrpcHostCompilation()), ["RpalGrpcAspNetCore.g.cs"]);
+
+    private static void AssertMatchesGoldenFiles(GeneratorOutcome outcome, string[] expectedFiles)
+    {
         Assert.Empty(outcome.Diagnostics);
         Assert.Equal(expectedFiles.Order(StringComparer.Ordinal), outcome.Result.GeneratedSources.Select(s => s.HintName).Order(StringComparer.Ordinal));
         bool update = Environment.GetEnvironmentVariable(UpdateVariable) == "1";

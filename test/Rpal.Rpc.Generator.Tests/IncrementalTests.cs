@@ -37,7 +37,39 @@ public sealed class IncrementalTests
         AssertAllCachedOrUnchanged(second.Result, TrackingNames.Models);
         AssertAllCachedOrUnchanged(second.Result, TrackingNames.Diagnostics);
         AssertAllCachedOrUnchanged(second.Result, TrackingNames.ServiceNames);
+        AssertAllCachedOrUnchanged(second.Result, TrackingNames.GrpcHosting);
         AssertOutputsCached(second.Result);
+    }
+
+    [Fact]
+    public void UnrelatedEdit_LeavesTheGrpcHostingGlueCached()
+    {
+        CSharpCompilation compilation = GeneratorHarness.CreateGrpcHostCompilation(
+            more: CSharpSyntaxTree.ParseText(Unrelated, GeneratorHarness.ParseOptions, path: "Unrelated.cs"));
+        GeneratorOutcome first = GeneratorHarness.Run(compilation);
+        Assert.Equal(["RpalGrpcAspNetCore.g.cs"], first.Result.GeneratedSources.Select(s => s.HintName));
+
+        // Every edit gives a new compilation, so the step runs again; its bool is the same.
+        SyntaxTree unrelated = compilation.SyntaxTrees.Single(t => t.FilePath == "Unrelated.cs");
+        SyntaxTree edited = unrelated.WithChangedText(SourceText.From(Unrelated.Replace("=> 1;", "=> 2;")));
+        GeneratorOutcome second = GeneratorHarness.Run(compilation.ReplaceSyntaxTree(unrelated, edited), first.Driver);
+
+        AssertAllCachedOrUnchanged(second.Result, TrackingNames.GrpcHosting);
+        AssertOutputsCached(second.Result);
+        Assert.Equal(["RpalGrpcAspNetCore.g.cs"], second.Result.GeneratedSources.Select(s => s.HintName));
+    }
+
+    [Fact]
+    public void AddingGrpcAspNetCoreServer_GeneratesTheGlue()
+    {
+        CSharpCompilation compilation = GeneratorHarness.CreateGrpcHostCompilation(withGrpcAspNetCore: false);
+        GeneratorOutcome first = GeneratorHarness.Run(compilation);
+        Assert.Empty(first.Result.GeneratedSources);
+
+        GeneratorOutcome second = GeneratorHarness.Run(compilation.AddReferences(ContractReferences.GrpcAspNetCore), first.Driver);
+
+        Assert.Contains(second.Result.TrackedSteps[TrackingNames.GrpcHosting].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+        Assert.Equal(["RpalGrpcAspNetCore.g.cs"], second.Result.GeneratedSources.Select(s => s.HintName));
     }
 
     [Fact]

@@ -26,6 +26,9 @@ public static class ServiceNames
     /// <summary>The protoc-generated service of the GrpcCompat tests (its gRPC name).</summary>
     public const string Compat = "rpal.test.compat.Calculator";
 
+    /// <summary>The contract served over Rpal and over HTTP/2 (<see cref="ICrossHostService"/>).</summary>
+    public const string CrossHost = "rpal.test.crosshost";
+
     /// <summary>The streaming shapes (<see cref="IStreamingService"/>).</summary>
     public const string Streaming = "rpal.test.streaming";
 

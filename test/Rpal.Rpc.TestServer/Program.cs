@@ -1,6 +1,6 @@
 // The server process of Rpal.Rpc.Tests.
 //
-//   dotnet Rpal.Rpc.TestServer.dll SERVICE... [--receivers N] [--grace-ms N] [--detailed-errors]
+//   dotnet Rpal.Rpc.TestServer.dll SERVICE... [--receivers N] [--grace-ms N] [--detailed-errors] [--http2 SOCKET]
 //
 // Serves the named services (Rpal.Rpc.TestContracts.ServiceNames; a service's name is fixed by
 // its [RpalService] attribute, so the names choose which contracts to serve), writes "ready" on
@@ -16,6 +16,7 @@ using Rpal.Rpc.TestServer;
 
 var services = new List<string>();
 var options = new RpalServerOptions();
+string? http2 = null;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -29,6 +30,9 @@ for (int i = 0; i < args.Length; i++)
         case "--detailed-errors":
             options.EnableDetailedErrors = true;
             break;
+        case "--http2":
+            http2 = args[++i];
+            break;
         default:
             services.Add(args[i]);
             break;
@@ -37,7 +41,7 @@ for (int i = 0; i < args.Length; i++)
 
 if (services.Count == 0)
 {
-    Console.Error.WriteLine("usage: Rpal.Rpc.TestServer SERVICE... [--receivers N] [--grace-ms N] [--detailed-errors]");
+    Console.Error.WriteLine("usage: Rpal.Rpc.TestServer SERVICE... [--receivers N] [--grace-ms N] [--detailed-errors] [--http2 SOCKET]");
     return 2;
 }
 
@@ -45,6 +49,7 @@ options.Interceptors.Add(new TrailerInterceptor()); // around the gRPC services 
 var server = new RpalServer(options);
 server.HandlerError += e => Console.Error.WriteLine($"handler error: {e}");
 var probe = new ProcessProbe();
+var crossHost = new CrossHostService();
 foreach (string name in services)
 {
     switch (name)
@@ -62,6 +67,7 @@ foreach (string name in services)
         case ServiceNames.Lifecycle: server.AddService<ILifecycleTarget>(probe); break;
         case ServiceNames.Allocation: server.AddService<IAllocationProbe>(new AllocationProbe()); break;
         case ServiceNames.Streaming: server.AddService<IStreamingService>(new StreamingService()); break;
+        case ServiceNames.CrossHost: server.AddService<ICrossHostService>(crossHost); break;
         case ServiceNames.Compat:
             server.AddService(Rpal.Rpc.TestContracts.Compat.Calculator.BindService(new CompatCalculator()));
             break;
@@ -80,6 +86,9 @@ catch (InvalidOperationException e)
     Events.Write($"{ServerEvents.Error} {e.Message}");
     return 3;
 }
+
+// The same implementation over HTTP/2, for the CrossHost tests.
+Microsoft.AspNetCore.Builder.WebApplication? web = http2 is null ? null : await Http2Host.StartAsync(http2, crossHost);
 
 Events.Write(ServerEvents.Ready);
 
@@ -104,6 +113,10 @@ while (await Console.In.ReadLineAsync() is { } line)
 
 await stopping;
 await server.DisposeAsync();
+if (web is not null)
+{
+    await web.StopAsync();
+}
 return 0;
 
 static async Task StopAsync(RpalServer server)

@@ -19,6 +19,11 @@ public sealed partial class RpalClientInvoker
     {
         ArgumentNullException.ThrowIfNull(method);
         RpalCallScope? scope = _scope ?? RpalCallScope.Current;
+        if (_grpc is not null)
+        {
+            return _grpc.ServerStreaming<TElement, TValue>(method, GrpcInterop.GrpcBodies.ToBytes(in request), GrpcOptions(scope, MethodToken(cancellationToken)), scope, CancellationToken.None);
+        }
+
         return new ResponseStream<TElement, TValue>(
             token => StartStream(method, in request, scope, token), pump: null, MethodToken(cancellationToken));
     }
@@ -36,6 +41,12 @@ public sealed partial class RpalClientInvoker
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(input);
         cancellationToken = MethodToken(cancellationToken);
+        if (_grpc is not null)
+        {
+            RpalCallScope? current = RpalCallScope.Current;
+            return _grpc.ClientStreamingAsync<TInElement, TIn, TResponse, TValue>(method, GrpcInterop.GrpcBodies.ToBytes(in request), input, GrpcOptions(current, cancellationToken), current);
+        }
+
         ClientStreamCall call;
         try
         {
@@ -72,6 +83,11 @@ public sealed partial class RpalClientInvoker
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(input);
         RpalCallScope? scope = _scope ?? RpalCallScope.Current;
+        if (_grpc is not null)
+        {
+            return _grpc.DuplexStreaming<TInElement, TIn, TOutElement, TOut>(method, GrpcInterop.GrpcBodies.ToBytes(in request), input, GrpcOptions(scope, MethodToken(cancellationToken)), scope, CancellationToken.None);
+        }
+
         return new ResponseStream<TOutElement, TOut>(
             token => StartStream(method, in request, scope, token),
             (call, token) => call.PumpAsync<TInElement, TIn>(input, token),

@@ -12,7 +12,9 @@ namespace Rpal.Rpc.Generated;
 /// </summary>
 public sealed partial class RpalClientInvoker
 {
-    private readonly RpalChannel _channel;
+    // Exactly one of the two: the Rpal channel, or a gRPC transport (RpalGrpc.CreateClient).
+    private readonly RpalChannel _channel = null!;
+    private readonly GrpcInterop.GrpcClientTransport? _grpc;
     private readonly TimeSpan? _timeout;
     private readonly DateTime? _deadline;
     private readonly Metadata? _headers;
@@ -21,6 +23,14 @@ public sealed partial class RpalClientInvoker
 
     // A gRPC CallInvoker's call keeps its status and trailers here instead of in the ambient scope.
     private readonly RpalCallScope? _scope;
+
+    internal RpalClientInvoker(GrpcInterop.GrpcClientTransport grpc, CallOptions options)
+    {
+        _grpc = grpc;
+        _deadline = options.Deadline;
+        _headers = options.Headers;
+        _optionsToken = options.CancellationToken;
+    }
 
     internal RpalClientInvoker(RpalChannel channel, CallOptions options, RpalCallScope? scope = null)
     {
@@ -44,6 +54,12 @@ public sealed partial class RpalClientInvoker
         if (!cancellationToken.CanBeCanceled)
         {
             cancellationToken = _optionsToken;
+        }
+
+        if (_grpc is not null)
+        {
+            RpalCallScope? current = RpalCallScope.Current;
+            return _grpc.Call<TResponse, TValue>(method, GrpcInterop.GrpcBodies.ToBytes(in request), GrpcOptions(current, cancellationToken), current);
         }
 
         if (cancellationToken.CanBeCanceled)
@@ -97,6 +113,12 @@ public sealed partial class RpalClientInvoker
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromException<TValue>(new RpcException(new Status(StatusCode.Cancelled, "Cancelled")));
+        }
+
+        if (_grpc is not null)
+        {
+            RpalCallScope? current = RpalCallScope.Current;
+            return _grpc.CallAsync<TResponse, TValue>(method, GrpcInterop.GrpcBodies.ToBytes(in request), GrpcOptions(current, cancellationToken), current);
         }
 
         RpalCallScope? scope = _scope ?? RpalCallScope.Current;
@@ -166,6 +188,10 @@ public sealed partial class RpalClientInvoker
 
         return seconds > s_maxSeconds ? 0 : Stopwatch.GetTimestamp() + (long)(Math.Max(seconds, 0) * Stopwatch.Frequency);
     }
+
+    /// <summary>The options of a call over gRPC: the scope's headers and deadline, else the client's.</summary>
+    private CallOptions GrpcOptions(RpalCallScope? scope, CancellationToken cancellationToken) =>
+        new(scope?.RequestHeaders ?? _headers, scope?.Deadline ?? _deadline, cancellationToken);
 
     /// <summary>An encoding failure as the caller sees it.</summary>
     private static Exception EncodeFailure(Exception e, RpalMethod method) => e switch

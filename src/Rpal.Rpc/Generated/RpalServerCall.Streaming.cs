@@ -16,6 +16,11 @@ public sealed partial class RpalServerCall
     public IAsyncEnumerable<T> ReadStream<TElement, T>()
         where TElement : struct, IRpalResponse<TElement, T>
     {
+        if (_grpc is not null)
+        {
+            return new GrpcInterop.GrpcRequestStream<TElement, T>(_grpc.Requests ?? throw NotAStream(), CancellationToken);
+        }
+
         ServerStream stream = Stream ?? throw NotAStream();
         stream.TakeReader();
         return new RequestStream<TElement, T>(stream, CancellationToken);
@@ -30,6 +35,12 @@ public sealed partial class RpalServerCall
         where TElement : struct, IRpalResponse<TElement, T>
     {
         ArgumentNullException.ThrowIfNull(results);
+        if (_grpc is not null)
+        {
+            _ = StreamGrpcAsync<TElement, T>(results);
+            return;
+        }
+
         if (Stream is not { } stream)
         {
             CompleteWithStatus(new Status(StatusCode.Internal, $"{MethodFullName} streams its result, but the client did not open a stream."));
@@ -54,6 +65,26 @@ public sealed partial class RpalServerCall
                 {
                     throw new RpcException(new Status(StatusCode.Unavailable, $"{stream.MethodName}: the client is gone."));
                 }
+            }
+        }
+        catch (Exception e)
+        {
+            CompleteWithException(e);
+            return;
+        }
+
+        Complete(default(RpalVoid));
+    }
+
+    private async Task StreamGrpcAsync<TElement, T>(IAsyncEnumerable<T> results)
+        where TElement : struct, IRpalResponse<TElement, T>
+    {
+        try
+        {
+            IServerStreamWriter<byte[]> writer = _grpc!.Responses ?? throw NotAStream();
+            await foreach (T item in results.WithCancellation(CancellationToken).ConfigureAwait(false))
+            {
+                await writer.WriteAsync(GrpcInterop.GrpcBodies.ToBytes(TElement.FromValue(item)), CancellationToken).ConfigureAwait(false);
             }
         }
         catch (Exception e)

@@ -14,7 +14,10 @@ namespace Rpal.Rpc.Generated;
 public sealed partial class RpalServerCall
 {
     private static readonly TimeSpan s_maxTimer = TimeSpan.FromMilliseconds(int.MaxValue - 1);
-    private readonly ServerConnection _connection;
+    // Exactly one of the two: the engine connection the call came on, or the gRPC call that
+    // carries it when grpc-dotnet hosts the service (RpalServerCall.Grpc.cs).
+    private readonly ServerConnection _connection = null!;
+    private readonly GrpcInterop.GrpcServerCall? _grpc;
     private readonly PeerMemory _payload = new();
     private RpalMessage _request;
     private CancellationTokenSource? _cts;
@@ -37,7 +40,7 @@ public sealed partial class RpalServerCall
     /// caller dies or the server stops. A call made without a deadline or a cancellable token
     /// gets <see cref="CancellationToken.None"/>.
     /// </summary>
-    public CancellationToken CancellationToken => _cts?.Token ?? CancellationToken.None;
+    public CancellationToken CancellationToken => _cts?.Token ?? _grpc?.Context.CancellationToken ?? CancellationToken.None;
 
     internal ulong CallId => _request.Id;
 
@@ -46,7 +49,7 @@ public sealed partial class RpalServerCall
     /// <summary>The call's stream, when the client opened one (request flag Stream).</summary>
     internal Streaming.ServerStream? Stream { get; private set; }
 
-    internal string MethodFullName => _connection.MethodName(MethodId);
+    internal string MethodFullName => _grpc?.MethodFullName ?? _connection.MethodName(MethodId);
 
     internal string PeerName => _connection.PeerName;
 
@@ -123,6 +126,12 @@ public sealed partial class RpalServerCall
     public TRequest ReadRequest<TRequest>()
         where TRequest : struct, IRpalPayload<TRequest>, allows ref struct
     {
+        if (_grpc is not null)
+        {
+            var body = new RpalReader(GrpcRequest);
+            return TRequest.Read(ref body);
+        }
+
         uint flags = RpalWire.Flags(_request.Word0);
         if ((flags & RpalWire.PayloadBody) == 0)
         {
@@ -142,6 +151,12 @@ public sealed partial class RpalServerCall
         if (Volatile.Read(ref _completed) != 0)
         {
             ThrowCompletedTwice();
+        }
+
+        if (_grpc is not null)
+        {
+            CompleteGrpc(in response);
+            return;
         }
 
         // a handler may answer with a status through its context, as in gRPC
@@ -173,6 +188,29 @@ public sealed partial class RpalServerCall
         }
 
         _connection.Finish(this, in reply);
+    }
+
+    /// <summary>Answers a call that grpc-dotnet carries: the body as a gRPC message.</summary>
+    private void CompleteGrpc<TResponse>(in TResponse response)
+        where TResponse : struct, IRpalPayload<TResponse>
+    {
+        byte[] body;
+        try
+        {
+            body = GrpcInterop.GrpcBodies.ToBytes(in response);
+        }
+        catch (Exception e)
+        {
+            CompleteWithException(e);
+            return;
+        }
+
+        if (Interlocked.Exchange(ref _completed, 1) != 0)
+        {
+            ThrowCompletedTwice();
+        }
+
+        _grpc!.Result.TrySetResult(body);
     }
 
     private RpalMessage Encode<TResponse>(in TResponse response)
@@ -257,7 +295,7 @@ public sealed partial class RpalServerCall
 
     /// <summary>Answers that the method does not exist (an older or newer client).</summary>
     public void CompleteUnimplemented() =>
-        CompleteWithStatus(new Status(StatusCode.Unimplemented, $"Method {MethodId:x8} of {_connection.ServiceName} is not implemented by this server."));
+        CompleteWithStatus(new Status(StatusCode.Unimplemented, $"Method {MethodId:x8} of {_grpc?.ServiceName ?? _connection.ServiceName} is not implemented by this server."));
 
     /// <summary>Answers with the status a handler's exception maps to.</summary>
     internal void CompleteWithException(Exception e)
@@ -266,7 +304,13 @@ public sealed partial class RpalServerCall
         // The deadline's timer (CancelAfter, whole milliseconds) may fire just before the
         // deadline itself: a token that fired without Cancel fired for the deadline.
         bool deadlineExceeded = canceled && _deadline != 0 && (Volatile.Read(ref _cancelRequested) == 0 || PastDeadline);
-        Status status = StatusMapper.FromException(e, _connection.Server.Options.EnableDetailedErrors, canceled, deadlineExceeded);
+        if (_grpc is not null)
+        {
+            canceled = _grpc.Context.CancellationToken.IsCancellationRequested;
+            deadlineExceeded = canceled && _grpc.Context.Deadline <= DateTime.UtcNow;
+        }
+
+        Status status = StatusMapper.FromException(e, _grpc is null && _connection.Server.Options.EnableDetailedErrors, canceled, deadlineExceeded);
         Metadata? trailers = (e as RpcException)?.Trailers is { Count: > 0 } t ? t : _context?.TrailersIfAny;
         CompleteWithStatus(status, trailers);
     }
@@ -275,6 +319,12 @@ public sealed partial class RpalServerCall
     {
         if (Interlocked.Exchange(ref _completed, 1) != 0)
         {
+            return;
+        }
+
+        if (_grpc is not null)
+        {
+            _grpc.Result.TrySetException(new RpcException(status, trailers ?? new Metadata()));
             return;
         }
 

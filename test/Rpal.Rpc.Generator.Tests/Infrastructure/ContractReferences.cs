@@ -8,7 +8,8 @@ namespace Rpal.Rpc.Generator.Tests.Infrastructure;
 /// <summary>
 /// The references of the compilations these tests build: the test's own runtime, Google.Protobuf,
 /// Grpc.Core.Api (RpalMethod's MethodType, RpcException), and one of two Rpal.Rpc assemblies: <see cref="Rpc"/>, the real one, which generated code
-/// is compiled against, and <see cref="Loopback"/>, an in-memory one for round trips.
+/// is compiled against, and <see cref="Loopback"/>, an in-memory one for round trips; for the
+/// grpc-dotnet hosting glue, <see cref="GrpcAspNetCore"/>.
 /// </summary>
 internal static class ContractReferences
 {
@@ -32,6 +33,7 @@ internal static class ContractReferences
     ];
 
     private static readonly Lazy<ImmutableArray<MetadataReference>> s_runtime = new(LoadRuntime);
+    private static readonly Lazy<ImmutableArray<MetadataReference>> s_grpcAspNetCore = new(LoadGrpcAspNetCore);
     private static readonly Lazy<ContractAssembly> s_loopback = new(BuildLoopback);
 
     /// <summary>The assemblies of the runtime the tests run on (its shared framework).</summary>
@@ -47,13 +49,29 @@ internal static class ContractReferences
     /// <summary>Rpal.Rpc's contract with a loopback transport: what generated code runs against in-process.</summary>
     public static ContractAssembly Loopback => s_loopback.Value;
 
+    /// <summary>
+    /// What a project referencing Grpc.AspNetCore.Server compiles against beyond <see cref="Runtime"/>:
+    /// the ASP.NET Core shared framework the tests run on, and the grpc-dotnet server assemblies.
+    /// Only the compilations that test the grpc-dotnet hosting glue get them: their presence is
+    /// what makes the generator emit it.
+    /// </summary>
+    public static ImmutableArray<MetadataReference> GrpcAspNetCore => s_grpcAspNetCore.Value;
+
     /// <summary>Runtime, Google.Protobuf, Grpc.Core.Api and the given Rpal.Rpc (the real one by default).</summary>
     public static ImmutableArray<MetadataReference> All(MetadataReference? rpc = null) =>
         Runtime.Add(Protobuf).Add(Grpc).Add(rpc ?? Rpc);
 
-    private static ImmutableArray<MetadataReference> LoadRuntime()
+    private static ImmutableArray<MetadataReference> LoadRuntime() => LoadFramework(typeof(object));
+
+    private static ImmutableArray<MetadataReference> LoadGrpcAspNetCore() =>
+        LoadFramework(typeof(Microsoft.AspNetCore.Http.HttpContext))
+            .Add(MetadataReference.CreateFromFile(typeof(global::Grpc.AspNetCore.Server.IGrpcServerBuilder).Assembly.Location))
+            .Add(MetadataReference.CreateFromFile(typeof(global::Grpc.Net.Compression.ICompressionProvider).Assembly.Location));
+
+    /// <summary>The assemblies of the shared framework that holds <paramref name="member"/>'s assembly.</summary>
+    private static ImmutableArray<MetadataReference> LoadFramework(Type member)
     {
-        string frameworkDirectory = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
+        string frameworkDirectory = Path.GetDirectoryName(member.Assembly.Location)!;
         string trusted = (string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!;
         return trusted.Split(Path.PathSeparator)
             .Where(path => string.Equals(Path.GetDirectoryName(path), frameworkDirectory, StringComparison.Ordinal))

@@ -22,11 +22,30 @@ internal static class GeneratorHarness
         .WithSpecificDiagnosticOptions([new("CS1591", ReportDiagnostic.Suppress)]);
 
     public static CSharpCompilation CreateCompilation(IEnumerable<SyntaxTree> trees, MetadataReference? rpc = null, string assemblyName = "Demo") =>
+        CreateCompilation(trees, ContractReferences.All(rpc), assemblyName);
+
+    /// <summary>A compilation of <paramref name="trees"/> and the implicit usings against exactly <paramref name="references"/>.</summary>
+    public static CSharpCompilation CreateCompilation(IEnumerable<SyntaxTree> trees, IEnumerable<MetadataReference> references, string assemblyName) =>
         CSharpCompilation.Create(
             assemblyName,
             trees.Append(CSharpSyntaxTree.ParseText(ContractReferences.ImplicitUsings, (CSharpParseOptions)trees.First().Options, path: "ImplicitUsings.cs")),
-            ContractReferences.All(rpc),
+            references,
             CompilationOptions);
+
+    /// <summary>
+    /// An ASP.NET Core host that serves an interface with grpc-dotnet (Inputs/GrpcHost.cs) over the
+    /// stand-in of Rpal.Rpc's gRPC surface (Inputs/RpalGrpcStandIn.cs), with <paramref name="more"/>:
+    /// what the grpc-dotnet hosting glue is generated for and compiled against. Without
+    /// <paramref name="withGrpcAspNetCore"/> it lacks grpc-dotnet's server (and does not compile).
+    /// </summary>
+    public static CSharpCompilation CreateGrpcHostCompilation(bool withGrpcAspNetCore = true, params SyntaxTree[] more)
+    {
+        ImmutableArray<MetadataReference> references = ContractReferences.Runtime.Add(ContractReferences.Grpc);
+        return CreateCompilation(
+            [TestInputs.Parse("RpalGrpcStandIn.cs"), TestInputs.Parse("GrpcHost.cs"), .. more],
+            withGrpcAspNetCore ? references.AddRange(ContractReferences.GrpcAspNetCore) : references,
+            "Demo.Hosting");
+    }
 
     public static CSharpCompilation CreateCompilation(params string[] sources) =>
         CreateCompilation(sources.Select((text, i) => CSharpSyntaxTree.ParseText(text, ParseOptions, path: $"Source{i}.cs")));
