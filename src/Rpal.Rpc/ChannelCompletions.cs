@@ -60,7 +60,9 @@ internal sealed class ChannelCompletions : IRpalReceiverHandler
         private readonly ChannelCompletions _owner;
         private readonly RpalChannel _channel;
         private readonly ulong _id;
-        private int _watched;
+        private readonly Lock _maskLock = new();
+        private volatile bool _watched; // the connection is in the receiver's set (written under _maskLock)
+        private int _openStreams; // streams submitted and not over (under _maskLock)
         private readonly Lock _lock = new();
         private PendingCall?[] _slots = new PendingCall?[64];
         private uint[] _generations = new uint[64];
@@ -71,7 +73,6 @@ internal sealed class ChannelCompletions : IRpalReceiverHandler
         private readonly Dictionary<ulong, Streaming.ClientStreamCall> _streams = [];
         private readonly List<RpalMessage> _early = [];
         private const int MaxEarly = 4 * RpalWire.StreamWindow;
-        private int _streamsEnabled;
 
         public Registration(ChannelCompletions owner, RpalChannel channel, ulong id)
         {
@@ -82,9 +83,12 @@ internal sealed class ChannelCompletions : IRpalReceiverHandler
 
         public ulong Track(PendingCall pending)
         {
-            if (Volatile.Read(ref _watched) == 0 && Interlocked.Exchange(ref _watched, 1) == 0)
+            if (!_watched)
             {
-                _owner._receiver.Add(_channel.Connection, _id, RpalEpollEvents.RpalReply | RpalEpollEvents.RpalHangup);
+                lock (_maskLock)
+                {
+                    Watch(_openStreams > 0 ? RpalEpollEvents.RpalAll : CompletionsOnly);
+                }
             }
 
             lock (_lock)
@@ -109,24 +113,57 @@ internal sealed class ChannelCompletions : IRpalReceiverHandler
 
         public void Untrack(ulong token) => Take(token);
 
-        /// <summary>
-        /// Watches the connection for one-way messages too (stream elements from the server).
-        /// Channels that never stream leave it out: a blocking caller's reply then wakes nobody.
-        /// </summary>
-        public void EnableStreams()
-        {
-            if (Volatile.Read(ref _streamsEnabled) != 0 || Interlocked.Exchange(ref _streamsEnabled, 1) != 0)
-            {
-                return;
-            }
+        private const uint CompletionsOnly = RpalEpollEvents.RpalReply | RpalEpollEvents.RpalHangup;
 
-            if (Volatile.Read(ref _watched) == 0 && Interlocked.Exchange(ref _watched, 1) == 0)
+        /// <summary>
+        /// A stream is about to be submitted: watch the connection for one-way messages too
+        /// (the server's elements), until the last open stream is over. Without open streams the
+        /// completion thread watches completions only, so that a blocking caller's reply wakes
+        /// nobody else (no wake-up byte, no thread competing with the caller for a core).
+        /// </summary>
+        public void BeginStream()
+        {
+            lock (_maskLock)
             {
-                _owner._receiver.Add(_channel.Connection, _id, RpalEpollEvents.RpalAll);
+                if (_openStreams == 0)
+                {
+                    Watch(RpalEpollEvents.RpalAll); // throws when the connection is closed: no stream then
+                }
+
+                _openStreams++;
+            }
+        }
+
+        /// <summary>A stream is over (or was never submitted).</summary>
+        public void EndStream()
+        {
+            lock (_maskLock)
+            {
+                if (--_openStreams == 0 && _watched)
+                {
+                    try
+                    {
+                        _owner._receiver.SetEvents(_channel.Connection, CompletionsOnly);
+                    }
+                    catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+                    {
+                        // the connection is closing: nothing left to watch
+                    }
+                }
+            }
+        }
+
+        /// <summary>Puts the connection in the receiver's set, or changes its events (under _maskLock).</summary>
+        private void Watch(uint events)
+        {
+            if (!_watched)
+            {
+                _owner._receiver.Add(_channel.Connection, _id, events);
+                _watched = true;
             }
             else
             {
-                _owner._receiver.SetEvents(_channel.Connection, RpalEpollEvents.RpalAll);
+                _owner._receiver.SetEvents(_channel.Connection, events);
             }
         }
 
@@ -148,7 +185,7 @@ internal sealed class ChannelCompletions : IRpalReceiverHandler
 
                 if (core.IsClosed)
                 {
-                    _streams.Remove(callId);
+                    Forget(callId);
                 }
             }
         }
@@ -157,7 +194,16 @@ internal sealed class ChannelCompletions : IRpalReceiverHandler
         {
             lock (_streams)
             {
-                _streams.Remove(callId);
+                Forget(callId);
+            }
+        }
+
+        /// <summary>Takes a stream out of the table (under its lock): nothing more comes for it.</summary>
+        private void Forget(ulong callId)
+        {
+            if (_streams.Remove(callId))
+            {
+                EndStream();
             }
         }
 
@@ -179,7 +225,7 @@ internal sealed class ChannelCompletions : IRpalReceiverHandler
                     call.OnStreamMessage(in message, op);
                     if (op == RpalWire.OpStreamEnd)
                     {
-                        _streams.Remove(message.Word1); // the server's last message for the call
+                        Forget(message.Word1); // the server's last message for the call
                     }
 
                     return;

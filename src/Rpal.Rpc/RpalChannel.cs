@@ -201,12 +201,13 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
     /// </summary>
     internal int SubmitStream(in RpalMessage message, Streaming.ClientStreamCall call)
     {
-        _completions.EnableStreams();
+        _completions.BeginStream();
         ulong token = _completions.Track(call);
         int rc = Connection.Submit(in message, token, out ulong callId);
         if (rc < 0)
         {
             _completions.Untrack(token);
+            _completions.EndStream();
             return rc;
         }
 

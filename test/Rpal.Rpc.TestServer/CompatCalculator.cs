@@ -77,19 +77,7 @@ internal sealed class CompatCalculator : Calculator.CalculatorBase
         }
     }
 
-    private static async Task Hold(int tag, ServerCallContext context)
-    {
-        Events.Write(ServerEvents.Held, tag);
-        try
-        {
-            await Task.WhenAny(Holds.WhenReleased(tag), Task.Delay(Timeout.Infinite, context.CancellationToken)).Unwrap();
-        }
-        catch (OperationCanceledException)
-        {
-            Events.Write(ServerEvents.TokenFired, tag);
-            throw;
-        }
-    }
+    private static Task Hold(int tag, ServerCallContext context) => Holds.HoldAsync(tag, context.CancellationToken);
 }
 
 /// <summary>A server interceptor: every call's trailers say which method it intercepted.</summary>

@@ -71,17 +71,7 @@ internal sealed class CrossHostService : ICrossHostService
 
     public async ValueTask<int> HoldAsync(int tag, CancellationToken cancellationToken = default)
     {
-        Events.Write(ServerEvents.Held, tag);
-        try
-        {
-            await Task.Delay(Timeout.Infinite, cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            Events.Write(ServerEvents.TokenFired, tag);
-            throw;
-        }
-
+        await Holds.HoldAsync(tag, cancellationToken);
         return tag;
     }
 }

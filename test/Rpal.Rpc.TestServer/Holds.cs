@@ -1,3 +1,4 @@
+using Rpal.Rpc.TestContracts;
 using System.Collections.Concurrent;
 
 namespace Rpal.Rpc.TestServer;
@@ -11,6 +12,24 @@ internal static class Holds
     public static Task WhenReleased(int tag) => Get(tag).Task;
 
     public static void Release(int tag) => Get(tag).TrySetResult();
+
+    /// <summary>
+    /// Writes "held TAG", waits until <paramref name="tag"/> is released or the token fires, and
+    /// then writes "token-fired TAG" and throws OperationCanceledException.
+    /// </summary>
+    public static async Task HoldAsync(int tag, CancellationToken cancellationToken)
+    {
+        Events.Write(ServerEvents.Held, tag);
+        try
+        {
+            await WhenReleased(tag).WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            Events.Write(ServerEvents.TokenFired, tag);
+            throw;
+        }
+    }
 
     private static TaskCompletionSource Get(int tag) =>
         s_holds.GetOrAdd(tag, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));

@@ -106,14 +106,14 @@ internal sealed class StreamingService : IStreamingService
             yield return i;
         }
 
-        await HoldAsync(tag, cancellationToken);
+        await Holds.HoldAsync(tag, cancellationToken);
     }
 
     public async ValueTask<long> ReadOneThenHoldAsync(int tag, IAsyncEnumerable<long> values, CancellationToken cancellationToken = default)
     {
         await using IAsyncEnumerator<long> e = values.GetAsyncEnumerator(cancellationToken);
         await e.MoveNextAsync();
-        await HoldAsync(tag, cancellationToken);
+        await Holds.HoldAsync(tag, cancellationToken);
         return e.Current;
     }
 
@@ -153,18 +153,4 @@ internal sealed class StreamingService : IStreamingService
     }
 
     public long Consumed(int tag) => s_consumed.GetValueOrDefault(tag);
-
-    private static async Task HoldAsync(int tag, CancellationToken cancellationToken)
-    {
-        Events.Write(ServerEvents.Held, tag);
-        try
-        {
-            await Task.Delay(Timeout.Infinite, cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            Events.Write(ServerEvents.TokenFired, tag);
-            throw;
-        }
-    }
 }
