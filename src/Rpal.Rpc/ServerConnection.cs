@@ -193,8 +193,9 @@ internal sealed class ServerConnection
                         // the stream takes the element's payload (or releases it)
                         if (!stream.OnMessage(in message, op))
                         {
-                            stream.Core.Close(Streaming.StreamCore.WindowExceeded("client"));
-                            call.Cancel();
+                            RpcException broken = Streaming.StreamCore.ProtocolBroken("client");
+                            stream.Core.Close(broken);
+                            call.Fail(broken.Status);
                         }
 
                         return;

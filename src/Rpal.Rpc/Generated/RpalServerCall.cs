@@ -30,6 +30,9 @@ public sealed partial class RpalServerCall
     // fired for that reason, not for the deadline. Written by Cancel's thread, read on completion.
     private int _cancelRequested;
 
+    // Set by Fail before the token is cancelled: the status the call ends with.
+    private Status? _failure;
+
     internal RpalServerCall(ServerConnection connection) => _connection = connection;
 
     /// <summary>The wire id of the method called.</summary>
@@ -67,6 +70,7 @@ public sealed partial class RpalServerCall
         _request = request;
         _completed = 0;
         _cancelRequested = 0;
+        _failure = null;
         _headers = null;
         MethodId = RpalWire.MethodId(request.Word0);
         uint flags = RpalWire.Flags(request.Word0);
@@ -105,6 +109,16 @@ public sealed partial class RpalServerCall
     }
 
     internal bool PastDeadline => _deadline != 0 && Stopwatch.GetTimestamp() >= _deadline;
+
+    /// <summary>
+    /// The client broke the protocol on this call (its stream): the call ends with
+    /// <paramref name="status"/> whatever the handler's cancellation makes of it.
+    /// </summary>
+    internal void Fail(Status status)
+    {
+        _failure = status;
+        Cancel();
+    }
 
     internal void Cancel()
     {
@@ -310,7 +324,7 @@ public sealed partial class RpalServerCall
             deadlineExceeded = canceled && _grpc.Context.Deadline <= DateTime.UtcNow;
         }
 
-        Status status = StatusMapper.FromException(e, _grpc is null && _connection.Server.Options.EnableDetailedErrors, canceled, deadlineExceeded);
+        Status status = _failure ?? StatusMapper.FromException(e, _grpc is null && _connection.Server.Options.EnableDetailedErrors, canceled, deadlineExceeded);
         Metadata? trailers = (e as RpcException)?.Trailers is { Count: > 0 } t ? t : _context?.TrailersIfAny;
         CompleteWithStatus(status, trailers);
     }

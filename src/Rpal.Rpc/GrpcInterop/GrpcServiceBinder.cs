@@ -109,7 +109,7 @@ internal sealed class GrpcServiceBinder : ServiceBinderBase
     }
 
     private static TRequest ReadRequest<TRequest>(RpalServerCall call, Marshaller<TRequest> marshaller) =>
-        MemoryDeserializationContext.Deserialize(marshaller, call.ReadRequest<MarshalledBody>().Value);
+        GrpcMarshalling.Deserialize(marshaller, call.ReadRequest<MarshalledBody>().Value);
 
     private static ServerStream StreamOf(RpalServerCall call) =>
         call.Stream ?? throw new RpcException(new Status(StatusCode.Internal, $"{call.MethodFullName} is a streaming method, but the client did not open a stream."));
@@ -119,7 +119,7 @@ internal sealed class GrpcServiceBinder : ServiceBinderBase
         ArgumentNullException.ThrowIfNull(response);
         if (response.IsCompletedSuccessfully)
         {
-            call.Complete(new MarshalledBody(MemoryDeserializationContext.Serialize(marshaller, response.Result)));
+            call.Complete(new MarshalledBody(GrpcMarshalling.Serialize(marshaller, response.Result)));
             return;
         }
 
@@ -127,7 +127,7 @@ internal sealed class GrpcServiceBinder : ServiceBinderBase
     }
 
     private static async ValueTask<ReadOnlyMemory<byte>> SerializeAsync<TResponse>(Task<TResponse> response, Marshaller<TResponse> marshaller) =>
-        MemoryDeserializationContext.Serialize(marshaller, await response);
+        GrpcMarshalling.Serialize(marshaller, await response);
 
     /// <summary>A handler's view of the client's messages.</summary>
     private sealed class ServerStreamReader<T>(ServerStream stream, Marshaller<T> marshaller, CancellationToken callToken) : IAsyncStreamReader<T>
@@ -153,7 +153,7 @@ internal sealed class GrpcServiceBinder : ServiceBinderBase
                 return false;
             }
 
-            Current = MemoryDeserializationContext.Deserialize(marshaller, StreamElements.Decode<MarshalledBody, ReadOnlyMemory<byte>>(in stream.Core.Current));
+            Current = GrpcMarshalling.Deserialize(marshaller, StreamElements.Decode<MarshalledBody, ReadOnlyMemory<byte>>(in stream.Core.Current));
             return true;
         }
     }
@@ -172,7 +172,7 @@ internal sealed class GrpcServiceBinder : ServiceBinderBase
                 throw new InvalidOperationException($"{stream.MethodName}: the call is complete; nothing more can be written.");
             }
 
-            RpalMessage element = StreamElements.EncodeBytes(MemoryDeserializationContext.Serialize(marshaller, message).Span, stream.CallId);
+            RpalMessage element = StreamElements.EncodeBytes(GrpcMarshalling.Serialize(marshaller, message).Span, stream.CallId);
             using CancellationTokenSource? linked = cancellationToken.CanBeCanceled
                 ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, callToken)
                 : null;

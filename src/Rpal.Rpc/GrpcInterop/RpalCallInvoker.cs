@@ -24,9 +24,9 @@ public sealed class RpalCallInvoker : CallInvoker
     public override TResponse BlockingUnaryCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request)
     {
         (RpalMethod rpal, RpalClientInvoker invoker, _) = Prepare(method, options);
-        var body = new MarshalledBody(MemoryDeserializationContext.Serialize(method.RequestMarshaller, request));
+        var body = new MarshalledBody(GrpcMarshalling.Serialize(method.RequestMarshaller, request));
         ReadOnlyMemory<byte> reply = invoker.Call<MarshalledBody, MarshalledBody, ReadOnlyMemory<byte>>(rpal, in body);
-        return MemoryDeserializationContext.Deserialize(method.ResponseMarshaller, reply);
+        return GrpcMarshalling.Deserialize(method.ResponseMarshaller, reply);
     }
 
     /// <inheritdoc/>
@@ -37,7 +37,7 @@ public sealed class RpalCallInvoker : CallInvoker
         Task<TResponse> response;
         try
         {
-            var body = new MarshalledBody(MemoryDeserializationContext.Serialize(method.RequestMarshaller, request));
+            var body = new MarshalledBody(GrpcMarshalling.Serialize(method.RequestMarshaller, request));
             response = Complete(invoker.CallAsync<MarshalledBody, MarshalledBody, ReadOnlyMemory<byte>>(rpal, in body), method.ResponseMarshaller, cancel);
         }
         catch (Exception e)
@@ -57,7 +57,7 @@ public sealed class RpalCallInvoker : CallInvoker
     /// <inheritdoc/>
     public override AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request)
     {
-        ClientStreamCall call = Start(method, options, new MarshalledBody(MemoryDeserializationContext.Serialize(method.RequestMarshaller, request)));
+        ClientStreamCall call = Start(method, options, new MarshalledBody(GrpcMarshalling.Serialize(method.RequestMarshaller, request)));
         return new AsyncServerStreamingCall<TResponse>(
             new ResponseReader<TResponse>(call, method.ResponseMarshaller),
             Task.FromResult(new Metadata()),
@@ -111,7 +111,7 @@ public sealed class RpalCallInvoker : CallInvoker
     {
         try
         {
-            return MemoryDeserializationContext.Deserialize(marshaller, await call.ConfigureAwait(false));
+            return GrpcMarshalling.Deserialize(marshaller, await call.ConfigureAwait(false));
         }
         finally
         {
@@ -120,7 +120,7 @@ public sealed class RpalCallInvoker : CallInvoker
     }
 
     private static async Task<TResponse> Result<TResponse>(ClientStreamCall call, Marshaller<TResponse> marshaller) =>
-        MemoryDeserializationContext.Deserialize(marshaller, await call.ResultAsync<MarshalledBody, ReadOnlyMemory<byte>>().ConfigureAwait(false));
+        GrpcMarshalling.Deserialize(marshaller, await call.ResultAsync<MarshalledBody, ReadOnlyMemory<byte>>().ConfigureAwait(false));
 
     private static void Cancel(CancellationTokenSource cancel, Task response)
     {
@@ -168,7 +168,7 @@ public sealed class RpalCallInvoker : CallInvoker
                 return false;
             }
 
-            Current = MemoryDeserializationContext.Deserialize(marshaller, call.Current<MarshalledBody, ReadOnlyMemory<byte>>());
+            Current = GrpcMarshalling.Deserialize(marshaller, call.Current<MarshalledBody, ReadOnlyMemory<byte>>());
             return true;
         }
     }
@@ -185,7 +185,7 @@ public sealed class RpalCallInvoker : CallInvoker
             ReadOnlyMemory<byte> bytes;
             try
             {
-                bytes = MemoryDeserializationContext.Serialize(marshaller, message);
+                bytes = GrpcMarshalling.Serialize(marshaller, message);
             }
             catch (Exception e)
             {

@@ -123,7 +123,7 @@ internal sealed class ClientStreamCall : PendingCall
             case RpalWire.OpStreamMessage:
                 if (!core.Deliver(in message))
                 {
-                    Abort(StreamCore.WindowExceeded("server").Status);
+                    Abort(StreamCore.ProtocolBroken("server").Status);
                 }
 
                 break;
@@ -133,7 +133,7 @@ internal sealed class ClientStreamCall : PendingCall
             case RpalWire.OpWindow:
                 if (!core.Grant(message.Word2))
                 {
-                    Abort(new Status(StatusCode.Internal, "The server granted a malformed flow-control window."));
+                    Abort(StreamCore.ProtocolBroken("server").Status);
                 }
 
                 break;

@@ -216,9 +216,9 @@ internal sealed class StreamCore
         }
     }
 
-    /// <summary>A status for an element the peer broke flow control with.</summary>
-    public static RpcException WindowExceeded(string who) =>
-        new(new Status(StatusCode.Internal, $"The {who} sent more stream elements than the flow-control window ({RpalWire.StreamWindow}) allows."));
+    /// <summary>The status of a call whose peer broke the stream protocol (flow control).</summary>
+    public static RpcException ProtocolBroken(string who) =>
+        new(new Status(StatusCode.Internal, $"The {who} broke the stream's flow control: more than {RpalWire.StreamWindow} elements unconsumed, or a malformed window."));
 
     private void Release(in RpalMessage element)
     {
