@@ -14,6 +14,13 @@ using Rpal.Rpc;
 using Rpal.Rpc.TestContracts;
 using Rpal.Rpc.TestServer;
 
+if (args is ["stream-client", string clientTag])
+{
+    // The client side of StreamingPeerDeathTests: holds a client-streaming call open on the shared
+    // server's streaming service until the test kills this process.
+    return await StreamClient.RunAsync(int.Parse(clientTag, CultureInfo.InvariantCulture));
+}
+
 var services = new List<string>();
 var options = new RpalServerOptions();
 string? http2 = null;
