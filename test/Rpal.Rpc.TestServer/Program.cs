@@ -16,7 +16,7 @@ using Rpal.Rpc.TestServer;
 
 if (args is ["stream-client", string clientTag])
 {
-    // The client side of StreamingPeerDeathTests: holds a client-streaming call open on the shared
+    // The client side of StreamingClientDeathTests: holds a client-streaming call open on the shared
     // server's streaming service until the test kills this process.
     return await StreamClient.RunAsync(int.Parse(clientTag, CultureInfo.InvariantCulture));
 }

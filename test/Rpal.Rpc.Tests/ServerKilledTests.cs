@@ -10,6 +10,7 @@ namespace Rpal.Rpc.Tests;
 /// A server killed with SIGKILL: the calls in flight fail with Unavailable within 100 ms, later
 /// calls fail at once, and a restarted server is reachable again. Each test has its own server.
 /// </summary>
+[Collection(TimingSensitiveDefinition.Name)]
 public sealed class ServerKilledTests
 {
     private static readonly TimeSpan s_bound = TimeSpan.FromMilliseconds(100);
