@@ -1,0 +1,20 @@
+using Rpal.Rpc;
+
+namespace Rpal.Bench.Contracts;
+
+/// <summary>
+/// The contract the rtt, size and throughput scenarios call: served over Rpal as "rpal.bench"
+/// and over HTTP/2 by grpc-dotnet, by the same implementation in the same server process.
+/// </summary>
+[RpalService("rpal.bench")]
+public interface IBenchService
+{
+    /// <summary>Returns <paramref name="value"/>: the 8-byte round trip.</summary>
+    long Echo(long value);
+
+    /// <summary>Returns <paramref name="data"/>: the payload both ways.</summary>
+    ReadOnlyMemory<byte> EchoBytes(ReadOnlyMemory<byte> data);
+
+    /// <summary>Returns the length of <paramref name="data"/>: the payload one way, a tiny reply.</summary>
+    int Length(ReadOnlyMemory<byte> data);
+}

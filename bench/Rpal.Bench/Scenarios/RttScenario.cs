@@ -1,0 +1,86 @@
+using System.Globalization;
+using System.Net.Sockets;
+using Grpc.Net.Client;
+using HdrHistogram;
+using Rpal.Bench.Contracts;
+using Rpal.Bench.Server;
+using Rpal.Rpc;
+using Rpal.Runtime;
+
+namespace Rpal.Bench;
+
+/// <summary>
+/// rtt: the unary round trip of an 8-byte echo between two processes on different cores, through
+/// Rpal's generated client, the raw engine call, a Unix socket with an epoll server, and
+/// grpc-dotnet over HTTP/2 on a Unix socket, side by side against one server process.
+/// </summary>
+internal sealed class RttScenario : IScenario
+{
+    private const long DefaultCalls = 200_000;
+    private const long QuickCalls = 2_000;
+
+    public string Name => "rtt";
+
+    public string Description => "8-byte echo round trip, p50..max: rpal, rpal-engine, uds-epoll, grpc-dotnet-uds";
+
+    public async Task<ScenarioReport> RunAsync(BenchOptions options, CancellationToken cancellationToken)
+    {
+        long calls = options.Messages ?? (options.Quick ? QuickCalls : DefaultCalls);
+        TimeSpan warmup = options.Quick ? TimeSpan.FromSeconds(0.2) : TimeSpan.FromSeconds(2.5);
+
+        using BenchServerProcess server = await BenchServerProcess.StartAsync(cancellationToken);
+        await using RpalChannel channel = await RpalChannel.ConnectAsync(BenchEndpoints.RpalService, cancellationToken: cancellationToken);
+        IBenchService rpal = channel.CreateClient<IBenchService>();
+        using RpalConnection engine = RpalConnection.Connect(BenchEndpoints.RawEngineService);
+        using Socket uds = EpollEcho.Connect(server.Endpoints.EchoSocket);
+        int udsFd = (int)uds.Handle;
+        using GrpcChannel grpcChannel = BenchGrpcChannel.Create(server.Endpoints.GrpcSocket);
+        IBenchService grpc = RpalGrpc.CreateClient<IBenchService>(grpcChannel);
+
+        (string System, Func<long, long> Call)[] systems =
+        [
+            ("rpal", v => rpal.Echo(v)),
+            ("rpal-engine", v => RawEngineEcho.Call(engine, v)),
+            ("uds-epoll", v => EpollEcho.RoundTrip(udsFd, v)),
+            ("grpc-dotnet-uds", v => grpc.Echo(v)),
+        ];
+
+        var report = new ScenarioReport { Scenario = Name, Machine = MachineInfo.Current, Quick = options.Quick };
+        var p50 = new Dictionary<string, long>();
+        foreach ((string system, Func<long, long> call) in systems)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Console.Error.WriteLine($"rpal-bench: rtt {system}: {warmup.TotalSeconds:F1} s warm-up, {calls:N0} calls");
+            LongHistogram h = RttRecorder.Measure(call, calls, warmup, cancellationToken);
+            p50[system] = h.GetValueAtPercentile(50);
+            report.Results.Add(new Dictionary<string, object>
+            {
+                ["system"] = system,
+                ["p50_ns"] = h.GetValueAtPercentile(50),
+                ["p90_ns"] = h.GetValueAtPercentile(90),
+                ["p99_ns"] = h.GetValueAtPercentile(99),
+                ["p999_ns"] = h.GetValueAtPercentile(99.9),
+                ["max_ns"] = h.GetMaxValue(),
+                ["calls"] = h.TotalCount,
+            });
+        }
+
+        double grpcOverRpal = p50["grpc-dotnet-uds"] / (double)Math.Max(1, p50["rpal"]);
+        double rpalOverEngine = p50["rpal"] / (double)Math.Max(1, p50["rpal-engine"]);
+        double udsOverRpal = p50["uds-epoll"] / (double)Math.Max(1, p50["rpal"]);
+        report.Notes.Add(string.Create(CultureInfo.InvariantCulture,
+            $"grpc-dotnet-uds p50 / rpal p50 = {grpcOverRpal:F1}x (target >= 50x: {(grpcOverRpal >= 50 ? "met" : "missed")})."));
+        report.Notes.Add(string.Create(CultureInfo.InvariantCulture,
+            $"rpal p50 / rpal-engine p50 = {rpalOverEngine:F2}x (the RPC layer's cost over the engine's own call)."));
+        report.Notes.Add(string.Create(CultureInfo.InvariantCulture,
+            $"uds-epoll p50 / rpal p50 = {udsOverRpal:F1}x."));
+        report.Notes.Add(string.Create(CultureInfo.InvariantCulture,
+            $"Client thread pinned to core {Affinity.ClientCore}, server process (pid {server.Id}) to core {Affinity.ServerCore}; {warmup.TotalSeconds:F1} s warm-up per system; values in ns from HdrHistogram (3 significant digits)."));
+        if (options.Quick)
+        {
+            report.Notes.Add("Quick run: too few calls and too short a warm-up for the numbers to mean much.");
+        }
+
+        return report;
+    }
+}

@@ -1,0 +1,105 @@
+using System.Diagnostics;
+
+namespace Rpal.Bench;
+
+/// <summary>
+/// A server side of a scenario (seed, idle): this program started again with a "serve-*" command.
+/// <see cref="StartAsync"/> waits, with a time-out, for its "ready"; disposing closes its stdin
+/// (its signal to exit), waits up to 5 s, then kills it, so no child outlives the scenario.
+/// </summary>
+internal sealed class SeedChildProcess : IDisposable
+{
+    private static readonly TimeSpan s_readyTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly Process _process;
+
+    private SeedChildProcess(Process process) => _process = process;
+
+    /// <summary>The child's process id.</summary>
+    public int Id => _process.Id;
+
+    /// <summary>Starts <c>this-program command args...</c> and waits for its "ready" line.</summary>
+    public static async Task<SeedChildProcess> StartAsync(string command, IEnumerable<string> args, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
+        {
+            start.ArgumentList.Add(typeof(SeedChildProcess).Assembly.Location);
+        }
+
+        start.ArgumentList.Add(command);
+        foreach (string a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        Process process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start '{command}'");
+        var child = new SeedChildProcess(process);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(s_readyTimeout);
+            string? line;
+            try
+            {
+                line = await process.StandardOutput.ReadLineAsync(timeout.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"'{command}' did not say ready within {s_readyTimeout.TotalSeconds:F0} s");
+            }
+
+            if (line != "ready")
+            {
+                throw new InvalidOperationException($"'{command}' did not start: {(line is null ? "it exited" : $"it said '{line}'")}");
+            }
+
+            return child;
+        }
+        catch
+        {
+            child.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Closes the child's stdin and waits up to 5 s for it to exit, else kills it.</summary>
+    public void Dispose()
+    {
+        try
+        {
+            _process.StandardInput.Close();
+            if (!_process.WaitForExit(5000))
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(5000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // it had already gone
+        }
+        finally
+        {
+            _process.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The serve side's main loop: prints "ready", then returns when stdin closes (the parent is
+    /// done, or has died).
+    /// </summary>
+    public static async Task ServeUntilStdinClosesAsync()
+    {
+        Console.WriteLine("ready");
+        Console.Out.Flush();
+        while (await Console.In.ReadLineAsync() is not null)
+        {
+        }
+    }
+}

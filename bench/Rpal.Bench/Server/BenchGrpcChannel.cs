@@ -1,0 +1,36 @@
+using System.Net.Sockets;
+using Grpc.Net.Client;
+
+namespace Rpal.Bench.Server;
+
+/// <summary>A grpc-dotnet <see cref="GrpcChannel"/> whose HTTP/2 connections go to the bench server's Unix socket.</summary>
+internal static class BenchGrpcChannel
+{
+    /// <summary>
+    /// A channel to Kestrel on <paramref name="socketPath"/>. "http://localhost" only fills the
+    /// :authority header; every connection is made by the callback, over the socket (cleartext
+    /// HTTP/2, which Kestrel accepts on an Http2-only endpoint).
+    /// </summary>
+    public static GrpcChannel Create(string socketPath)
+    {
+        var endPoint = new UnixDomainSocketEndPoint(socketPath);
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, cancellationToken) =>
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    await socket.ConnectAsync(endPoint, cancellationToken);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        return GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
+    }
+}
