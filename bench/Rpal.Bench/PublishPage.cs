@@ -50,7 +50,10 @@ internal static partial class PublishPage
             same number of bytes takes on the same machine. Rpal passes payloads through memory
             the peer maps read-only, so a message costs one copy, not the two of a socket; the
             `memcpy` row is that copy alone, the floor for any design that copies once. Where the
-            two curves meet, the cost of a call is the cost of moving its bytes.
+            two curves meet, the cost of a call is the cost of moving its bytes. The server's
+            handler (`int Length(ReadOnlyMemory<byte>)`) gets a view of the caller's memory and
+            reads only its last byte: the time measured is the caller's copy into shared memory
+            plus the call, not a second pass over the data on the server.
             """,
             PlotRenderer.LatencyBySize, "p50 latency against message size, Rpal and memcpy, log-log"),
         new("throughput", "Throughput with concurrent callers",
