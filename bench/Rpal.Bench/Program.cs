@@ -76,6 +76,10 @@ foreach (IScenario scenario in chosen)
         Console.Error.WriteLine($"rpal-bench: {scenario.Name}{(effective.Quick ? " (quick)" : "")} on {MachineInfo.Current}");
         ScenarioReport report = await scenario.RunAsync(effective, cancel.Token);
         await ReportWriter.WriteAsync(report, effective);
+        if (effective.PlotDirectory is { } plots && Rpal.Bench.Plots.PlotRenderer.Render(report, plots) is { } png)
+        {
+            Console.Error.WriteLine($"rpal-bench: wrote {png}");
+        }
     }
     catch (Exception e) when (e is not OperationCanceledException || !cancel.IsCancellationRequested)
     {

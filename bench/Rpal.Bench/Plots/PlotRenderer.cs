@@ -39,6 +39,33 @@ internal static class PlotRenderer
         return written;
     }
 
+    /// <summary>Draws the plot of one scenario's report, if it has one; returns the file written, or null.</summary>
+    public static string? Render(ScenarioReport report, string outDirectory)
+    {
+        (string File, Func<ScenarioReport, Plot?> Draw)? kind = report.Scenario switch
+        {
+            "size" => (LatencyBySize, DrawLatencyBySize),
+            "rtt" => (LatencyDistribution, DrawLatencyDistribution),
+            "seed" => (Seed, DrawSeed),
+            _ => null,
+        };
+        if (kind is not { } k)
+        {
+            return null;
+        }
+
+        using Plot? plot = k.Draw(report);
+        if (plot is null)
+        {
+            return null;
+        }
+
+        Directory.CreateDirectory(outDirectory);
+        string path = Path.Combine(outDirectory, k.File);
+        plot.SavePng(path, Width, Height);
+        return path;
+    }
+
     private static void Render(string inDirectory, string outDirectory, string scenario, string file,
         Func<ScenarioReport, Plot?> draw, List<string> written)
     {
