@@ -29,7 +29,7 @@ internal sealed class IdleScenario : IScenario
         TimeSpan window = options.Quick ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(10);
         int wakeCalls = (int)(options.Messages ?? (options.Quick ? 5 : 20));
 
-        using SeedChildProcess server = await SeedChildProcess.StartAsync("serve-idle", [], cancellationToken);
+        using ChildProcess server = await ChildProcess.StartAsync("serve-idle", [], cancellationToken);
         await using RpalChannel channel = await RpalChannel.ConnectAsync("rpal.bench.idle", cancellationToken: cancellationToken);
         IIdleService service = channel.CreateClient<IIdleService>();
         if (service.Ping(1) != 2)

@@ -10,7 +10,7 @@ internal static class IdleServer
         await using var server = new RpalServer();
         server.AddService<IIdleService>(new IdleService());
         await server.StartAsync();
-        await SeedChildProcess.ServeUntilStdinClosesAsync();
+        await ChildProcess.ServeUntilStdinClosesAsync();
         return 0;
     }
 

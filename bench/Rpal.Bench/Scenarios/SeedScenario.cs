@@ -34,7 +34,7 @@ internal sealed class SeedScenario : IScenario
         string socketPath = Path.Combine(directory, "epoll.sock");
         try
         {
-            using SeedChildProcess server = await SeedChildProcess.StartAsync(
+            using ChildProcess server = await ChildProcess.StartAsync(
                 "serve-seed", [socketPath, messages.ToString(CultureInfo.InvariantCulture)], cancellationToken);
             double ghz = SeedClock.MeasureGHz();
             string unit = SeedClock.Unit;

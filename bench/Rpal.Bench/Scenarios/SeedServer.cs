@@ -45,7 +45,7 @@ internal static class SeedServer
         thread.Start();
         try
         {
-            await SeedChildProcess.ServeUntilStdinClosesAsync();
+            await ChildProcess.ServeUntilStdinClosesAsync();
         }
         finally
         {

@@ -1,18 +1,14 @@
-using System.Diagnostics;
-
 namespace Rpal.Bench.Server;
 
 /// <summary>
-/// The client side's handle on the bench server: starts this program again as "serve DIR",
-/// waits for its "ready" line (with a timeout), and on dispose closes its stdin, then kills it if
-/// it has not exited within a few seconds.
+/// The client side's handle on the bench server ("serve DIR", a <see cref="ChildProcess"/>):
+/// where its systems listen; disposing stops it and removes its directory.
 /// </summary>
 internal sealed class BenchServerProcess : IDisposable
 {
-    private static readonly TimeSpan s_readyTimeout = TimeSpan.FromSeconds(30);
-    private readonly Process _process;
+    private readonly ChildProcess _process;
 
-    private BenchServerProcess(Process process, BenchEndpoints endpoints)
+    private BenchServerProcess(ChildProcess process, BenchEndpoints endpoints)
     {
         _process = process;
         Endpoints = endpoints;
@@ -28,69 +24,32 @@ internal sealed class BenchServerProcess : IDisposable
     {
         string directory = Path.Combine(Path.GetTempPath(), $"rpal-bench-{Environment.ProcessId}");
         Directory.CreateDirectory(directory);
-        var start = new ProcessStartInfo(Environment.ProcessPath!)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
-        {
-            start.ArgumentList.Add(typeof(BenchServerProcess).Assembly.Location);
-        }
-
-        start.ArgumentList.Add("serve");
-        start.ArgumentList.Add(directory);
-        Process process = Process.Start(start) ?? throw new InvalidOperationException("cannot start the bench server");
-        var server = new BenchServerProcess(process, new BenchEndpoints(directory));
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(s_readyTimeout);
-            string? line;
-            try
-            {
-                line = await process.StandardOutput.ReadLineAsync(timeout.Token);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new TimeoutException($"the bench server did not say ready within {s_readyTimeout.TotalSeconds:F0} s");
-            }
-
-            return line == "ready" ? server : throw new InvalidOperationException($"the bench server did not start (said: {line ?? "nothing, and exited"})");
+            ChildProcess process = await ChildProcess.StartAsync("serve", [directory], cancellationToken);
+            return new BenchServerProcess(process, new BenchEndpoints(directory));
         }
         catch
         {
-            server.Dispose();
+            RemoveDirectory(directory);
             throw;
         }
     }
 
     public void Dispose()
     {
+        _process.Dispose();
+        RemoveDirectory(Endpoints.Directory);
+    }
+
+    private static void RemoveDirectory(string directory)
+    {
         try
         {
-            _process.StandardInput.Close();
-            if (!_process.WaitForExit(5000))
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(5000);
-            }
+            Directory.Delete(directory, recursive: true);
         }
-        catch (InvalidOperationException)
+        catch (IOException)
         {
-            // it exited already
-        }
-        finally
-        {
-            _process.Dispose();
-            try
-            {
-                Directory.Delete(Endpoints.Directory, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
         }
     }
 }

@@ -3,23 +3,23 @@ using System.Diagnostics;
 namespace Rpal.Bench;
 
 /// <summary>
-/// A server side of a scenario (seed, idle): this program started again with a "serve-*" command.
+/// The server side of a scenario: this program started again with a "serve*" command.
 /// <see cref="StartAsync"/> waits, with a time-out, for its "ready"; disposing closes its stdin
 /// (its signal to exit), waits up to 5 s, then kills it, so no child outlives the scenario.
 /// </summary>
-internal sealed class SeedChildProcess : IDisposable
+internal sealed class ChildProcess : IDisposable
 {
     private static readonly TimeSpan s_readyTimeout = TimeSpan.FromSeconds(30);
 
     private readonly Process _process;
 
-    private SeedChildProcess(Process process) => _process = process;
+    private ChildProcess(Process process) => _process = process;
 
     /// <summary>The child's process id.</summary>
     public int Id => _process.Id;
 
     /// <summary>Starts <c>this-program command args...</c> and waits for its "ready" line.</summary>
-    public static async Task<SeedChildProcess> StartAsync(string command, IEnumerable<string> args, CancellationToken cancellationToken)
+    public static async Task<ChildProcess> StartAsync(string command, IEnumerable<string> args, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath!)
         {
@@ -29,7 +29,7 @@ internal sealed class SeedChildProcess : IDisposable
         };
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
         {
-            start.ArgumentList.Add(typeof(SeedChildProcess).Assembly.Location);
+            start.ArgumentList.Add(typeof(ChildProcess).Assembly.Location);
         }
 
         start.ArgumentList.Add(command);
@@ -39,7 +39,7 @@ internal sealed class SeedChildProcess : IDisposable
         }
 
         Process process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start '{command}'");
-        var child = new SeedChildProcess(process);
+        var child = new ChildProcess(process);
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
