@@ -10,12 +10,14 @@ internal static class TestProgram
     /// environment and <paramref name="workingDirectory"/> as its working directory, reads stdout
     /// and stderr as they come (a full pipe never blocks the program), and waits for it to exit
     /// and close both pipes. Past <paramref name="timeout"/> the whole process tree is killed.
+    /// <paramref name="arguments"/>, when given, are passed one by one (no shell quoting).
     /// </summary>
     public static async Task<TestProgramResult> RunAsync(
         string path,
         IReadOnlyDictionary<string, string> environment,
         string workingDirectory,
-        TimeSpan timeout)
+        TimeSpan timeout,
+        IReadOnlyList<string>? arguments = null)
     {
         var startInfo = new ProcessStartInfo(path)
         {
@@ -25,6 +27,11 @@ internal static class TestProgram
             RedirectStandardError = true,
             WorkingDirectory = workingDirectory,
         };
+        foreach (string argument in arguments ?? [])
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
         foreach ((string name, string value) in environment)
         {
             startInfo.Environment[name] = value;

@@ -103,8 +103,64 @@ static void hs_refuse(int fd, int status)
     hs_send(fd, &m, NULL, 0);
 }
 
-/* Receives one message and, for HELLO/WELCOME, exactly one fd (the arena)
- * into *arena. Every fd that arrives is either returned or closed. */
+/* Parses what recvmsg() returned (n, the message in mh's one iovec, the
+ * kernel-written control data) and, for HELLO/WELCOME, keeps exactly one fd
+ * (the arena) in *arena. Every fd that arrived is either returned or closed.
+ * The message bytes are the peer's; only the control data's framing is
+ * trusted (the kernel writes it). */
+int handshake_parse(const struct msghdr *mh, ssize_t n, struct rpal_hs_msg *m, int *arena)
+{
+    *arena = -1;
+    int got = 0;
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR((struct msghdr *)mh, cm)) {
+        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < k; i++) {
+            int f;
+            memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof f);
+            if (got == 0)
+                *arena = f;
+            else
+                close(f);
+            got++;
+        }
+    }
+    if (n == 0) {
+        rpal_log(LOG_WARN, "handshake: the peer closed the connection without a message");
+        if (*arena >= 0)
+            close(*arena);
+        *arena = -1;
+        return -ECONNREFUSED;
+    }
+    if ((size_t)n != sizeof *m || (mh->msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+        m->magic != RPAL_MAGIC) {
+        rpal_log(LOG_ERR, "malformed handshake message (%zd bytes)", n);
+        goto bad;
+    }
+    if (m->protocol != RPAL_PROTOCOL) {
+        rpal_log(LOG_ERR, "peer speaks protocol %u, we speak %u", m->protocol, RPAL_PROTOCOL);
+        goto bad;
+    }
+    if (m->type == RPAL_HS_REFUSE) {
+        if (*arena >= 0)
+            close(*arena);
+        *arena = -1;
+        return 0;
+    }
+    if (got != 1) {
+        rpal_log(LOG_ERR, "handshake carried %d fds, expected 1", got);
+        goto bad;
+    }
+    return 0;
+bad:
+    if (*arena >= 0)
+        close(*arena);
+    *arena = -1;
+    return -EPROTO;
+}
+
+/* Receives one message (see handshake_parse()). */
 static int hs_recv(int fd, struct rpal_hs_msg *m, int *arena)
 {
     struct iovec iov = {.iov_base = m, .iov_len = sizeof *m};
@@ -122,50 +178,11 @@ static int hs_recv(int fd, struct rpal_hs_msg *m, int *arena)
                                                             : strerror(-rc));
         return rc;
     }
-    int got = 0;
-    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-            continue;
-        size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (size_t i = 0; i < k; i++) {
-            int f;
-            memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof f);
-            if (got == 0)
-                *arena = f;
-            else
-                close(f);
-            got++;
-        }
-    }
-    if (n == 0) {
-        rpal_log(LOG_WARN, "handshake: the peer closed the connection without a message");
-        return -ECONNREFUSED;
-    }
-    if ((size_t)n != sizeof *m || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-        m->magic != RPAL_MAGIC) {
-        rpal_log(LOG_ERR, "malformed handshake message (%zd bytes)", n);
-        goto bad;
-    }
-    if (m->protocol != RPAL_PROTOCOL) {
-        rpal_log(LOG_ERR, "peer speaks protocol %u, we speak %u", m->protocol, RPAL_PROTOCOL);
-        goto bad;
-    }
-    if (m->type == RPAL_HS_REFUSE)
-        return 0;
-    if (got != 1) {
-        rpal_log(LOG_ERR, "handshake carried %d fds, expected 1", got);
-        goto bad;
-    }
-    return 0;
-bad:
-    if (*arena >= 0)
-        close(*arena);
-    *arena = -1;
-    return -EPROTO;
+    return handshake_parse(&mh, n, m, arena);
 }
 
 /* Checks a HELLO or WELCOME against our own layout. */
-static int hs_validate(const struct rpal_hs_msg *m)
+int handshake_validate(const struct rpal_hs_msg *m)
 {
     const char *why = NULL;
     if (m->window_base != g_rt.opt.window_base || m->slot_size != g_rt.opt.slot_size ||
@@ -196,7 +213,7 @@ static int hs_validate(const struct rpal_hs_msg *m)
  * registry_take_slot()); otherwise it could name the slot of another live
  * process and have its arena mapped over that process's arena here, breaking
  * every connection to it, or squat a free slot. F_GETLK reports the holder's
- * pid from the kernel. Call after hs_validate(), which refuses our own slot:
+ * pid from the kernel. Call after handshake_validate(), which refuses our own slot:
  * closing an fd of a file this process holds a POSIX lock on drops the lock. */
 static int hs_check_slot_owner(int slot, pid_t pid)
 {
@@ -270,7 +287,7 @@ int handshake_server(int fd, const char *name, uint64_t key, struct rpal_conn **
         rc = -EPROTO;
         goto refuse;
     }
-    if ((rc = hs_validate(&m)) < 0 || (rc = hs_check_slot_owner(m.slot, cred.pid)) < 0)
+    if ((rc = handshake_validate(&m)) < 0 || (rc = hs_check_slot_owner(m.slot, cred.pid)) < 0)
         goto refuse;
     if (strcmp(m.name, name) != 0) {
         rpal_log(LOG_ERR, "pid %d asked for service '%s' on the socket of '%s'", (int)cred.pid,
@@ -356,7 +373,7 @@ int handshake_client(const char *name, struct rpal_conn **out)
         rc = -EPROTO;
         goto fail;
     }
-    if ((rc = hs_validate(&w)) < 0 || (rc = hs_check_slot_owner(w.slot, cred.pid)) < 0)
+    if ((rc = handshake_validate(&w)) < 0 || (rc = hs_check_slot_owner(w.slot, cred.pid)) < 0)
         goto fail;
     c->peer_pid = cred.pid;
     if ((rc = conn_attach_peer(c, &w, arena_fd)) < 0)

@@ -305,6 +305,11 @@ int registry_check_name(const char *name);
 /* handshake.c */
 int handshake_client(const char *name, struct rpal_conn **out);
 int handshake_server(int fd, const char *name, uint64_t key, struct rpal_conn **out);
+/* The parsers of what a peer sends in the handshake, internal (hidden, not in
+ * librpal.map) but not static, so that fuzz/fuzz_handshake.c reaches them. */
+struct msghdr;
+int handshake_parse(const struct msghdr *mh, ssize_t n, struct rpal_hs_msg *m, int *arena);
+int handshake_validate(const struct rpal_hs_msg *m);
 
 /* conn.c */
 struct rpal_conn *conn_new(void);
