@@ -43,6 +43,9 @@ public sealed class RpalServer : IAsyncDisposable
     /// <summary>The server's options.</summary>
     public RpalServerOptions Options { get; }
 
+    /// <summary>Clients connected now, over all services (a connection leaves once its client is gone and its calls are answered).</summary>
+    public int ConnectionCount => _connections.Count;
+
     /// <summary>
     /// Raised when an answer could not be sent, or a handler's cancellation callback threw.
     /// The server goes on.

@@ -32,6 +32,15 @@ public static class ServiceNames
     /// <summary>The streaming shapes (<see cref="IStreamingService"/>).</summary>
     public const string Streaming = "rpal.test.streaming";
 
+    /// <summary>The server that CrashServerKilledTests kills with calls in flight (<see cref="ICrashServerTarget"/>).</summary>
+    public const string CrashServer = "rpal.test.crash.server";
+
+    /// <summary>The server whose client processes CrashClientKilledTests kills (<see cref="ICrashClientsTarget"/>).</summary>
+    public const string CrashClients = "rpal.test.crash.clients";
+
+    /// <summary>The name CrashRegistryTests leaves stale and races for (<see cref="ICrashRegistryTarget"/>).</summary>
+    public const string CrashRegistry = "rpal.test.crash.registry";
+
     /// <summary>The services of the server that most test classes share.</summary>
     public static readonly IReadOnlyList<string> Shared =
         [Shapes, Types, Protobuf, Status, Cancellation, Metadata, ZeroCopy, Concurrency, Allocation, Compat, Streaming];

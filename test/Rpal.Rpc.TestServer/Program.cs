@@ -7,6 +7,9 @@
 // stdout, then reads commands from stdin until it closes (ServerEvents): "stop" calls StopAsync
 // and writes "stopped MS" when it returns; "release TAG" lets a held call return. If the
 // services cannot be registered it writes "error MESSAGE" and exits with 3.
+//
+// Client modes (processes that tests kill): "stream-client TAG" (StreamClient) and
+// "crash-client TAG" (CrashClient).
 
 using System.Diagnostics;
 using System.Globalization;
@@ -19,6 +22,12 @@ if (args is ["stream-client", string clientTag])
     // The client side of StreamingClientDeathTests: holds a client-streaming call open on the shared
     // server's streaming service until the test kills this process.
     return await StreamClient.RunAsync(int.Parse(clientTag, CultureInfo.InvariantCulture));
+}
+
+if (args is ["crash-client", string crashTag])
+{
+    // The client side of CrashClientKilledTests: calls the crash-clients service, then waits to be killed.
+    return await CrashClient.RunAsync(int.Parse(crashTag, CultureInfo.InvariantCulture));
 }
 
 var services = new List<string>();
@@ -57,6 +66,7 @@ var server = new RpalServer(options);
 server.HandlerError += e => Console.Error.WriteLine($"handler error: {e}");
 var probe = new ProcessProbe();
 var crossHost = new CrossHostService();
+var crash = new CrashProbe(server);
 foreach (string name in services)
 {
     switch (name)
@@ -75,6 +85,9 @@ foreach (string name in services)
         case ServiceNames.Allocation: server.AddService<IAllocationProbe>(new AllocationProbe()); break;
         case ServiceNames.Streaming: server.AddService<IStreamingService>(new StreamingService()); break;
         case ServiceNames.CrossHost: server.AddService<ICrossHostService>(crossHost); break;
+        case ServiceNames.CrashServer: server.AddService<ICrashServerTarget>(crash); break;
+        case ServiceNames.CrashClients: server.AddService<ICrashClientsTarget>(crash); break;
+        case ServiceNames.CrashRegistry: server.AddService<ICrashRegistryTarget>(crash); break;
         case ServiceNames.Compat:
             server.AddService(Rpal.Rpc.TestContracts.Compat.Calculator.BindService(new CompatCalculator()));
             break;
