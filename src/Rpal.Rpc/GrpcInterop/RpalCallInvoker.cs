@@ -143,14 +143,7 @@ public sealed class RpalCallInvoker : CallInvoker
     private static Metadata Trailers(ClientStreamCall call) =>
         call.Finished.IsCompleted ? call.Trailers : throw NotComplete();
 
-    private static void Dispose(ClientStreamCall call)
-    {
-        call.Core?.ReleaseCurrent();
-        if (!call.Finished.IsCompleted)
-        {
-            call.Abort(new Status(StatusCode.Cancelled, "Call disposed before its end."));
-        }
-    }
+    private static void Dispose(ClientStreamCall call) => call.Dispose("Call disposed before its end.");
 
     private static InvalidOperationException NotComplete() =>
         new("The call is not complete: its status and trailers are known once it ends.");

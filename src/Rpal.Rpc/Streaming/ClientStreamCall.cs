@@ -218,6 +218,19 @@ internal sealed class ClientStreamCall : PendingCall
         }
     }
 
+    /// <summary>
+    /// The caller is done with the call (an enumerator or a gRPC call disposed): gives back the
+    /// element read last and, if the call is still running, cancels it.
+    /// </summary>
+    public void Dispose(string detail)
+    {
+        Core?.ReleaseCurrent();
+        if (!Finished.IsCompleted)
+        {
+            Abort(new Status(StatusCode.Cancelled, detail));
+        }
+    }
+
     /// <summary>Reads the next element. False at the end of a stream the server ended with OK.</summary>
     public async ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken)
     {

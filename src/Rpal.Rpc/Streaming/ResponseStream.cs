@@ -79,14 +79,7 @@ internal sealed class ResponseStream<TElement, T> : IAsyncEnumerable<T>
 
         public ValueTask DisposeAsync()
         {
-            if (_call is { } call)
-            {
-                call.Core?.ReleaseCurrent();
-                if (!call.Finished.IsCompleted)
-                {
-                    call.Abort(new Status(StatusCode.Cancelled, "The response stream was disposed before its end."));
-                }
-            }
+            _call?.Dispose("The response stream was disposed before its end.");
 
             _current = default!;
             _linked?.Dispose();
