@@ -68,6 +68,17 @@ internal sealed class ChildProcess : IDisposable
         }
     }
 
+    /// <summary>Writes <paramref name="line"/> to the child's stdin (a command of the child's own protocol).</summary>
+    public async Task SendLineAsync(string line)
+    {
+        await _process.StandardInput.WriteLineAsync(line);
+        await _process.StandardInput.FlushAsync();
+    }
+
+    /// <summary>The next line of the child's stdout after "ready"; null once it has exited.</summary>
+    public ValueTask<string?> ReadLineAsync(CancellationToken cancellationToken) =>
+        _process.StandardOutput.ReadLineAsync(cancellationToken);
+
     /// <summary>Closes the child's stdin and waits up to 5 s for it to exit, else kills it.</summary>
     public void Dispose()
     {

@@ -3,11 +3,13 @@
 //   dotnet run -c Release --project bench/Rpal.Bench -- SCENARIO [--quick] [--json PATH]
 //       [--markdown PATH] [--plots DIR] [--messages N] [--NAME VALUE]...
 //   dotnet run -c Release --project bench/Rpal.Bench -- all [--quick] [--out DIR]
+//   dotnet run -c Release --project bench/Rpal.Bench -- soak [--clients N] [--calls N] [--quick] [--json PATH]
 //
 // Each scenario states the machine, pins its two sides to different cores where it can, warms
 // up first, prints a markdown table and writes the JSON and plots asked for. Exit codes: 0 done,
 // 1 a scenario failed, 2 bad command line. Scenarios that need a server process start this
-// program again as that process (the "serve-*" commands, not meant to be run by hand).
+// program again as that process (the "serve-*" commands, not meant to be run by hand). soak
+// (Soak/SoakCommand.cs) is a correctness and memory check rather than a timing: not in "all".
 
 using System.Globalization;
 using Rpal.Bench;
@@ -44,6 +46,25 @@ catch (FormatException e)
     return 2;
 }
 
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancel.Cancel();
+};
+
+if (args[0] == "soak")
+{
+    return await Rpal.Bench.Soak.SoakCommand.RunAsync(outDirectory is null ? options : new BenchOptions
+    {
+        Quick = options.Quick,
+        Messages = options.Messages,
+        Extra = options.Extra,
+        JsonPath = Path.Combine(outDirectory, "soak.json"),
+        MarkdownPath = Path.Combine(outDirectory, "soak.md"),
+    }, cancel.Token);
+}
+
 IScenario[] chosen = args[0] == "all" ? scenarios : [.. scenarios.Where(s => s.Name == args[0])];
 if (chosen.Length == 0)
 {
@@ -51,13 +72,6 @@ if (chosen.Length == 0)
     Usage(scenarios);
     return 2;
 }
-
-using var cancel = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
-{
-    e.Cancel = true;
-    cancel.Cancel();
-};
 
 int failed = 0;
 foreach (IScenario scenario in chosen)
@@ -134,4 +148,7 @@ static void Usage(IScenario[] scenarios)
     {
         Console.Error.WriteLine($"  {s.Name,-11} {s.Description}");
     }
+
+    Console.Error.WriteLine("       rpal-bench soak [--clients N] [--calls N] [--in-flight N] [--spin-us N] [--warmup-percent N] [--stall-seconds N] [--quick] [--json PATH] [--markdown PATH]");
+    Console.Error.WriteLine($"  {"soak",-11} {Rpal.Bench.Soak.SoakCommand.Description}");
 }

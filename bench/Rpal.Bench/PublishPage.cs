@@ -133,6 +133,18 @@ internal static partial class PublishPage
         The raw results of each scenario are in `docs/performance/NAME.json`, beside its table in
         `docs/performance/NAME.md`.
 
+        The soak is a check rather than a timing, and not part of this page's run: one server
+        process and 8 client processes make 10,000,000 calls between them (half Ping, 12 bytes
+        inline; half Echo, whose payload travels in the sender's arena: 0 to 1 KiB, and 4 to 64 KiB
+        for one call in 64; half blocking, half awaited, 4 in flight per client), each carrying its
+        client, its sequence number and a payload derived from both. The server records every
+        (client, sequence number) it sees in a bitset; the run fails if a call is lost, seen twice
+        or answered with another call's reply, or if the server's resident memory grows by 5% or
+        more from the end of the warm-up (the first 10% of the calls) to the end. `--quick` (8 x 2,500 calls, in CI) checks the calls and
+        reports the memory growth without enforcing it.
+
+            dotnet run -c Release --project bench/Rpal.Bench -- soak [--clients 8] [--calls 10000000] [--in-flight 4] [--spin-us 5] [--json soak.json]
+
         {{sections}}
         """;
 

@@ -2,7 +2,8 @@ namespace Rpal.Bench;
 
 /// <summary>
 /// The "serve-*" commands: this program started again as the server side of a scenario. Each
-/// prints "ready" on stdout when it serves, and exits when its stdin closes.
+/// prints "ready" on stdout when it serves, and exits when its stdin closes. "soak-client" is a
+/// client process of the soak, started the same way.
 /// </summary>
 internal static class ServeCommands
 {
@@ -13,6 +14,8 @@ internal static class ServeCommands
             "serve" => Server.BenchServer.RunAsync(args[1..]),
             "serve-seed" => SeedServer.RunAsync(args),
             "serve-idle" => IdleServer.RunAsync(),
+            "serve-soak" => Soak.SoakServer.RunAsync(args[1..]),
+            "soak-client" => Soak.SoakClient.RunAsync(args[1..]),
             _ => null,
         };
         return serving is not null;

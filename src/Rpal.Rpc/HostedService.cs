@@ -3,9 +3,12 @@ using Rpal.Runtime;
 
 namespace Rpal.Rpc;
 
-/// <summary>A service added to an <see cref="RpalServer"/>: its descriptor, dispatcher and listener.</summary>
-internal sealed class HostedService(RpalServiceDescriptor descriptor, RpalServiceDispatcher dispatcher)
+/// <summary>A service added to an <see cref="RpalServer"/>: its descriptor, dispatcher, settings and listener.</summary>
+internal sealed class HostedService(RpalServiceDescriptor descriptor, RpalServiceDispatcher dispatcher, RpalServiceOptions? options)
 {
+    /// <summary>The service's own settings, or null for the server's.</summary>
+    public RpalServiceOptions? Options { get; } = options;
+
     public RpalServiceDescriptor Descriptor { get; } = descriptor;
 
     public RpalServiceDispatcher Dispatcher { get; } = dispatcher;

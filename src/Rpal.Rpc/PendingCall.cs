@@ -90,6 +90,7 @@ internal sealed class PendingCall<TResponse, TValue> : PendingCall, IValueTaskSo
 
     public override void OnCompletion(in RpalCompletion completion)
     {
+        _channel!.Limiter.Exit(); // the engine counts the call no more, whether or not the caller still waits
         if (Interlocked.Exchange(ref _ended, 1) == 0)
         {
             TValue value = default!;

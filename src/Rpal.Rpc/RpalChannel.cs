@@ -28,6 +28,9 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
         ServiceName = serviceName;
         Connection = connection;
         Options = options;
+        Limiter = new CallLimiter(options.MaxConcurrentCalls, options.CallLimitBehavior);
+        MaxReceive = RpalLimits.Effective(options.MaxReceiveMessageSize, "options.MaxReceiveMessageSize");
+        MaxSend = RpalLimits.Effective(options.MaxSendMessageSize, "options.MaxSendMessageSize");
         _completions = ChannelCompletions.Shared.Add(this);
     }
 
@@ -38,6 +41,15 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
     public RpalChannelOptions Options { get; }
 
     internal RpalConnection Connection { get; }
+
+    /// <summary>The calls in flight (<see cref="RpalChannelOptions.MaxConcurrentCalls"/>).</summary>
+    internal CallLimiter Limiter { get; }
+
+    /// <summary><see cref="RpalChannelOptions.MaxReceiveMessageSize"/>; no limit is <see cref="ulong.MaxValue"/>.</summary>
+    internal ulong MaxReceive { get; }
+
+    /// <summary><see cref="RpalChannelOptions.MaxSendMessageSize"/>; no limit is <see cref="ulong.MaxValue"/>.</summary>
+    internal ulong MaxSend { get; }
 
     /// <summary>
     /// Connects to the service registered as <paramref name="serviceName"/> on this host.
@@ -64,6 +76,9 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(serviceName);
         options ??= new RpalChannelOptions();
+        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxConcurrentCalls, "options.MaxConcurrentCalls");
+        RpalLimits.Effective(options.MaxReceiveMessageSize, "options.MaxReceiveMessageSize");
+        RpalLimits.Effective(options.MaxSendMessageSize, "options.MaxSendMessageSize");
         RpalEngine.Start();
         if (options.SpinBudget is { } spin)
         {
@@ -73,19 +88,24 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
         RpalConnection connection;
         try
         {
-            connection = RpalConnection.Connect(serviceName);
+            connection = RpalConnection.Connect(serviceName, options.TrustedServers);
         }
         catch (RpalException e)
         {
             StatusCode code = e.Errno switch
             {
                 RpalErrno.EACCES => StatusCode.PermissionDenied,
+                RpalErrno.EUSERS => StatusCode.ResourceExhausted,
                 RpalErrno.EINVAL or RpalErrno.ENAMETOOLONG => StatusCode.InvalidArgument,
                 _ => StatusCode.Unavailable,
             };
-            string detail = e.Errno == RpalErrno.ENOENT
-                ? $"No process serves '{serviceName}' on this host."
-                : $"Cannot connect to '{serviceName}': {e.Message}";
+            string detail = e.Errno switch
+            {
+                RpalErrno.ENOENT => $"No process serves '{serviceName}' on this host.",
+                RpalErrno.EACCES => $"Cannot connect to '{serviceName}': the server runs as another user and one side does not admit the other (RpalServerOptions.AllowedPeers, RpalChannelOptions.TrustedServers): {e.Message}",
+                RpalErrno.EUSERS => $"Cannot connect to '{serviceName}': the service has as many clients as it accepts (its MaxConnections).",
+                _ => $"Cannot connect to '{serviceName}': {e.Message}",
+            };
             throw new RpcException(new Status(code, detail, e));
         }
 
@@ -211,7 +231,7 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
             return rc;
         }
 
-        _completions.AddStream(callId, call, new Streaming.StreamCore(Connection, callId));
+        _completions.AddStream(callId, call, new Streaming.StreamCore(Connection, callId, call.Method.FullName, MaxSend, "RpalChannelOptions.MaxSendMessageSize"));
         return 0;
     }
 
@@ -232,7 +252,7 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
     {
         try
         {
-            Status status = ParseReply(ref reply, out Metadata? trailers, out ReadOnlySpan<byte> body);
+            Status status = ParseReply(ref reply, method, out Metadata? trailers, out ReadOnlySpan<byte> body);
             if (scope is not null)
             {
                 scope.ResponseTrailers = trailers;
@@ -258,6 +278,24 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
                 Connection.Release(in reply);
             }
         }
+    }
+
+    /// <summary>
+    /// <see cref="ParseReply(ref RpalMessage, out Metadata?, out ReadOnlySpan{byte})"/>, and a
+    /// successful reply whose body is larger than <see cref="MaxReceive"/> as ResourceExhausted
+    /// (its body is not read).
+    /// </summary>
+    internal Status ParseReply(ref RpalMessage reply, RpalMethod method, out Metadata? trailers, out ReadOnlySpan<byte> body)
+    {
+        Status status = ParseReply(ref reply, out trailers, out body);
+        if (status.StatusCode == StatusCode.OK && (ulong)body.Length > MaxReceive &&
+            ((reply.Status >>> 16) & RpalWire.ReplyPayload) != 0)
+        {
+            status = RpalLimits.TooLargeReceived("reply", method.FullName, (ulong)body.Length, MaxReceive, "RpalChannelOptions.MaxReceiveMessageSize");
+            body = default;
+        }
+
+        return status;
     }
 
     /// <summary>

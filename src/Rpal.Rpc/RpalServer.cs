@@ -43,6 +43,15 @@ public sealed class RpalServer : IAsyncDisposable
     /// <summary>The server's options.</summary>
     public RpalServerOptions Options { get; }
 
+    /// <summary><see cref="RpalServerOptions.MaxReceiveMessageSize"/> as of StartAsync; no limit is <see cref="ulong.MaxValue"/>.</summary>
+    internal ulong MaxReceive { get; private set; } = ulong.MaxValue;
+
+    /// <summary><see cref="RpalServerOptions.MaxSendMessageSize"/> as of StartAsync; no limit is <see cref="ulong.MaxValue"/>.</summary>
+    internal ulong MaxSend { get; private set; } = ulong.MaxValue;
+
+    /// <summary><see cref="RpalServerOptions.MaxConcurrentCallsPerConnection"/> as of StartAsync; no limit is <see cref="int.MaxValue"/>.</summary>
+    internal int MaxCallsPerConnection { get; private set; } = int.MaxValue;
+
     /// <summary>Clients connected now, over all services (a connection leaves once its client is gone and its calls are answered).</summary>
     public int ConnectionCount => _connections.Count;
 
@@ -53,17 +62,24 @@ public sealed class RpalServer : IAsyncDisposable
     public event Action<Exception>? HandlerError;
 
     /// <summary>Adds an implementation of the [RpalService] interface <typeparamref name="TService"/>.</summary>
+    /// <param name="implementation">The object that serves the calls.</param>
+    /// <param name="options">Who may connect to this service and how many at once; null: the server's options.</param>
     /// <exception cref="InvalidOperationException">The server already started, or the service was added before.</exception>
-    public void AddService<TService>(TService implementation)
+    public void AddService<TService>(TService implementation, RpalServiceOptions? options = null)
         where TService : class
     {
         ArgumentNullException.ThrowIfNull(implementation);
         RpalServiceDescriptor<TService> descriptor = RpalServiceRegistry.Get<TService>();
-        Add(descriptor, descriptor.CreateDispatcher(implementation));
+        Add(descriptor, descriptor.CreateDispatcher(implementation), options);
     }
 
-    private void Add(RpalServiceDescriptor descriptor, RpalServiceDispatcher dispatcher)
+    private void Add(RpalServiceDescriptor descriptor, RpalServiceDispatcher dispatcher, RpalServiceOptions? options = null)
     {
+        if (options is not null)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(options.MaxConnections, "options.MaxConnections");
+        }
+
         lock (_lock)
         {
             if (_state != 0)
@@ -76,7 +92,7 @@ public sealed class RpalServer : IAsyncDisposable
                 throw new InvalidOperationException($"The service '{descriptor.ServiceName}' was already added.");
             }
 
-            _services.Add(new HostedService(descriptor, dispatcher));
+            _services.Add(new HostedService(descriptor, dispatcher, options));
         }
     }
 
@@ -116,6 +132,11 @@ public sealed class RpalServer : IAsyncDisposable
                 throw new InvalidOperationException("Add at least one service before StartAsync.");
             }
 
+            ArgumentOutOfRangeException.ThrowIfNegative(Options.MaxConnectionsPerService, "Options.MaxConnectionsPerService");
+            ArgumentOutOfRangeException.ThrowIfNegative(Options.MaxConcurrentCallsPerConnection, "Options.MaxConcurrentCallsPerConnection");
+            MaxReceive = RpalLimits.Effective(Options.MaxReceiveMessageSize, "Options.MaxReceiveMessageSize");
+            MaxSend = RpalLimits.Effective(Options.MaxSendMessageSize, "Options.MaxSendMessageSize");
+            MaxCallsPerConnection = Options.MaxConcurrentCallsPerConnection == 0 ? int.MaxValue : Options.MaxConcurrentCallsPerConnection;
             RpalEngine.Start();
             if (Options.SpinBudget is { } spin)
             {
@@ -128,7 +149,9 @@ public sealed class RpalServer : IAsyncDisposable
                 foreach (HostedService service in _services)
                 {
                     registering = service.Descriptor.ServiceName;
-                    service.Listener = RpalServiceListener.Register(registering);
+                    service.Listener = service.Options is { } own
+                        ? RpalServiceListener.Register(registering, own.AllowedPeers, own.MaxConnections)
+                        : RpalServiceListener.Register(registering, Options.AllowedPeers, Options.MaxConnectionsPerService);
                 }
             }
             catch (RpalException e)

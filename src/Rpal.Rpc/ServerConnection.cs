@@ -62,7 +62,7 @@ internal sealed class ServerConnection
             }
 
             RpalServerCall call = Rent();
-            Interlocked.Increment(ref _inflight);
+            int inflight = Interlocked.Increment(ref _inflight);
             try
             {
                 call.Start(in message);
@@ -70,6 +70,20 @@ internal sealed class ServerConnection
             catch (RpalDecodeException e)
             {
                 call.CompleteWithStatus(new Status(StatusCode.Internal, e.Message));
+                continue;
+            }
+
+            // Limits (RpalServerOptions): refused at once, never queued; the body is not read.
+            if (inflight > Server.MaxCallsPerConnection)
+            {
+                call.CompleteWithStatus(new Status(StatusCode.ResourceExhausted,
+                    $"{call.MethodFullName}: this client already has {Server.MaxCallsPerConnection} calls running on the server (RpalServerOptions.MaxConcurrentCallsPerConnection)."));
+                continue;
+            }
+
+            if (call.PayloadBodySize > Server.MaxReceive)
+            {
+                call.CompleteWithStatus(RpalLimits.TooLargeReceived("request", call.MethodFullName, call.PayloadBodySize, Server.MaxReceive, "RpalServerOptions.MaxReceiveMessageSize"));
                 continue;
             }
 
@@ -190,6 +204,16 @@ internal sealed class ServerConnection
                     }
                     else if (call.Stream is { } stream)
                     {
+                        if (op == RpalWire.OpStreamMessage && message.Data != 0 && message.Word2 > Server.MaxReceive)
+                        {
+                            // refused unread: the call fails, the connection goes on
+                            RpcException tooLarge = new(RpalLimits.TooLargeReceived("stream element", stream.MethodName, message.Word2, Server.MaxReceive, "RpalServerOptions.MaxReceiveMessageSize"));
+                            Connection.Release(in message);
+                            stream.Core.Close(tooLarge);
+                            call.Fail(tooLarge.Status);
+                            return;
+                        }
+
                         // the stream takes the element's payload (or releases it)
                         if (!stream.OnMessage(in message, op))
                         {

@@ -48,18 +48,37 @@ public sealed unsafe class RpalConnection : IDisposable
     /// Throws <see cref="RpalException"/>: ENOENT when nobody serves the name (a client usually
     /// retries while the server starts), EACCES, ECONNREFUSED, EPROTO, EBADFD, ETIMEDOUT (the
     /// server did not answer within 2 s), EINVAL or ENAMETOOLONG for a bad name, ENOTCONN before
-    /// <see cref="RpalEngine.Start"/>.
+    /// <see cref="RpalEngine.Start"/>, EUSERS when the service is at its connection limit.
     /// </summary>
-    public static RpalConnection Connect(string name)
+    /// <param name="name">The service name.</param>
+    /// <param name="trust">
+    /// Users and groups this client accepts as the server besides its own uid (null: only the
+    /// own uid; a server of another user is refused with EACCES).
+    /// </param>
+    public static RpalConnection Connect(string name, RpalAccess? trust = null)
     {
         ArgumentNullException.ThrowIfNull(name);
         var handle = new RpalConnectionHandle();
         nint conn;
-        int rc = NativeMethods.rpal_request_service(name, &conn);
+        uint[] uids = trust?.UserIds.ToArray() ?? [];
+        uint[] gids = trust?.GroupIds.ToArray() ?? [];
+        int rc;
+        fixed (uint* u = uids)
+        fixed (uint* g = gids)
+        {
+            var p = new RpalNativeRequestParams
+            {
+                Size = (uint)sizeof(RpalNativeRequestParams),
+                Trust = RpalAccess.ToNative(u, uids.Length, g, gids.Length),
+            };
+            RpalEngine.ClearLastError();
+            rc = NativeMethods.rpal_request_service_params(name, &p, &conn);
+        }
+
         if (rc < 0)
         {
             handle.Dispose();
-            ThrowHelper.ThrowRpal(rc, $"rpal_request_service('{name}')");
+            ThrowHelper.ThrowRpal(rc, $"rpal_request_service('{name}')" + RpalEngine.LastErrorSuffix());
         }
 
         handle.Set(conn);

@@ -147,6 +147,12 @@ public static unsafe class RpalEngine
             o.SpinNs = ToNanoseconds(spin, "options.SpinBudget");
         }
 
+        if (options?.RuntimeGroup is uint group)
+        {
+            ArgumentOutOfRangeException.ThrowIfEqual(group, uint.MaxValue, "options.RuntimeGroup");
+            o.RuntimeGroup = group;
+        }
+
         string? runtimeDir = options?.RuntimeDirectory;
         if (string.IsNullOrEmpty(runtimeDir))
         {
@@ -157,6 +163,7 @@ public static unsafe class RpalEngine
         try
         {
             o.RuntimeDir = dir;
+            ClearLastError();
             rc = NativeMethods.rpal_init(&o);
         }
         finally
@@ -167,7 +174,8 @@ public static unsafe class RpalEngine
         // -EALREADY: native code in this process started the engine; use it as it is.
         if (rc < 0 && rc != -RpalErrno.EALREADY)
         {
-            ThrowHelper.ThrowRpal(rc, runtimeDir is null ? "rpal_init" : $"rpal_init (runtime directory '{runtimeDir}')");
+            // the engine logs its reason (a runtime directory open to others, say) on this thread
+            ThrowHelper.ThrowRpal(rc, (runtimeDir is null ? "rpal_init" : $"rpal_init (runtime directory '{runtimeDir}')") + LastErrorSuffix());
         }
 
         Interlocked.Exchange(ref s_spinNs, o.SpinNs);
@@ -242,6 +250,16 @@ public static unsafe class RpalEngine
     }
 
     /// <summary>Reports a message through <see cref="Log"/> (for this library's own reports).</summary>
+    /// <summary>The engine's last error message on this thread: the reason behind a failed rpal_init, connect or accept.</summary>
+    [ThreadStatic]
+    private static string? s_lastError;
+
+    /// <summary>Forgets the last error message; call before an engine call whose reason is wanted.</summary>
+    internal static void ClearLastError() => s_lastError = null;
+
+    /// <summary>": REASON" when the engine logged an error on this thread since <see cref="ClearLastError"/>, else "".</summary>
+    internal static string LastErrorSuffix() => s_lastError is { } reason ? $": {reason}" : "";
+
     internal static void WriteLog(int level, string message)
     {
         Action<int, string>? log = Log;
@@ -277,7 +295,13 @@ public static unsafe class RpalEngine
     {
         try
         {
-            WriteLog(level, Marshal.PtrToStringUTF8((nint)message) ?? "");
+            string text = Marshal.PtrToStringUTF8((nint)message) ?? "";
+            if (level == LogLevelError)
+            {
+                s_lastError = text;
+            }
+
+            WriteLog(level, text);
         }
 #pragma warning disable CA1031 // An exception unwinding into C would kill the process.
         catch (Exception)

@@ -37,4 +37,14 @@ public sealed class RpalEngineOptions
     /// $XDG_RUNTIME_DIR/rpal, else /tmp/rpal-UID.
     /// </summary>
     public string? RuntimeDirectory { get; set; }
+
+    /// <summary>
+    /// Shares the runtime directory with a group, so that processes of several users find each
+    /// other: the group's id. The directory must then be mode 2770 (3770 recommended), belong to
+    /// that group, be owned by this user or root, and this process must be in the group; it
+    /// defaults to /tmp/rpal-gGID. Sharing the registry only lets peers find each other: each
+    /// service still admits only its own user unless its allowlist (<see cref="RpalAccess"/>)
+    /// says more. Default: private (environment RPAL_RUNTIME_GROUP, a gid or a group name).
+    /// </summary>
+    public uint? RuntimeGroup { get; set; }
 }

@@ -42,17 +42,41 @@ public sealed unsafe class RpalServiceListener : IDisposable
     /// <see cref="RpalException"/>: EADDRINUSE when a live process (this one included) serves the
     /// name, EINVAL or ENAMETOOLONG for a bad name, ENOTCONN before <see cref="RpalEngine.Start"/>.
     /// </summary>
-    public static RpalServiceListener Register(string name)
+    /// <param name="name">The service name.</param>
+    /// <param name="allow">
+    /// Users and groups admitted besides this process's own uid (null: only the own uid). A
+    /// client of another user is refused with EACCES on both sides.
+    /// </param>
+    /// <param name="maxConnections">
+    /// Live connections accepted at once; a client past it is refused with EUSERS. 0: no limit.
+    /// </param>
+    public static RpalServiceListener Register(string name, RpalAccess? allow = null, int maxConnections = 0)
     {
         ArgumentNullException.ThrowIfNull(name);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxConnections);
         var handle = new RpalServiceHandle();
         nint svc;
         ulong key;
-        int rc = NativeMethods.rpal_register_service(name, &svc, &key);
+        uint[] uids = allow?.UserIds.ToArray() ?? [];
+        uint[] gids = allow?.GroupIds.ToArray() ?? [];
+        int rc;
+        fixed (uint* u = uids)
+        fixed (uint* g = gids)
+        {
+            var p = new RpalNativeServiceParams
+            {
+                Size = (uint)sizeof(RpalNativeServiceParams),
+                MaxConns = (uint)maxConnections,
+                Allow = RpalAccess.ToNative(u, uids.Length, g, gids.Length),
+            };
+            RpalEngine.ClearLastError();
+            rc = NativeMethods.rpal_register_service_params(name, &p, &svc, &key);
+        }
+
         if (rc < 0)
         {
             handle.Dispose();
-            ThrowHelper.ThrowRpal(rc, $"rpal_register_service('{name}')");
+            ThrowHelper.ThrowRpal(rc, $"rpal_register_service('{name}')" + RpalEngine.LastErrorSuffix());
         }
 
         handle.Set(svc);
@@ -98,13 +122,14 @@ public sealed unsafe class RpalServiceListener : IDisposable
 
     /// <summary>
     /// Accepts one waiting client and completes the handshake (rpal_accept); call it in a loop
-    /// until it returns false. Returns false when no client is waiting (EAGAIN), and also when
-    /// the engine refused the client at the head of the queue (another uid, a malformed hello,
-    /// an unsealed arena, no hello within 500 ms, or it hung up first: EACCES, EPROTO, EBADFD,
-    /// ETIMEDOUT, ECONNREFUSED); such a refusal is reported through <see cref="RpalEngine.Log"/>,
-    /// and the next call handles the next client. Throws <see cref="RpalException"/> for other
-    /// errors (EMFILE, ENOMEM, ...) and <see cref="ObjectDisposedException"/> after
-    /// <see cref="Dispose"/>. Once it has taken a client it may block up to 500 ms for its hello.
+    /// until it returns false. Returns false when nothing is ready (EAGAIN), and also when the
+    /// engine refused a client (another uid the service does not admit, the connection limit, a
+    /// malformed hello, an unsealed arena, no hello within 500 ms, it hung up first, too many
+    /// handshakes at once: EACCES, EUSERS, EPROTO, EBADFD, ETIMEDOUT, ECONNREFUSED, EBUSY); such a
+    /// refusal is reported through <see cref="RpalEngine.Log"/>, and the next call handles the
+    /// next client. Throws <see cref="RpalException"/> for other errors (EMFILE, ENOMEM, ...) and
+    /// <see cref="ObjectDisposedException"/> after <see cref="Dispose"/>. Never waits for a
+    /// client: one whose hello has not arrived is finished by a later call.
     /// </summary>
     public bool TryAccept([NotNullWhen(true)] out RpalConnection? connection)
     {
@@ -137,6 +162,10 @@ public sealed unsafe class RpalServiceListener : IDisposable
             case RpalErrno.EAGAIN:
                 return false;
             case RpalErrno.EACCES:
+            case RpalErrno.EUSERS:
+            case RpalErrno.EBUSY:
+            case RpalErrno.ECONNRESET:
+            case RpalErrno.EPIPE:
             case RpalErrno.EPROTO:
             case RpalErrno.EBADFD:
             case RpalErrno.ETIMEDOUT:

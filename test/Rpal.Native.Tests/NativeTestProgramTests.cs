@@ -1,4 +1,3 @@
-using System.Text;
 using Xunit;
 
 namespace Rpal.Native.Tests;
@@ -71,14 +70,7 @@ public sealed class NativeTestProgramTests
         DirectoryInfo runtimeDir = Directory.CreateTempSubdirectory("rpal-test-");
         try
         {
-            var environment = new Dictionary<string, string>
-            {
-                ["RPAL_RUNTIME_DIR"] = runtimeDir.FullName,
-                // Bounded spinning: the dev and CI machines have 2 cores.
-                ["RPAL_SPIN_NS"] = "20000",
-                ["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=0",
-                ["TSAN_OPTIONS"] = "halt_on_error=1 second_deadlock_stack=1",
-            };
+            IReadOnlyDictionary<string, string> environment = TestProgram.NativeTestEnvironment(runtimeDir.FullName);
 
             TestProgramResult result = await TestProgram.RunAsync(
                 program, environment, runtimeDir.FullName, s_timeout);
@@ -90,17 +82,17 @@ public sealed class NativeTestProgramTests
                     + (result.ExitCode >= 0
                         ? $" (it exited with code {result.ExitCode}, but a process it started kept its output open)"
                         : "")
-                    + $".\n{FormatOutput(result)}");
+                    + $".\n{result.FormatOutput()}");
             }
 
             // test_util.h's test_skip() prints "skip: <why>" to stdout before exit(77).
             Skip.If(
                 result.ExitCode == SkipExitCode,
-                LastLine(result.StandardOutput) ?? LastLine(result.StandardError) ?? $"{name} exited with 77 (skip)");
+                result.LastLine() ?? $"{name} exited with 77 (skip)");
 
             if (result.ExitCode != 0)
             {
-                Assert.Fail($"{flavor}/{name} exited with code {result.ExitCode}.\n{FormatOutput(result)}");
+                Assert.Fail($"{flavor}/{name} exited with code {result.ExitCode}.\n{result.FormatOutput()}");
             }
         }
         finally
@@ -109,40 +101,7 @@ public sealed class NativeTestProgramTests
         }
     }
 
-    private static string TestListPath(string flavor) =>
+    /// <summary>artifacts/native/&lt;flavor&gt;/tests.txt: the flavor's test programs, one path a line.</summary>
+    internal static string TestListPath(string flavor) =>
         Path.Combine(RepositoryRoot.Path, "artifacts", "native", flavor, "tests.txt");
-
-    private static string? LastLine(IReadOnlyList<string> output) =>
-        output.LastOrDefault(line => !string.IsNullOrWhiteSpace(line))?.Trim();
-
-    private static string FormatOutput(TestProgramResult result)
-    {
-        var text = new StringBuilder();
-        AppendStream(text, "stdout", result.StandardOutput);
-        AppendStream(text, "stderr", result.StandardError);
-        return text.ToString();
-    }
-
-    private static void AppendStream(StringBuilder text, string stream, IReadOnlyList<string> lines)
-    {
-        // Sanitizer reports can be long; the end of a stream is where the failure is.
-        const int MaxLines = 300;
-        text.Append("--- ").Append(stream);
-        if (lines.Count == 0)
-        {
-            text.Append(" (empty)\n");
-            return;
-        }
-
-        text.Append(" ---\n");
-        if (lines.Count > MaxLines)
-        {
-            text.Append("[... ").Append(lines.Count - MaxLines).Append(" earlier lines omitted]\n");
-        }
-
-        foreach (string line in lines.Skip(Math.Max(0, lines.Count - MaxLines)))
-        {
-            text.Append(line).Append('\n');
-        }
-    }
 }

@@ -6,6 +6,21 @@ namespace Rpal.Native.Tests;
 internal static class TestProgram
 {
     /// <summary>
+    /// The environment every C test program runs with: <paramref name="runtimeDir"/> as its private
+    /// RPAL runtime directory (mode 0700, so it meets no other RPAL process), a short spin budget,
+    /// and the sanitizers' settings.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> NativeTestEnvironment(string runtimeDir) =>
+        new Dictionary<string, string>
+        {
+            ["RPAL_RUNTIME_DIR"] = runtimeDir,
+            // Bounded spinning: the dev and CI machines have 2 cores.
+            ["RPAL_SPIN_NS"] = "20000",
+            ["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=0",
+            ["TSAN_OPTIONS"] = "halt_on_error=1 second_deadlock_stack=1",
+        };
+
+    /// <summary>
     /// Starts <paramref name="path"/> with <paramref name="environment"/> added to this process's
     /// environment and <paramref name="workingDirectory"/> as its working directory, reads stdout
     /// and stderr as they come (a full pipe never blocks the program), and waits for it to exit

@@ -41,6 +41,9 @@ public static class ServiceNames
     /// <summary>The name CrashRegistryTests leaves stale and races for (<see cref="ICrashRegistryTarget"/>).</summary>
     public const string CrashRegistry = "rpal.test.crash.registry";
 
+    /// <summary>The limits and backpressure service (<see cref="IBackpressureService"/>); started per test class with its limits.</summary>
+    public const string Backpressure = "rpal.test.backpressure";
+
     /// <summary>The services of the server that most test classes share.</summary>
     public static readonly IReadOnlyList<string> Shared =
         [Shapes, Types, Protobuf, Status, Cancellation, Metadata, ZeroCopy, Concurrency, Allocation, Compat, Streaming];

@@ -8,8 +8,12 @@
 // and writes "stopped MS" when it returns; "release TAG" lets a held call return. If the
 // services cannot be registered it writes "error MESSAGE" and exits with 3.
 //
-// Client modes (processes that tests kill): "stream-client TAG" (StreamClient) and
-// "crash-client TAG" (CrashClient).
+// Options: --allow-uid N / --allow-gid N (RpalServerOptions.AllowedPeers), --max-connections N;
+// limits (BackpressureTests): --max-receive N / --max-send N (RpalServerOptions.MaxReceiveMessageSize /
+// MaxSendMessageSize, "none" for no limit), --max-calls-per-connection N.
+//
+// Client modes: "stream-client TAG" (StreamClient) and "crash-client TAG" (CrashClient), processes
+// that tests kill; "access-client [--trust-uid N] [--trust-gid N] [--hold]" (AccessClient).
 
 using System.Diagnostics;
 using System.Globalization;
@@ -22,6 +26,12 @@ if (args is ["stream-client", string clientTag])
     // The client side of StreamingClientDeathTests: holds a client-streaming call open on the shared
     // server's streaming service until the test kills this process.
     return await StreamClient.RunAsync(int.Parse(clientTag, CultureInfo.InvariantCulture));
+}
+
+if (args is ["access-client", .. var accessArgs])
+{
+    // The client side of AccessControlTests, run as another user or with other groups.
+    return await AccessClient.RunAsync(accessArgs);
 }
 
 if (args is ["crash-client", string crashTag])
@@ -48,6 +58,24 @@ for (int i = 0; i < args.Length; i++)
             break;
         case "--http2":
             http2 = args[++i];
+            break;
+        case "--allow-uid":
+            options.AllowedPeers.UserIds.Add(uint.Parse(args[++i], CultureInfo.InvariantCulture));
+            break;
+        case "--allow-gid":
+            options.AllowedPeers.GroupIds.Add(uint.Parse(args[++i], CultureInfo.InvariantCulture));
+            break;
+        case "--max-receive":
+            options.MaxReceiveMessageSize = ParseLimit(args[++i]);
+            break;
+        case "--max-send":
+            options.MaxSendMessageSize = ParseLimit(args[++i]);
+            break;
+        case "--max-calls-per-connection":
+            options.MaxConcurrentCallsPerConnection = int.Parse(args[++i], CultureInfo.InvariantCulture);
+            break;
+        case "--max-connections":
+            options.MaxConnectionsPerService = int.Parse(args[++i], CultureInfo.InvariantCulture);
             break;
         default:
             services.Add(args[i]);
@@ -84,6 +112,7 @@ foreach (string name in services)
         case ServiceNames.Lifecycle: server.AddService<ILifecycleTarget>(probe); break;
         case ServiceNames.Allocation: server.AddService<IAllocationProbe>(new AllocationProbe()); break;
         case ServiceNames.Streaming: server.AddService<IStreamingService>(new StreamingService()); break;
+        case ServiceNames.Backpressure: server.AddService<IBackpressureService>(new BackpressureService()); break;
         case ServiceNames.CrossHost: server.AddService<ICrossHostService>(crossHost); break;
         case ServiceNames.CrashServer: server.AddService<ICrashServerTarget>(crash); break;
         case ServiceNames.CrashClients: server.AddService<ICrashClientsTarget>(crash); break;
@@ -146,3 +175,6 @@ static async Task StopAsync(RpalServer server)
     await server.StopAsync();
     Events.Write($"{ServerEvents.Stopped} {(long)Stopwatch.GetElapsedTime(start).TotalMilliseconds}");
 }
+
+static int? ParseLimit(string value) =>
+    value == "none" ? null : int.Parse(value, CultureInfo.InvariantCulture);

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Reflection;
 using System.Text.Json;
 using Rpal.Rpc.Tests.Infrastructure;
 using Xunit;
@@ -16,47 +14,14 @@ public sealed class BenchSmokeTests
 {
     private static readonly TimeSpan s_limit = TimeSpan.FromMinutes(3);
 
-    private static string BenchPath { get; } =
-        typeof(BenchSmokeTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .Single(a => a.Key == "RpalBench").Value
-        ?? throw new InvalidOperationException("the build did not record the bench's path");
-
     [Theory]
     [MemberData(nameof(Scenarios))]
     public async Task AQuickRun_WritesItsResults(string scenario, string[] systems)
     {
         string json = Path.Combine(TestEnvironment.RuntimeDirectory, $"bench-{scenario}.json");
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (string a in (string[])[BenchPath, scenario, "--quick", "--json", json])
-        {
-            start.ArgumentList.Add(a);
-        }
+        BenchProgram.Result run = await BenchProgram.RunAsync([scenario, "--quick", "--json", json], s_limit);
 
-        foreach ((string name, string value) in TestEnvironment.ChildEnvironment)
-        {
-            start.Environment[name] = value;
-        }
-
-        using var process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(s_limit);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{scenario} --quick ran past {s_limit}\n{await stderr}");
-        }
-
-        Assert.True(process.ExitCode == 0, $"{scenario} --quick exited with {process.ExitCode}\n{await stdout}\n{await stderr}");
+        Assert.True(run.ExitCode == 0, $"{scenario} --quick exited with {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
         using JsonDocument report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
         Assert.Equal(scenario, report.RootElement.GetProperty("scenario").GetString());
         string[] found = [.. report.RootElement.GetProperty("results").EnumerateArray()

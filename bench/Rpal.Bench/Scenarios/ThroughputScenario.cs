@@ -62,7 +62,7 @@ internal sealed class ThroughputScenario : IScenario
             }
 
             report.Notes.Add(string.Create(CultureInfo.InvariantCulture,
-                $"Each thread makes blocking Echo(long) calls back to back for {duration.TotalSeconds:F1} s; client threads pinned to the cores other than the server's (core {Affinity.ServerCore}), round-robin: on {Environment.ProcessorCount} cores, {ClientCores().Length} client core(s)."));
+                $"Each thread makes blocking Echo(long) calls back to back for {duration.TotalSeconds:F1} s; client threads pinned to the cores other than the server's (core {Affinity.ServerCore}), round-robin: on {Environment.ProcessorCount} cores, {Affinity.ClientCores().Length} client core(s)."));
             if (options.Quick)
             {
                 report.Notes.Add("Quick run: too short for the numbers to mean much.");
@@ -82,7 +82,7 @@ internal sealed class ThroughputScenario : IScenario
     /// <summary>Runs <paramref name="threads"/> callers for <paramref name="duration"/>; returns the calls per second of all together.</summary>
     private static double Run(int threads, TimeSpan duration, Func<int, IBenchService> client, CancellationToken cancellationToken)
     {
-        int[] cores = ClientCores();
+        int[] cores = Affinity.ClientCores();
         long[] counts = new long[threads * 16]; // one cache line apart
         using var start = new ManualResetEventSlim();
         bool stop = false;
@@ -132,9 +132,4 @@ internal sealed class ThroughputScenario : IScenario
         cancellationToken.ThrowIfCancellationRequested();
         return failure is null ? counts.Sum() / elapsed.TotalSeconds : throw new InvalidOperationException("a client thread failed", failure);
     }
-
-    /// <summary>The cores client threads run on: all but the server's (none to pin on a single core).</summary>
-    private static int[] ClientCores() => Environment.ProcessorCount < 2
-        ? []
-        : [.. Enumerable.Range(0, Environment.ProcessorCount).Where(c => c != Affinity.ServerCore % Environment.ProcessorCount)];
 }

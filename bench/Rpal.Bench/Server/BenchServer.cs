@@ -5,8 +5,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Rpal.Bench.Contracts;
 using Rpal.Rpc;
-using Tmds.Linux;
-using static Tmds.Linux.LibC;
 
 namespace Rpal.Bench.Server;
 
@@ -27,7 +25,7 @@ internal static class BenchServer
         }
 
         var endpoints = new BenchEndpoints(args[0]);
-        if (!PinProcess(Affinity.ServerCore))
+        if (!Affinity.PinProcess(Affinity.ServerCore))
         {
             await Console.Error.WriteLineAsync("rpal-bench serve: not pinned (one core, or sched_setaffinity failed)");
         }
@@ -56,31 +54,5 @@ internal static class BenchServer
         File.Delete(endpoints.GrpcSocket);
         File.Delete(endpoints.EchoSocket);
         return 0;
-    }
-
-    /// <summary>
-    /// Pins every thread of this process to <paramref name="core"/>: the runtime's threads exist
-    /// already, and a thread created later inherits the mask of the thread that creates it.
-    /// </summary>
-    private static unsafe bool PinProcess(int core)
-    {
-        if (Environment.ProcessorCount < 2)
-        {
-            return false;
-        }
-
-        cpu_set_t set = default;
-        int c = core % Environment.ProcessorCount;
-        ((byte*)&set)[c / 8] |= (byte)(1 << (c % 8));
-        bool all = true;
-        foreach (string task in Directory.EnumerateDirectories("/proc/self/task"))
-        {
-            if (int.TryParse(Path.GetFileName(task), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int tid))
-            {
-                all &= sched_setaffinity(tid, (size_t)sizeof(cpu_set_t), &set) == 0;
-            }
-        }
-
-        return all;
     }
 }

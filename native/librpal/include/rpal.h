@@ -37,6 +37,9 @@ extern "C" {
 #define RPAL_VERSION_MAJOR 1
 #define RPAL_VERSION_MINOR 0
 
+/* Clients a service keeps in the middle of their handshake (see rpal_accept). */
+#define RPAL_PENDING_MAX 256
+
 /* Number of 64-bit words a message carries inline (32 bytes). */
 #define RPAL_INLINE_WORDS 4
 /* Longest service name in bytes, without the terminating NUL. Names use
@@ -76,7 +79,50 @@ struct rpal_options {
     const char *runtime_dir;/* registry directory; NULL = env RPAL_RUNTIME_DIR,
                                else $XDG_RUNTIME_DIR/rpal, else /tmp/rpal-UID.
                                Created mode 0700; must be owned by this uid
-                               and not accessible to others. */
+                               and not accessible to others, unless
+                               runtime_group says otherwise. */
+    int64_t runtime_group;  /* -1 (default): the runtime directory is private
+                               to this uid. A gid: the directory is shared by
+                               that group so that processes of several users
+                               can find each other: mode 2770 (3770
+                               recommended), group runtime_group, owned by this
+                               uid or root, and this process a member of the
+                               group. Env RPAL_RUNTIME_GROUP (a gid or a group
+                               name). Sharing the registry only lets peers find
+                               each other: each service still admits only its
+                               own uid unless it allows more (rpal_access). */
+};
+
+/*
+ * Users admitted as the other end of a connection, beyond this process's own
+ * effective uid (always admitted). A peer is admitted when its uid is in uids,
+ * or its effective gid or one of its supplementary groups is in gids. The
+ * kernel tells the peer's credentials (SO_PEERCRED, SO_PEERGROUPS); the peer
+ * cannot choose them. Empty lists admit only the own uid.
+ */
+struct rpal_access {
+    const uint32_t *uids;
+    uint32_t uid_count;
+    uint32_t gid_count;
+    const uint32_t *gids;
+};
+
+/* Per-service settings for rpal_register_service_params(). Zero-initialise,
+ * set size = sizeof(struct rpal_service_params), then change fields. */
+struct rpal_service_params {
+    uint32_t size;
+    uint32_t max_conns;     /* live connections this service accepts at once;
+                               0 = no limit. A client past it is refused with
+                               -EUSERS. */
+    struct rpal_access allow; /* clients of other users it admits (copied) */
+};
+
+/* Per-request settings for rpal_request_service_params(). Zero-initialise and
+ * set size = sizeof(struct rpal_request_params). */
+struct rpal_request_params {
+    uint32_t size;
+    uint32_t reserved;      /* 0 */
+    struct rpal_access trust; /* servers of other users this client accepts */
 };
 
 /*
@@ -179,32 +225,55 @@ void rpal_set_logger(rpal_log_fn fn, void *context);
  * by a dead process is removed and taken over). */
 int rpal_register_service(const char *name, struct rpal_service **svc, uint64_t *key);
 
+/* rpal_register_service() with settings: who may connect besides this uid,
+ * and how many at once. p may be NULL (the defaults: own uid, no limit).
+ * Also -EINVAL for a params size that is too small or reserved fields set,
+ * -ENOMEM. */
+int rpal_register_service_params(const char *name, const struct rpal_service_params *p,
+                                 struct rpal_service **svc, uint64_t *key);
+
 /* Closes the listening socket and removes the registry entry. Connections
  * already accepted stay up. Returns 0 or -EINVAL. */
 int rpal_unregister_service(struct rpal_service *svc);
 
-/* The listening fd of svc: put it in an (rpal_)epoll set; EPOLLIN means a
- * client is waiting for rpal_accept(). Returns the fd or -EINVAL. */
+/* The fd to wait on for svc (an epoll fd over the listening socket and the
+ * clients in the middle of their handshake): put it in an (rpal_)epoll set;
+ * EPOLLIN means rpal_accept() has work. Do not read or close it. Returns the
+ * fd or -EINVAL. */
 int rpal_service_fd(const struct rpal_service *svc);
 
 /* Accepts one client and completes the handshake: checks the peer's
- * credentials (same uid), protocol version, window and seals, then maps the
- * peer's arena read-only at its slot address. Returns 0 and *conn; -EAGAIN
- * when no client is waiting; -EACCES for a peer of another uid; -EPROTO for
- * a malformed hello (wrong version, layout, fds, or a slot the peer does not
- * hold) or -EBADFD for an unsealed or wrongly sized arena; -ETIMEDOUT when
- * the client sent no hello within 500 ms; -ECONNREFUSED when it hung up
- * first. In each of these cases the offending client is dropped and the
- * reason logged; call again for the next one. -EMFILE/-ENOMEM. */
+ * credentials (same uid, or admitted by the service's rpal_access), the
+ * service's connection limit, protocol version, window and seals, then maps
+ * the peer's arena read-only at its slot address. Never waits for a client:
+ * one whose hello has not arrived is kept (up to RPAL_PENDING_MAX) and
+ * finished by a later call, when rpal_service_fd() reports it. Returns 0 and
+ * *conn; -EAGAIN when nothing is ready; -EACCES for a peer of another uid
+ * the service does not admit; -EUSERS when the service has max_conns live
+ * connections; -EPROTO for a malformed hello (wrong version, layout, fds,
+ * or a slot the peer does not hold) or -EBADFD for an unsealed or wrongly
+ * sized arena; -ETIMEDOUT when the client sent no hello within 500 ms;
+ * -ECONNREFUSED when it hung up first; -EBUSY when RPAL_PENDING_MAX clients
+ * are already in the middle of their handshake. In each of these cases the
+ * offending client is told why (when it can be), dropped and the reason
+ * logged; call again for the next one. -EMFILE/-ENOMEM. Calls on one
+ * service are serialised. */
 int rpal_accept(struct rpal_service *svc, struct rpal_conn **conn);
 
 /* Connects to the service registered under name (the seed's "request
  * service"). Returns 0 and *conn; -ENOENT when nobody serves that name;
  * -EACCES when the server runs as another uid; the server's reason when it
- * refused us (-EACCES, -EPROTO, -EBADFD...); -ECONNREFUSED or -ECONNRESET
+ * refused us (-EACCES: our uid is not admitted, -EUSERS: the service is at
+ * its connection limit, -EPROTO, -EBADFD...); -ECONNREFUSED or -ECONNRESET
  * when it hung up without an answer; -EPROTO or -EBADFD for a malformed
  * answer; -ETIMEDOUT when the server did not answer within 2 s. */
 int rpal_request_service(const char *name, struct rpal_conn **conn);
+
+/* rpal_request_service() that also accepts a server running as one of the
+ * users p->trust admits. p may be NULL. Also -EINVAL for a params size that
+ * is too small or reserved fields set. */
+int rpal_request_service_params(const char *name, const struct rpal_request_params *p,
+                                struct rpal_conn **conn);
 
 /* Disconnects and frees conn (the seed's "release service"): calls still in
  * flight on this side fail with -ECONNRESET, buffers lent to the peer are

@@ -4,7 +4,8 @@
  *   client -> server  HELLO   + [arena fd (read-only)]
  *   server -> client  WELCOME + [arena fd (read-only)]
  *                  or REFUSE  (status = -errno)
- * Each side authenticates the other with SO_PEERCRED (same uid), checks the
+ * Each side authenticates the other with SO_PEERCRED (same uid, or a user
+ * its rpal_access admits), checks the
  * message and the seals of the arena before mapping it. The socket then
  * stays open: its end (EOF) tells that the peer closed or died.
  */
@@ -20,7 +21,7 @@
 
 #include "internal.h"
 
-#define HS_SERVER_TIMEOUT_MS 500
+#define HS_SERVER_TIMEOUT_MS RPAL_HELLO_TIMEOUT_MS
 #define HS_CLIENT_TIMEOUT_MS 2000
 
 static void set_timeouts(int fd, int ms)
@@ -73,7 +74,7 @@ static int hs_send(int fd, const struct rpal_hs_msg *m, const int *fds, int nfds
  * after shutting our receive side so nothing more arrives: closing a unix
  * socket with unread data makes the peer's next receive fail with
  * ECONNRESET before it sees the REFUSE. */
-static void hs_refuse(int fd, int status)
+void handshake_refuse(int fd, int status)
 {
     shutdown(fd, SHUT_RD);
     for (int i = 0; i < 4; i++) {
@@ -239,17 +240,76 @@ static int hs_check_slot_owner(int slot, pid_t pid)
     return -EPROTO;
 }
 
-static int peer_cred(int fd, struct ucred *cred)
+static bool has_id(const uint32_t *v, uint32_t n, uint32_t id)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (v[i] == id)
+            return true;
+    return false;
+}
+
+/* Whether a, besides our own uid, admits the peer behind fd: by uid, or by
+ * its effective gid or one of its supplementary groups (SO_PEERGROUPS). */
+static bool admitted(int fd, const struct ucred *cred, const struct rpal_access *a)
+{
+    if (cred->uid == geteuid())
+        return true;
+    if (!a)
+        return false;
+    if (has_id(a->uids, a->uid_count, cred->uid))
+        return true;
+    if (!a->gid_count)
+        return false;
+    if (has_id(a->gids, a->gid_count, cred->gid))
+        return true;
+    gid_t groups[256];
+    socklen_t len = sizeof groups;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0) {
+        rpal_log(LOG_WARN, "cannot read the groups of pid %d: %s", (int)cred->pid,
+                 strerror(errno));
+        return false;
+    }
+    for (size_t i = 0; i < len / sizeof groups[0]; i++)
+        if (has_id(a->gids, a->gid_count, groups[i]))
+            return true;
+    return false;
+}
+
+/* Reads the peer's credentials from the kernel and checks them: the server
+ * against what the service admits (as_server), the client against the
+ * servers it trusts. */
+static int peer_cred(int fd, struct ucred *cred, const struct rpal_access *a, const char *name,
+                     bool as_server)
 {
     socklen_t len = sizeof *cred;
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) < 0)
         return -errno;
-    if (cred->uid != geteuid()) {
-        rpal_log(LOG_ERR, "peer pid %d runs as uid %u, only uid %u is allowed", (int)cred->pid,
-                 (unsigned)cred->uid, (unsigned)geteuid());
-        return -EACCES;
-    }
-    return 0;
+    if (admitted(fd, cred, a))
+        return 0;
+    if (as_server)
+        rpal_log(LOG_ERR,
+                 "service %s refused pid %d: it runs as uid %u gid %u, and the service admits "
+                 "only uid %u and the users and groups in its allowlist",
+                 name, (int)cred->pid, (unsigned)cred->uid, (unsigned)cred->gid,
+                 (unsigned)geteuid());
+    else
+        rpal_log(LOG_ERR,
+                 "service %s is served by pid %d as uid %u, which this client does not trust "
+                 "(only uid %u and the users and groups it names)",
+                 name, (int)cred->pid, (unsigned)cred->uid, (unsigned)geteuid());
+    return -EACCES;
+}
+
+/* Live connections accepted for the service with this key. */
+static uint32_t live_conns(uint64_t key)
+{
+    uint32_t n = 0;
+    pthread_mutex_lock(&g_rt.lock);
+    for (struct rpal_conn *c = g_rt.conns; c; c = c->next_all)
+        if (c->key == key && !atomic_load(&c->dead))
+            n++;
+    pthread_mutex_unlock(&g_rt.lock);
+    return n;
 }
 
 /* Binds what the handshake learned to c and makes it live. */
@@ -269,16 +329,38 @@ static int finish(struct rpal_conn *c, int fd, const struct ucred *cred, const c
     return 0;
 }
 
-int handshake_server(int fd, const char *name, uint64_t key, struct rpal_conn **out)
+/* Server, as soon as a client is accepted: is its user admitted? On refusal
+ * the client is told and fd closed. */
+int handshake_admit(int fd, const struct rpal_service *svc, struct ucred *cred)
 {
-    struct ucred cred;
+    set_timeouts(fd, HS_SERVER_TIMEOUT_MS);
+    int rc = peer_cred(fd, cred, &svc->allow, svc->name, true);
+    if (rc < 0) {
+        handshake_refuse(fd, rc);
+        close(fd);
+    }
+    return rc;
+}
+
+/* Server, once the admitted client's hello is there (or it hung up): the
+ * rest of the handshake. Takes fd. */
+int handshake_server(int fd, const struct rpal_service *svc, const struct ucred *pcred,
+                     struct rpal_conn **out)
+{
+    const char *name = svc->name;
+    uint64_t key = svc->key;
+    struct ucred cred = *pcred;
     struct rpal_hs_msg m;
     int arena_fd = -1;
     struct rpal_conn *c = NULL;
-    set_timeouts(fd, HS_SERVER_TIMEOUT_MS);
-    int rc = peer_cred(fd, &cred);
-    if (rc < 0)
+    int rc;
+    uint32_t live;
+    if (svc->max_conns && (live = live_conns(key)) >= svc->max_conns) {
+        rpal_log(LOG_WARN, "service %s refused pid %d: it has %u live connections, its limit",
+                 name, (int)cred.pid, live);
+        rc = -EUSERS;
         goto refuse;
+    }
     if ((rc = hs_recv(fd, &m, &arena_fd)) < 0)
         goto refuse;
     if (m.type != RPAL_HS_HELLO) {
@@ -318,7 +400,7 @@ int handshake_server(int fd, const char *name, uint64_t key, struct rpal_conn **
     *out = c;
     return 0;
 refuse:
-    hs_refuse(fd, rc);
+    handshake_refuse(fd, rc);
 fail:
     if (arena_fd >= 0)
         close(arena_fd);
@@ -330,7 +412,7 @@ fail:
     return rc;
 }
 
-int handshake_client(const char *name, struct rpal_conn **out)
+int handshake_client(const char *name, const struct rpal_access *trust, struct rpal_conn **out)
 {
     struct sockaddr_un sun = {.sun_family = AF_UNIX};
     int rc = registry_socket_path(name, sun.sun_path, sizeof sun.sun_path);
@@ -347,7 +429,7 @@ int handshake_client(const char *name, struct rpal_conn **out)
         goto fail;
     }
     set_timeouts(fd, HS_CLIENT_TIMEOUT_MS);
-    if ((rc = peer_cred(fd, &cred)) < 0)
+    if ((rc = peer_cred(fd, &cred, trust, name, false)) < 0)
         goto fail;
     if (!(c = conn_new())) {
         rc = -ENOMEM;
@@ -358,11 +440,21 @@ int handshake_client(const char *name, struct rpal_conn **out)
     m.conn_off = (uint64_t)((char *)c->self - g_rt.arena);
     m.incarnation = c->self->incarnation;
     snprintf(m.name, sizeof m.name, "%s", name);
-    if ((rc = hs_send(fd, &m, &g_rt.arena_ro_fd, 1)) < 0)
+    /* A server that refuses us on our credentials or its connection limit
+     * may answer and close before our hello arrives: the send then fails
+     * with EPIPE, and its REFUSE is still there to read. */
+    int sent = hs_send(fd, &m, &g_rt.arena_ro_fd, 1);
+    if (sent < 0 && sent != -EPIPE && sent != -ECONNRESET) {
+        rc = sent;
         goto fail;
+    }
     struct rpal_hs_msg w;
     if ((rc = hs_recv(fd, &w, &arena_fd)) < 0)
         goto fail;
+    if (sent < 0 && w.type != RPAL_HS_REFUSE) {
+        rc = sent;
+        goto fail;
+    }
     if (w.type == RPAL_HS_REFUSE) {
         rc = (w.status < 0 && w.status > -4096) ? w.status : -ECONNREFUSED;
         rpal_log(LOG_ERR, "service %s refused us: %s", name, strerror(-rc));

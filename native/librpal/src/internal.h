@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "rpal.h"
@@ -296,6 +297,30 @@ extern const struct rpal_backend rpal_backend_user;
 extern const struct rpal_backend *g_backend;
 
 /* registry.c */
+/* A client accepted whose hello has not arrived yet. */
+struct rpal_pending {
+    int fd;
+    int64_t deadline_ns;      /* CLOCK_MONOTONIC; refused -ETIMEDOUT after it */
+    struct ucred cred;
+};
+
+/* How long a client has to send its hello. */
+#define RPAL_HELLO_TIMEOUT_MS 500
+
+struct rpal_service {
+    int fd;        /* listening socket, non-blocking */
+    int ep_fd;     /* rpal_service_fd(): epoll over fd, the pending clients and timer_fd */
+    int timer_fd;  /* fires at the earliest pending deadline */
+    int lock_fd;   /* services/NAME.lock, write-locked */
+    pthread_mutex_t accept_lock;
+    struct rpal_pending pending[RPAL_PENDING_MAX];
+    uint32_t npending;
+    uint64_t key;
+    uint32_t max_conns;       /* 0 = no limit */
+    struct rpal_access allow; /* owned copies of the lists */
+    char name[RPAL_NAME_MAX + 1];
+    struct rpal_service *next;
+};
 int registry_open(struct rpal_runtime *rt, const char *dir);
 int registry_take_slot(struct rpal_runtime *rt);
 void registry_close(struct rpal_runtime *rt);
@@ -303,8 +328,11 @@ int registry_socket_path(const char *name, char *out, size_t n);
 int registry_check_name(const char *name);
 
 /* handshake.c */
-int handshake_client(const char *name, struct rpal_conn **out);
-int handshake_server(int fd, const char *name, uint64_t key, struct rpal_conn **out);
+int handshake_client(const char *name, const struct rpal_access *trust, struct rpal_conn **out);
+int handshake_admit(int fd, const struct rpal_service *svc, struct ucred *cred);
+int handshake_server(int fd, const struct rpal_service *svc, const struct ucred *cred,
+                     struct rpal_conn **out);
+void handshake_refuse(int fd, int status);
 /* The parsers of what a peer sends in the handshake, internal (hidden, not in
  * librpal.map) but not static, so that fuzz/fuzz_handshake.c reaches them. */
 struct msghdr;

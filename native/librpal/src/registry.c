@@ -13,21 +13,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/random.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "internal.h"
-
-struct rpal_service {
-    int fd;        /* listening socket, non-blocking */
-    int lock_fd;   /* services/NAME.lock, write-locked */
-    uint64_t key;
-    char name[RPAL_NAME_MAX + 1];
-    struct rpal_service *next;
-};
 
 /* One registration or unregistration at a time in this process. POSIX
  * record locks belong to the process, not the fd: a second registration of
@@ -44,6 +40,67 @@ static int lock_file(int fd)
     return errno == EACCES || errno == EAGAIN ? -EBUSY : -errno;
 }
 
+/* Whether this process is a member of group g (effective or supplementary). */
+static bool in_group(gid_t g)
+{
+    if (getegid() == g)
+        return true;
+    gid_t groups[256];
+    int n = getgroups(256, groups);
+    for (int i = 0; i < n; i++)
+        if (groups[i] == g)
+            return true;
+    return false;
+}
+
+/* Mode of the directories and files of the registry: private to this uid,
+ * or shared with the runtime group (setgid, so entries inherit the group). */
+static bool shared(const struct rpal_runtime *rt) { return rt->opt.runtime_group >= 0; }
+
+/* Gives a file or directory we just created its mode whatever the umask. */
+static void own_mode(const struct rpal_runtime *rt, int dirfd, const char *name, mode_t shared_mode)
+{
+    if (shared(rt))
+        fchmodat(dirfd, name, shared_mode, 0);
+}
+
+static int check_dir(const struct rpal_runtime *rt, int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return -errno;
+    uid_t me = geteuid();
+    if (!shared(rt)) {
+        if (st.st_uid == me && !(st.st_mode & 077))
+            return 0;
+        rpal_log(LOG_ERR,
+                 "runtime directory %s must be owned by uid %u with mode 0700 (it is uid %u, "
+                 "mode %04o); set RPAL_RUNTIME_GROUP to share one with a group",
+                 rt->dir, (unsigned)me, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+        return -EPERM;
+    }
+    gid_t g = (gid_t)rt->opt.runtime_group;
+    const char *why = NULL;
+    if (st.st_uid != me && st.st_uid != 0)
+        why = "owned by another user";
+    else if (st.st_gid != g)
+        why = "of another group";
+    else if (st.st_mode & 07)
+        why = "open to others";
+    else if ((st.st_mode & 02070) != 02070)
+        why = "not mode 2770 (setgid, group rwx)";
+    else if (!in_group(g))
+        why = "of a group this process is not in";
+    if (!why)
+        return 0;
+    rpal_log(LOG_ERR,
+             "shared runtime directory %s is %s: it must be mode 2770 or 3770, group %u, owned "
+             "by uid %u or root (it is uid %u, gid %u, mode %04o)",
+             rt->dir, why, (unsigned)g, (unsigned)me, (unsigned)st.st_uid, (unsigned)st.st_gid,
+             (unsigned)(st.st_mode & 07777));
+    return -EPERM;
+}
+
 int registry_open(struct rpal_runtime *rt, const char *dir)
 {
     const char *env = getenv("RPAL_RUNTIME_DIR");
@@ -53,29 +110,44 @@ int registry_open(struct rpal_runtime *rt, const char *dir)
         n = snprintf(rt->dir, sizeof rt->dir, "%s", dir);
     else if (env && *env)
         n = snprintf(rt->dir, sizeof rt->dir, "%s", env);
-    else if (xdg && *xdg)
+    else if (xdg && *xdg && !shared(rt))
         n = snprintf(rt->dir, sizeof rt->dir, "%s/rpal", xdg);
+    else if (shared(rt))
+        n = snprintf(rt->dir, sizeof rt->dir, "/tmp/rpal-g%lld", (long long)rt->opt.runtime_group);
     else
         n = snprintf(rt->dir, sizeof rt->dir, "/tmp/rpal-%u", (unsigned)geteuid());
     if (n < 0 || (size_t)n >= sizeof rt->dir)
         return -ENAMETOOLONG;
-    if (mkdir(rt->dir, 0700) < 0 && errno != EEXIST)
+    mode_t dmode = shared(rt) ? 02770 : 0700;
+    if (mkdir(rt->dir, dmode) == 0) {
+        if (shared(rt) && chown(rt->dir, (uid_t)-1, (gid_t)rt->opt.runtime_group) < 0)
+            rpal_log(LOG_ERR, "cannot give %s to group %lld: %s", rt->dir,
+                     (long long)rt->opt.runtime_group, strerror(errno));
+        own_mode(rt, AT_FDCWD, rt->dir, dmode);
+    } else if (errno != EEXIST) {
         return -errno;
-    int fd = open(rt->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    struct stat st;
-    if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 077)) {
-        rpal_log(LOG_ERR, "runtime directory %s must be owned by uid %u with mode 0700",
-                 rt->dir, (unsigned)geteuid());
-        close(fd);
-        return -EPERM;
     }
-    if ((mkdirat(fd, "slots", 0700) < 0 && errno != EEXIST) ||
-        (mkdirat(fd, "services", 0700) < 0 && errno != EEXIST)) {
+    int fd = open(rt->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
         int rc = -errno;
+        rpal_log(LOG_ERR, "cannot open runtime directory %s: %s%s", rt->dir, strerror(-rc),
+                 rc == -EACCES && shared(rt) ? " (is this process in its group?)" : "");
+        return rc;
+    }
+    int rc = check_dir(rt, fd);
+    if (rc < 0) {
         close(fd);
         return rc;
+    }
+    static const char *const subdirs[] = {"slots", "services"};
+    for (int i = 0; i < 2; i++) {
+        if (mkdirat(fd, subdirs[i], dmode) == 0)
+            own_mode(rt, fd, subdirs[i], dmode);
+        else if (errno != EEXIST) {
+            rc = -errno;
+            close(fd);
+            return rc;
+        }
     }
     rt->dirfd = fd;
     return 0;
@@ -97,8 +169,12 @@ int registry_take_slot(struct rpal_runtime *rt)
         char name[32];
         snprintf(name, sizeof name, "slots/%u", i);
         int fd = openat(rt->dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 && errno == EACCES && shared(rt))
+            continue; /* another user's file, still being created: not ours to take */
         if (fd < 0)
             return -errno;
+        if (shared(rt))
+            fchmod(fd, 0660); /* peers of the group check who holds it */
         int rc = lock_file(fd);
         if (rc == 0) {
             char info[32];
@@ -146,9 +222,49 @@ int registry_socket_path(const char *name, char *out, size_t n)
     return 0;
 }
 
+/* Copies a list of n ids into *out (NULL when empty). */
+static int copy_ids(const uint32_t *v, uint32_t n, const uint32_t **out)
+{
+    *out = NULL;
+    if (!n)
+        return 0;
+    if (!v || n > 65536)
+        return -EINVAL;
+    uint32_t *c = malloc(n * sizeof *c);
+    if (!c)
+        return -ENOMEM;
+    memcpy(c, v, n * sizeof *c);
+    *out = c;
+    return 0;
+}
+
+static void service_free(struct rpal_service *s)
+{
+    for (uint32_t i = 0; i < s->npending; i++)
+        close(s->pending[i].fd);
+    if (s->ep_fd >= 0)
+        close(s->ep_fd);
+    if (s->timer_fd >= 0)
+        close(s->timer_fd);
+    pthread_mutex_destroy(&s->accept_lock);
+    if (s->fd >= 0)
+        close(s->fd);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd); /* releases the lock; the file stays for the next owner */
+    free((void *)s->allow.uids);
+    free((void *)s->allow.gids);
+    free(s);
+}
+
 RPAL_API int rpal_register_service(const char *name, struct rpal_service **out, uint64_t *key)
 {
-    if (!out)
+    return rpal_register_service_params(name, NULL, out, key);
+}
+
+RPAL_API int rpal_register_service_params(const char *name, const struct rpal_service_params *p,
+                                          struct rpal_service **out, uint64_t *key)
+{
+    if (!out || (p && p->size < sizeof *p))
         return -EINVAL;
     if (!g_rt.started)
         return -ENOTCONN;
@@ -156,31 +272,41 @@ RPAL_API int rpal_register_service(const char *name, struct rpal_service **out, 
     int rc = registry_socket_path(name, sun.sun_path, sizeof sun.sun_path);
     if (rc < 0)
         return rc;
+    struct rpal_service *s = calloc(1, sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    s->fd = s->lock_fd = s->ep_fd = s->timer_fd = -1;
+    pthread_mutex_init(&s->accept_lock, NULL);
+    strcpy(s->name, name);
+    if (p) {
+        s->max_conns = p->max_conns;
+        s->allow.uid_count = p->allow.uid_count;
+        s->allow.gid_count = p->allow.gid_count;
+        if ((rc = copy_ids(p->allow.uids, p->allow.uid_count, &s->allow.uids)) < 0 ||
+            (rc = copy_ids(p->allow.gids, p->allow.gid_count, &s->allow.gids)) < 0) {
+            service_free(s);
+            return rc;
+        }
+    }
     pthread_mutex_lock(&s_reg_lock);
     pthread_mutex_lock(&g_rt.lock);
     for (struct rpal_service *o = g_rt.services; o; o = o->next)
         if (strcmp(o->name, name) == 0)
             rc = -EADDRINUSE;
     pthread_mutex_unlock(&g_rt.lock);
-    if (rc < 0) {
-        pthread_mutex_unlock(&s_reg_lock);
-        return rc;
-    }
-    struct rpal_service *s = calloc(1, sizeof *s);
-    if (!s) {
-        pthread_mutex_unlock(&s_reg_lock);
-        return -ENOMEM;
-    }
-    s->fd = s->lock_fd = -1;
-    strcpy(s->name, name);
+    if (rc < 0)
+        goto fail;
 
     char lock_name[RPAL_NAME_MAX + 32];
     snprintf(lock_name, sizeof lock_name, "services/%s.lock", name);
     s->lock_fd = openat(g_rt.dirfd, lock_name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (s->lock_fd < 0) {
         rc = -errno;
+        rpal_log(LOG_ERR, "cannot open %s/%s: %s", g_rt.dir, lock_name, strerror(-rc));
         goto fail;
     }
+    if (shared(&g_rt))
+        fchmod(s->lock_fd, 0660);
     if ((rc = lock_file(s->lock_fd)) < 0) {
         if (rc == -EBUSY)
             rc = -EADDRINUSE;
@@ -197,6 +323,23 @@ RPAL_API int rpal_register_service(const char *name, struct rpal_service **out, 
         goto fail;
     }
     if (bind(s->fd, (struct sockaddr *)&sun, sizeof sun) < 0 || listen(s->fd, 128) < 0) {
+        rc = -errno;
+        goto fail;
+    }
+    /* What the application waits on: new clients, hellos of accepted ones,
+     * and their deadlines. */
+    s->ep_fd = epoll_create1(EPOLL_CLOEXEC);
+    s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    struct epoll_event lev = {.events = EPOLLIN, .data.fd = s->fd};
+    struct epoll_event tev = {.events = EPOLLIN, .data.fd = s->timer_fd};
+    if (s->ep_fd < 0 || s->timer_fd < 0 || epoll_ctl(s->ep_fd, EPOLL_CTL_ADD, s->fd, &lev) < 0 ||
+        epoll_ctl(s->ep_fd, EPOLL_CTL_ADD, s->timer_fd, &tev) < 0) {
+        rc = -errno;
+        goto fail;
+    }
+    /* connect() needs write permission on the socket file: the group's
+     * members may knock; the handshake decides who gets in */
+    if (shared(&g_rt) && chmod(sun.sun_path, 0660) < 0) {
         rc = -errno;
         goto fail;
     }
@@ -222,11 +365,7 @@ RPAL_API int rpal_register_service(const char *name, struct rpal_service **out, 
         *key = s->key;
     return 0;
 fail:
-    if (s->fd >= 0)
-        close(s->fd);
-    if (s->lock_fd >= 0)
-        close(s->lock_fd);
-    free(s);
+    service_free(s);
     pthread_mutex_unlock(&s_reg_lock);
     return rc;
 }
@@ -250,30 +389,124 @@ RPAL_API int rpal_unregister_service(struct rpal_service *svc)
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
     if (registry_socket_path(svc->name, path, sizeof path) == 0)
         unlink(path);
-    close(svc->fd);
-    close(svc->lock_fd); /* releases the lock; the file stays for the next owner */
-    free(svc);
+    service_free(svc);
     pthread_mutex_unlock(&s_reg_lock);
     return 0;
 }
 
-RPAL_API int rpal_service_fd(const struct rpal_service *svc) { return svc ? svc->fd : -EINVAL; }
+RPAL_API int rpal_service_fd(const struct rpal_service *svc) { return svc ? svc->ep_fd : -EINVAL; }
+
+/* Whether fd has something to read, or its peer hung up. */
+static bool has_input(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN | POLLRDHUP};
+    return poll(&p, 1, 0) > 0 && p.revents;
+}
+
+/* Arms the timer for the earliest pending deadline (or disarms it). */
+static void arm_timer(struct rpal_service *s)
+{
+    int64_t first = 0;
+    for (uint32_t i = 0; i < s->npending; i++)
+        if (!first || s->pending[i].deadline_ns < first)
+            first = s->pending[i].deadline_ns;
+    struct itimerspec t = {0};
+    if (first) {
+        t.it_value.tv_sec = first / 1000000000;
+        t.it_value.tv_nsec = first % 1000000000;
+    }
+    timerfd_settime(s->timer_fd, first ? TFD_TIMER_ABSTIME : 0, &t, NULL);
+}
+
+/* Takes pending client i out of the set; returns it. */
+static struct rpal_pending pending_take(struct rpal_service *s, uint32_t i)
+{
+    struct rpal_pending p = s->pending[i];
+    epoll_ctl(s->ep_fd, EPOLL_CTL_DEL, p.fd, NULL);
+    s->pending[i] = s->pending[--s->npending];
+    arm_timer(s);
+    return p;
+}
+
+/*
+ * One step of accepting, never waiting for a client: first a pending client
+ * whose hello arrived (or who hung up, or whose time ran out), then new
+ * clients from the listening socket. A new client is admitted (or refused)
+ * on its credentials at once; if its hello is not there yet it waits in the
+ * service's set, so that a client that stays silent costs nobody else any
+ * time. Returns the first outcome, or -EAGAIN.
+ */
+static int accept_step(struct rpal_service *s, struct rpal_conn **conn)
+{
+    uint64_t ticks;
+    if (read(s->timer_fd, &ticks, sizeof ticks) < 0 && errno != EAGAIN)
+        return -errno;
+    int64_t now = now_ns();
+    for (uint32_t i = 0; i < s->npending; i++) {
+        bool ready = has_input(s->pending[i].fd);
+        if (!ready && s->pending[i].deadline_ns > now)
+            continue;
+        struct rpal_pending p = pending_take(s, i);
+        if (ready)
+            return handshake_server(p.fd, s, &p.cred, conn);
+        rpal_log(LOG_WARN, "service %s: pid %d sent no hello within %d ms: dropped", s->name,
+                 (int)p.cred.pid, RPAL_HELLO_TIMEOUT_MS);
+        handshake_refuse(p.fd, -ETIMEDOUT);
+        close(p.fd);
+        return -ETIMEDOUT;
+    }
+    for (;;) {
+        int fd = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0)
+            return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : -errno;
+        struct ucred cred;
+        int rc = handshake_admit(fd, s, &cred);
+        if (rc < 0)
+            return rc;
+        if (has_input(fd))
+            return handshake_server(fd, s, &cred, conn);
+        if (s->npending == RPAL_PENDING_MAX) {
+            rpal_log(LOG_WARN, "service %s: %d clients are in the middle of their handshake; "
+                     "pid %d refused", s->name, RPAL_PENDING_MAX, (int)cred.pid);
+            handshake_refuse(fd, -EBUSY);
+            close(fd);
+            return -EBUSY;
+        }
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.fd = fd};
+        if (epoll_ctl(s->ep_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+            rc = -errno;
+            close(fd);
+            return rc;
+        }
+        s->pending[s->npending++] = (struct rpal_pending){
+            .fd = fd, .deadline_ns = now + RPAL_HELLO_TIMEOUT_MS * 1000000ll, .cred = cred};
+        arm_timer(s);
+    }
+}
 
 RPAL_API int rpal_accept(struct rpal_service *svc, struct rpal_conn **conn)
 {
     if (!svc || !conn)
         return -EINVAL;
-    int fd = accept4(svc->fd, NULL, NULL, SOCK_CLOEXEC);
-    if (fd < 0)
-        return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-    return handshake_server(fd, svc->name, svc->key, conn);
+    pthread_mutex_lock(&svc->accept_lock);
+    int rc = accept_step(svc, conn);
+    pthread_mutex_unlock(&svc->accept_lock);
+    return rc;
 }
 
 RPAL_API int rpal_request_service(const char *name, struct rpal_conn **conn)
 {
-    if (!conn)
+    return rpal_request_service_params(name, NULL, conn);
+}
+
+RPAL_API int rpal_request_service_params(const char *name, const struct rpal_request_params *p,
+                                         struct rpal_conn **conn)
+{
+    if (!conn || (p && (p->size < sizeof *p || p->reserved)))
+        return -EINVAL;
+    if (p && ((p->trust.uid_count && !p->trust.uids) || (p->trust.gid_count && !p->trust.gids)))
         return -EINVAL;
     if (!g_rt.started)
         return -ENOTCONN;
-    return handshake_client(name, conn);
+    return handshake_client(name, p ? &p->trust : NULL, conn);
 }

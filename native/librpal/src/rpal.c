@@ -2,6 +2,7 @@
 /* Options, process lifecycle and the spin budget. */
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -78,6 +79,27 @@ static int env_u32(const char *name, uint32_t *field)
     return rc;
 }
 
+/* A group by number or by name. */
+static int env_group(const char *name, int64_t *field)
+{
+    const char *s = getenv(name);
+    uint64_t v;
+    if (!s || !*s)
+        return 0;
+    if (parse_u64(s, &v)) {
+        if (v >= UINT32_MAX)
+            return -EINVAL;
+        *field = (int64_t)v;
+        return 0;
+    }
+    struct group gr, *res = NULL;
+    char buf[4096];
+    if (getgrnam_r(s, &gr, buf, sizeof buf, &res) != 0 || !res)
+        return -EINVAL;
+    *field = res->gr_gid;
+    return 0;
+}
+
 RPAL_API int rpal_options_init(struct rpal_options *o)
 {
     if (!o)
@@ -91,7 +113,9 @@ RPAL_API int rpal_options_init(struct rpal_options *o)
     o->slot_count = 256;
     o->max_calls = 1024;
     o->spin_ns = 50000;
+    o->runtime_group = -1;
     int rc = 0;
+    rc |= env_group("RPAL_RUNTIME_GROUP", &o->runtime_group);
     rc |= env_u32("RPAL_RING_ENTRIES", &o->ring_entries);
     rc |= env_u64("RPAL_ARENA_SIZE", &o->arena_size);
     rc |= env_u64("RPAL_SLOT_SIZE", &o->slot_size);
@@ -126,6 +150,8 @@ static int check_options(const struct rpal_options *o)
         __builtin_add_overflow(o->window_base, span, &end) || end > 0x800000000000ull)
         return -EINVAL;
     if (o->max_calls < 1 || o->max_calls > 65535 || o->spin_ns < 0)
+        return -EINVAL;
+    if (o->runtime_group < -1 || o->runtime_group >= UINT32_MAX)
         return -EINVAL;
     return 0;
 }

@@ -25,7 +25,7 @@ public sealed partial class RpalClientInvoker
         }
 
         return new ResponseStream<TElement, TValue>(
-            token => StartStream(method, in request, scope, token), pump: null, MethodToken(cancellationToken));
+            token => StartStreamAsync(method, request, scope, token), pump: null, MethodToken(cancellationToken));
     }
 
     /// <summary>
@@ -47,18 +47,34 @@ public sealed partial class RpalClientInvoker
             return _grpc.ClientStreamingAsync<TInElement, TIn, TResponse, TValue>(method, GrpcInterop.GrpcBodies.ToBytes(in request), input, GrpcOptions(current, cancellationToken), current);
         }
 
-        ClientStreamCall call;
+        ValueTask<ClientStreamCall> starting;
         try
         {
-            call = StartStream(method, in request, _scope ?? RpalCallScope.Current, cancellationToken);
+            starting = StartStreamAsync(method, request, _scope ?? RpalCallScope.Current, cancellationToken);
         }
         catch (Exception e)
         {
             return ValueTask.FromException<TValue>(e);
         }
 
+        if (!starting.IsCompletedSuccessfully)
+        {
+            return ClientStreamingAfterWaitAsync<TInElement, TIn, TResponse, TValue>(starting, input, cancellationToken);
+        }
+
+        ClientStreamCall call = starting.Result;
         _ = call.PumpAsync<TInElement, TIn>(input, cancellationToken);
         return call.ResultAsync<TResponse, TValue>();
+    }
+
+    /// <summary>A client-streaming call that waited for a slot of the channel's limiter.</summary>
+    private static async ValueTask<TValue> ClientStreamingAfterWaitAsync<TInElement, TIn, TResponse, TValue>(ValueTask<ClientStreamCall> starting, IAsyncEnumerable<TIn> input, CancellationToken cancellationToken)
+        where TInElement : struct, IRpalResponse<TInElement, TIn>
+        where TResponse : struct, IRpalResponse<TResponse, TValue>
+    {
+        ClientStreamCall call = await starting.ConfigureAwait(false);
+        _ = call.PumpAsync<TInElement, TIn>(input, cancellationToken);
+        return await call.ResultAsync<TResponse, TValue>().ConfigureAwait(false);
     }
 
     /// <summary>A client-streaming call of a method without a result; see <see cref="ClientStreamingAsync"/>.</summary>
@@ -89,7 +105,7 @@ public sealed partial class RpalClientInvoker
         }
 
         return new ResponseStream<TOutElement, TOut>(
-            token => StartStream(method, in request, scope, token),
+            token => StartStreamAsync(method, request, scope, token),
             (call, token) => call.PumpAsync<TInElement, TIn>(input, token),
             MethodToken(cancellationToken));
     }
@@ -97,13 +113,55 @@ public sealed partial class RpalClientInvoker
     private CancellationToken MethodToken(CancellationToken cancellationToken) =>
         cancellationToken.CanBeCanceled ? cancellationToken : _optionsToken;
 
-    /// <summary>Starts a streaming call for a gRPC CallInvoker; throws <see cref="RpcException"/>.</summary>
+    /// <summary>
+    /// Starts a streaming call for a gRPC CallInvoker (whose API starts calls synchronously: a
+    /// wait for a slot of the channel's limiter blocks); throws <see cref="RpcException"/>.
+    /// </summary>
     internal ClientStreamCall StartStream<TRequest>(RpalMethod method, in TRequest request)
-        where TRequest : struct, IRpalPayload<TRequest> =>
-        StartStream(method, in request, _scope ?? RpalCallScope.Current, _optionsToken);
+        where TRequest : struct, IRpalPayload<TRequest>
+    {
+        RpalCallScope? scope = _scope ?? RpalCallScope.Current;
+        RpalMessage message = EncodeStream(method, in request, scope, _optionsToken, out long deadline);
+        if (!_channel.Limiter.TryEnter())
+        {
+            EnterSlow(in message, deadline, method, _optionsToken);
+        }
 
-    /// <summary>Encodes the opening request and submits it; throws <see cref="RpcException"/>.</summary>
-    private ClientStreamCall StartStream<TRequest>(RpalMethod method, in TRequest request, RpalCallScope? scope, CancellationToken cancellationToken)
+        return SubmitStream(method, in message, scope, deadline, _optionsToken);
+    }
+
+    /// <summary>
+    /// Encodes the opening request, takes a slot of the channel's limiter (waiting without
+    /// blocking when it must) and submits; throws <see cref="RpcException"/>.
+    /// </summary>
+    private ValueTask<ClientStreamCall> StartStreamAsync<TRequest>(RpalMethod method, TRequest request, RpalCallScope? scope, CancellationToken cancellationToken)
+        where TRequest : struct, IRpalPayload<TRequest>
+    {
+        RpalMessage message = EncodeStream(method, in request, scope, cancellationToken, out long deadline);
+        if (_channel.Limiter.TryEnter())
+        {
+            return ValueTask.FromResult(SubmitStream(method, in message, scope, deadline, cancellationToken));
+        }
+
+        return StartStreamAfterWaitAsync(method, message, scope, deadline, cancellationToken);
+    }
+
+    private async ValueTask<ClientStreamCall> StartStreamAfterWaitAsync(RpalMethod method, RpalMessage message, RpalCallScope? scope, long deadline, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _channel.Limiter.EnterAsync(deadline, method, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            FreeUnsent(in message);
+            throw;
+        }
+
+        return SubmitStream(method, in message, scope, deadline, cancellationToken);
+    }
+
+    private RpalMessage EncodeStream<TRequest>(RpalMethod method, in TRequest request, RpalCallScope? scope, CancellationToken cancellationToken, out long deadline)
         where TRequest : struct, IRpalPayload<TRequest>
     {
         if (cancellationToken.IsCancellationRequested)
@@ -111,17 +169,20 @@ public sealed partial class RpalClientInvoker
             throw new RpcException(new Status(StatusCode.Cancelled, "Cancelled"));
         }
 
-        long deadline = Deadline(scope);
-        RpalMessage message;
+        deadline = Deadline(scope);
         try
         {
-            message = Encode(method, in request, scope, deadline, cancellable: true, RpalWire.Stream);
+            return Encode(method, in request, scope, deadline, cancellable: true, RpalWire.Stream);
         }
         catch (Exception e)
         {
             throw EncodeFailure(e, method);
         }
+    }
 
+    /// <summary>Submits an encoded stream call that holds a slot (given back at its completion).</summary>
+    private ClientStreamCall SubmitStream(RpalMethod method, in RpalMessage message, RpalCallScope? scope, long deadline, CancellationToken cancellationToken)
+    {
         var call = new ClientStreamCall(_channel, method, scope);
         call.Start(in message, deadline, cancellationToken);
         return call;

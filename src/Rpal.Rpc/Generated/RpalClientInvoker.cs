@@ -79,6 +79,12 @@ public sealed partial class RpalClientInvoker
         {
             throw EncodeFailure(e, method);
         }
+
+        if (!_channel.Limiter.TryEnter())
+        {
+            EnterSlow(in message, deadline, method, CancellationToken.None);
+        }
+
         int timeoutMs = -1;
         if (deadline != 0)
         {
@@ -86,7 +92,17 @@ public sealed partial class RpalClientInvoker
             timeoutMs = left <= 0 ? 0 : (int)Math.Min(Math.Ceiling(left), int.MaxValue);
         }
 
-        int rc = _channel.Connection.Call(in message, out RpalMessage reply, timeoutMs);
+        int rc;
+        RpalMessage reply;
+        try
+        {
+            rc = _channel.Connection.Call(in message, out reply, timeoutMs);
+        }
+        finally
+        {
+            _channel.Limiter.Exit();
+        }
+
         if (rc < 0)
         {
             throw StatusMapper.FromErrno(rc, method);
@@ -133,12 +149,36 @@ public sealed partial class RpalClientInvoker
             return ValueTask.FromException<TValue>(EncodeFailure(e, method));
         }
 
+        if (!_channel.Limiter.TryEnter())
+        {
+            return SubmitAfterWaitAsync<TResponse, TValue>(method, message, scope, deadline, cancellationToken);
+        }
+
+        return Submit<TResponse, TValue>(method, in message, scope, deadline, cancellationToken);
+    }
+
+    /// <summary>Submits an encoded call that holds a slot of the channel's limiter.</summary>
+    private ValueTask<TValue> Submit<TResponse, TValue>(RpalMethod method, in RpalMessage message, RpalCallScope? scope, long deadline, CancellationToken cancellationToken)
+        where TResponse : struct, IRpalResponse<TResponse, TValue>
+    {
         PendingCall<TResponse, TValue> pending = PendingCall<TResponse, TValue>.Rent();
         pending.Begin(_channel, method, scope);
         short version = pending.Version;
-        int rc = _channel.Submit(in message, pending, out ulong callId);
+        int rc;
+        ulong callId;
+        try
+        {
+            rc = _channel.Submit(in message, pending, out callId);
+        }
+        catch
+        {
+            _channel.Limiter.Exit();
+            throw;
+        }
+
         if (rc < 0)
         {
+            _channel.Limiter.Exit(); // no completion follows
             pending.FailSubmit(StatusMapper.FromErrno(rc, method));
         }
         else
@@ -147,6 +187,52 @@ public sealed partial class RpalClientInvoker
         }
 
         return new ValueTask<TValue>(pending, version);
+    }
+
+    /// <summary>
+    /// The slow path of <see cref="CallAsync"/>: the channel has MaxConcurrentCalls in flight.
+    /// Waits for a slot (bounded by the deadline and the token), then submits.
+    /// </summary>
+    private async ValueTask<TValue> SubmitAfterWaitAsync<TResponse, TValue>(RpalMethod method, RpalMessage message, RpalCallScope? scope, long deadline, CancellationToken cancellationToken)
+        where TResponse : struct, IRpalResponse<TResponse, TValue>
+    {
+        try
+        {
+            await _channel.Limiter.EnterAsync(deadline, method, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            FreeUnsent(in message);
+            throw;
+        }
+
+        return await Submit<TResponse, TValue>(method, in message, scope, deadline, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The slow path of a blocking call (and of a stream started for a gRPC CallInvoker): waits
+    /// for a slot; frees the encoded request when it throws.
+    /// </summary>
+    private void EnterSlow(in RpalMessage message, long deadline, RpalMethod method, CancellationToken cancellationToken)
+    {
+        try
+        {
+            _channel.Limiter.Enter(deadline, method, cancellationToken);
+        }
+        catch
+        {
+            FreeUnsent(in message);
+            throw;
+        }
+    }
+
+    /// <summary>Frees the payload of a request that will not be sent.</summary>
+    private static void FreeUnsent(in RpalMessage message)
+    {
+        if (message.Data != 0)
+        {
+            RpalEngine.Free(message.Data);
+        }
     }
 
     /// <summary>Calls a method without a result without blocking.</summary>
@@ -207,6 +293,11 @@ public sealed partial class RpalClientInvoker
     {
         Metadata? headers = scope?.RequestHeaders ?? _headers;
         int size = request.GetSize();
+        if ((ulong)size > _channel.MaxSend)
+        {
+            RpalLimits.ThrowTooLargeToSend("request", method.FullName, (ulong)size, _channel.MaxSend, "RpalChannelOptions.MaxSendMessageSize");
+        }
+
         int headerSize = MetadataCodec.SizeOf(headers);
         uint flags = (cancellable || deadline != 0 ? RpalWire.Cancellable : 0) | streamFlag;
         RpalMessage message = default;

@@ -77,7 +77,7 @@ public sealed partial class RpalServerCall
         _deadline = (flags & RpalWire.Deadline) != 0 ? (long)request.Word1 : 0;
         if ((flags & RpalWire.Stream) != 0)
         {
-            Stream = new Streaming.ServerStream(_connection.Connection, request.Id, MethodFullName);
+            Stream = new Streaming.ServerStream(_connection.Connection, request.Id, MethodFullName, _connection.Server.MaxSend);
         }
 
         if ((flags & (RpalWire.Deadline | RpalWire.Cancellable | RpalWire.Stream)) != 0)
@@ -109,6 +109,9 @@ public sealed partial class RpalServerCall
     }
 
     internal bool PastDeadline => _deadline != 0 && Stopwatch.GetTimestamp() >= _deadline;
+
+    /// <summary>The size of a request body that came in a payload (0 for an inline one: at most 16 bytes).</summary>
+    internal ulong PayloadBodySize => (RpalWire.Flags(_request.Word0) & RpalWire.PayloadBody) != 0 ? _request.Word2 : 0;
 
     /// <summary>
     /// The client broke the protocol on this call (its stream): the call ends with
@@ -232,6 +235,11 @@ public sealed partial class RpalServerCall
     {
         Metadata? trailers = _context?.TrailersIfAny;
         int size = response.GetSize();
+        if ((ulong)size > _connection.Server.MaxSend)
+        {
+            RpalLimits.ThrowTooLargeToSend("reply", MethodFullName, (ulong)size, _connection.Server.MaxSend, "RpalServerOptions.MaxSendMessageSize");
+        }
+
         RpalMessage reply = default;
         if (size <= RpalWire.InlineReplyBytes && trailers is null)
         {

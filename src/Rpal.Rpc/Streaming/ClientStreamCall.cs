@@ -60,12 +60,27 @@ internal sealed class ClientStreamCall : PendingCall
 
     internal StreamCore? Core => Volatile.Read(ref _core);
 
-    /// <summary>Submits the call; throws <see cref="RpcException"/> when it cannot start.</summary>
+    /// <summary>
+    /// Submits the call, which holds a slot of the channel's <see cref="CallLimiter"/> (given
+    /// back at its completion, or here when the submit fails); throws <see cref="RpcException"/>
+    /// when it cannot start.
+    /// </summary>
     public void Start(in RpalMessage request, long deadline, CancellationToken cancellationToken)
     {
-        int rc = _channel.SubmitStream(in request, this);
+        int rc;
+        try
+        {
+            rc = _channel.SubmitStream(in request, this);
+        }
+        catch
+        {
+            _channel.Limiter.Exit();
+            throw;
+        }
+
         if (rc < 0)
         {
+            _channel.Limiter.Exit();
             throw StatusMapper.FromErrno(rc, _method);
         }
 
@@ -121,7 +136,13 @@ internal sealed class ClientStreamCall : PendingCall
         switch (op)
         {
             case RpalWire.OpStreamMessage:
-                if (!core.Deliver(in message))
+                if (message.Data != 0 && message.Word2 > _channel.MaxReceive)
+                {
+                    // refused unread: the call ends here, the server is told
+                    _channel.Connection.Release(in message);
+                    Abort(RpalLimits.TooLargeReceived("stream element", _method.FullName, message.Word2, _channel.MaxReceive, "RpalChannelOptions.MaxReceiveMessageSize"));
+                }
+                else if (!core.Deliver(in message))
                 {
                     Abort(StreamCore.ProtocolBroken("server").Status);
                 }
@@ -143,6 +164,7 @@ internal sealed class ClientStreamCall : PendingCall
     /// <summary>The reply (or the connection's failure) arrived (completion thread).</summary>
     public override void OnCompletion(in RpalCompletion completion)
     {
+        _channel.Limiter.Exit(); // the engine counts the call no more
         Status status;
         Metadata? trailers = null;
         byte[]? body = null;
@@ -155,7 +177,7 @@ internal sealed class ClientStreamCall : PendingCall
             RpalMessage reply = completion.Reply;
             try
             {
-                status = RpalChannel.ParseReply(ref reply, out trailers, out ReadOnlySpan<byte> bytes);
+                status = _channel.ParseReply(ref reply, _method, out trailers, out ReadOnlySpan<byte> bytes);
                 if (status.StatusCode == StatusCode.OK)
                 {
                     body = bytes.ToArray();
@@ -354,6 +376,10 @@ internal sealed class ClientStreamCall : PendingCall
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             Abort(new Status(StatusCode.Cancelled, "Cancelled"));
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
+        {
+            Abort(e.Status, e); // an element larger than MaxSendMessageSize
         }
 #pragma warning disable CA1031 // The input's failure ends the call; the caller sees it there.
         catch (Exception e)

@@ -11,11 +11,11 @@ namespace Rpal.Rpc.Streaming;
 internal sealed class ResponseStream<TElement, T> : IAsyncEnumerable<T>
     where TElement : struct, IRpalResponse<TElement, T>
 {
-    private readonly Func<CancellationToken, ClientStreamCall> _start;
+    private readonly Func<CancellationToken, ValueTask<ClientStreamCall>> _start;
     private readonly Func<ClientStreamCall, CancellationToken, Task>? _pump;
     private readonly CancellationToken _methodToken;
 
-    public ResponseStream(Func<CancellationToken, ClientStreamCall> start, Func<ClientStreamCall, CancellationToken, Task>? pump, CancellationToken methodToken)
+    public ResponseStream(Func<CancellationToken, ValueTask<ClientStreamCall>> start, Func<ClientStreamCall, CancellationToken, Task>? pump, CancellationToken methodToken)
     {
         _start = start;
         _pump = pump;
@@ -59,7 +59,7 @@ internal sealed class ResponseStream<TElement, T> : IAsyncEnumerable<T>
 
             if (_call is null)
             {
-                _call = _owner._start(_token);
+                _call = await _owner._start(_token).ConfigureAwait(false);
                 if (_owner._pump is { } pump)
                 {
                     _ = pump(_call, _token);

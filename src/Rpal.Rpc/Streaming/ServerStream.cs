@@ -12,9 +12,9 @@ internal sealed class ServerStream
 {
     private int _readerTaken;
 
-    public ServerStream(RpalConnection connection, ulong callId, string methodName)
+    public ServerStream(RpalConnection connection, ulong callId, string methodName, ulong maxSend = ulong.MaxValue)
     {
-        Core = new StreamCore(connection, callId);
+        Core = new StreamCore(connection, callId, methodName, maxSend, "RpalServerOptions.MaxSendMessageSize");
         MethodName = methodName;
     }
 

@@ -34,11 +34,22 @@ internal sealed class StreamCore
     private int _queued; // elements delivered and not read yet
     private Exception? _failure;
     private int _closedFlag;
+    private readonly ulong _maxSend;
+    private readonly string _limitOption;
+    private readonly string _method;
 
-    public StreamCore(RpalConnection connection, ulong callId)
+    /// <param name="connection">The call's connection.</param>
+    /// <param name="callId">The call's id.</param>
+    /// <param name="method">The method's full name, for errors.</param>
+    /// <param name="maxSend">The largest element body this end sends (<see cref="ulong.MaxValue"/>: no limit).</param>
+    /// <param name="limitOption">The option that sets <paramref name="maxSend"/>, for errors.</param>
+    public StreamCore(RpalConnection connection, ulong callId, string method = "", ulong maxSend = ulong.MaxValue, string limitOption = "")
     {
         _connection = connection;
         CallId = callId;
+        _method = method;
+        _maxSend = maxSend;
+        _limitOption = limitOption;
     }
 
     /// <summary>The call this stream belongs to (the id the server's engine gave the call).</summary>
@@ -130,14 +141,21 @@ internal sealed class StreamCore
 
     /// <summary>
     /// Sends one element once there is credit; the element's payload is freed if it cannot be
-    /// sent. Throws <see cref="OperationCanceledException"/> when the stream closes or
-    /// <paramref name="cancellationToken"/> fires first; returns the engine's error otherwise.
+    /// sent. Throws <see cref="OperationCanceledException"/> when the stream closes (the call's
+    /// deadline or cancellation closes it) or <paramref name="cancellationToken"/> fires first,
+    /// <see cref="RpcException"/> (ResourceExhausted) for an element larger than this end's
+    /// send limit; returns the engine's error otherwise.
     /// </summary>
     public async ValueTask<int> SendAsync(RpalMessage element, CancellationToken cancellationToken)
     {
         Debug.Assert(RpalWire.Flags(element.Word0) == RpalWire.OpStreamMessage, "not an element");
         try
         {
+            if (element.Data != 0 && element.Word2 > _maxSend)
+            {
+                RpalLimits.ThrowTooLargeToSend("stream element", _method, element.Word2, _maxSend, _limitOption);
+            }
+
             if (!_credits.Wait(0, CancellationToken.None))
             {
                 using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closed.Token);

@@ -47,6 +47,9 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int rpal_register_service(string name, nint* svc, ulong* key);
 
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int rpal_register_service_params(string name, RpalNativeServiceParams* p, nint* svc, ulong* key);
+
     [LibraryImport(Library)]
     internal static partial int rpal_unregister_service(nint svc);
 
@@ -58,6 +61,9 @@ internal static unsafe partial class NativeMethods
 
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int rpal_request_service(string name, nint* conn);
+
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int rpal_request_service_params(string name, RpalNativeRequestParams* p, nint* conn);
 
     [LibraryImport(Library)]
     internal static partial int rpal_release_service(nint conn);

@@ -41,9 +41,12 @@ internal sealed class ServerProcess : IDisposable
     }
 
     /// <summary>Starts a server with <paramref name="arguments"/> and waits until it is ready.</summary>
-    public static async Task<ServerProcess> StartAsync(params string[] arguments)
+    public static Task<ServerProcess> StartAsync(params string[] arguments) => StartAsync(null, arguments);
+
+    /// <summary>Starts a server the way <paramref name="launch"/> says and waits until it is ready.</summary>
+    public static async Task<ServerProcess> StartAsync(ChildLaunch? launch, params string[] arguments)
     {
-        ServerProcess server = Launch(arguments);
+        ServerProcess server = Launch(launch, arguments);
         try
         {
             string line = await server.WaitForLineAsync(
@@ -65,16 +68,31 @@ internal sealed class ServerProcess : IDisposable
     }
 
     /// <summary>Starts a server and returns at once.</summary>
-    public static ServerProcess Launch(params string[] arguments)
+    public static ServerProcess Launch(params string[] arguments) => Launch(null, arguments);
+
+    /// <summary>Starts a server the way <paramref name="launch"/> says (null: plainly) and returns at once.</summary>
+    public static ServerProcess Launch(ChildLaunch? launch, params string[] arguments)
     {
         TestEnvironment.EnsureEngine(); // the runtime directory exists before the child looks
-        var startInfo = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        IReadOnlyList<string> prefix = launch?.Prefix ?? [];
+        var startInfo = new ProcessStartInfo(prefix.Count > 0 ? prefix[0] : dotnet)
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        if (prefix.Count > 0)
+        {
+            foreach (string word in prefix.Skip(1))
+            {
+                startInfo.ArgumentList.Add(word);
+            }
+
+            startInfo.ArgumentList.Add(dotnet);
+        }
+
         startInfo.ArgumentList.Add(TestEnvironment.TestServerPath);
         foreach (string argument in arguments)
         {
@@ -82,6 +100,11 @@ internal sealed class ServerProcess : IDisposable
         }
 
         foreach ((string name, string value) in TestEnvironment.ChildEnvironment)
+        {
+            startInfo.Environment[name] = value;
+        }
+
+        foreach ((string name, string value) in launch?.Environment ?? new Dictionary<string, string>())
         {
             startInfo.Environment[name] = value;
         }
