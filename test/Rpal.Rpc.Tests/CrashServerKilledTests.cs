@@ -31,7 +31,8 @@ public sealed class CrashServerKilledTests(ITestOutputHelper output)
                 firstId = server.Id;
                 for (int i = 0; i < ChannelCount; i++)
                 {
-                    channels.Add(await TestEnvironment.ConnectAsync(ServiceNames.CrashServer));
+                    // all 1,000 in flight at once: past the channel's default limit (128)
+                    channels.Add(await TestEnvironment.ConnectAsync(ServiceNames.CrashServer, new RpalChannelOptions { MaxConcurrentCalls = Calls }));
                 }
 
                 ICrashServerTarget[] clients = [.. channels.Select(c => c.CreateClient<ICrashServerTarget>())];
