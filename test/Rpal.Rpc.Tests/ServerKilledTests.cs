@@ -27,7 +27,10 @@ public sealed class ServerKilledTests
         // thread (its handler blocks the server's receiver thread).
         int asyncTag = Tags.Next(), syncTag = Tags.Next();
         Task<int> asyncCall = client.HoldAsync(asyncTag).AsTask();
-        Task<long> asyncEnded = asyncCall.ContinueWith(_ => Stopwatch.GetTimestamp(), TaskScheduler.Default);
+        // the time the call failed, taken on the thread that failed it (not when the thread pool
+        // got round to a continuation: a busy pool in this test process would be measured too)
+        Task<long> asyncEnded = asyncCall.ContinueWith(
+            _ => Stopwatch.GetTimestamp(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         await server.WaitForEventAsync(ServerEvents.Held, asyncTag);
 
         var syncEnded = new TaskCompletionSource<(Exception? Error, long At)>(TaskCreationOptions.RunContinuationsAsynchronously);
