@@ -83,7 +83,10 @@ static Process StartServer()
     };
     if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
     {
-        start.ArgumentList.Add(typeof(Calculator).Assembly.Location);
+        // Started as `dotnet Quickstart.dll`: start the server the same way. (Not through
+        // Assembly.Location, which is empty in a Native AOT binary and so warns there, IL3000;
+        // a native binary is its own ProcessPath and never takes this branch.)
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, $"{typeof(Calculator).Assembly.GetName().Name}.dll"));
     }
 
     start.ArgumentList.Add("server");

@@ -52,6 +52,11 @@ internal sealed class ChannelCompletions : IRpalReceiverHandler
         {
             registration.Deliver(in completion);
         }
+
+        if ((events & RpalEpollEvents.RpalHangup) != 0)
+        {
+            registration.OnHangUp();
+        }
     }
 
     /// <summary>One channel's calls in flight, by token (slot index and generation).</summary>
@@ -112,6 +117,9 @@ internal sealed class ChannelCompletions : IRpalReceiverHandler
         }
 
         public void Untrack(ulong token) => Take(token);
+
+        /// <summary>The server hung up or died.</summary>
+        public void OnHangUp() => _channel.OnServerGone();
 
         private const uint CompletionsOnly = RpalEpollEvents.RpalReply | RpalEpollEvents.RpalHangup;
 

@@ -58,7 +58,13 @@ internal static class MetadataCodec
         for (int i = 0; i < count; i++)
         {
             string key = reader.ReadString() ?? throw new RpalDecodeException("a metadata entry without a key");
-            bool binary = reader.Read<byte>() != 0;
+            byte kind = reader.Read<byte>();
+            if (kind > 1)
+            {
+                throw new RpalDecodeException($"metadata entry '{key}' of kind {kind} (0 text, 1 binary)");
+            }
+
+            bool binary = kind == 1;
             try
             {
                 if (binary)

@@ -32,6 +32,7 @@ internal sealed class PendingCall<TResponse, TValue> : PendingCall, IValueTaskSo
     private CancellationTokenSource? _deadline;
     private CancellationTokenRegistration _deadlineRegistration;
     private ulong _callId;
+    private long _observed; // RpalMetrics.ClientCallStarting's timestamp; 0: not observed
 
     // 2 owners: the engine (until its completion arrives) and the caller (until it takes the
     // result). The last one out returns the object to the pool.
@@ -54,8 +55,9 @@ internal sealed class PendingCall<TResponse, TValue> : PendingCall, IValueTaskSo
 
     public short Version => _core.Version;
 
-    public void Begin(RpalChannel channel, RpalMethod method, RpalCallScope? scope)
+    public void Begin(RpalChannel channel, RpalMethod method, RpalCallScope? scope, long observed)
     {
+        _observed = observed;
         _channel = channel;
         _method = method;
         _scope = scope;
@@ -85,6 +87,7 @@ internal sealed class PendingCall<TResponse, TValue> : PendingCall, IValueTaskSo
     {
         _owners = 1;
         Interlocked.Exchange(ref _ended, 1);
+        Diagnostics.RpalMetrics.ClientCallEnded(_method!, Diagnostics.RpalMetrics.CodeOf(e), _observed);
         _core.SetException(e);
     }
 
@@ -114,6 +117,11 @@ internal sealed class PendingCall<TResponse, TValue> : PendingCall, IValueTaskSo
 
             // Leave before publishing the result: the caller, who leaves last, then returns the
             // object to its own thread's pool, where its next call rents it again.
+            if (_observed != 0)
+            {
+                Diagnostics.RpalMetrics.ClientCallEnded(_method!, error is null ? StatusCode.OK : Diagnostics.RpalMetrics.CodeOf(error), _observed);
+            }
+
             Interlocked.Decrement(ref _owners);
             if (error is null)
             {
@@ -144,6 +152,7 @@ internal sealed class PendingCall<TResponse, TValue> : PendingCall, IValueTaskSo
         }
 
         _channel!.SendCancel(_callId);
+        Diagnostics.RpalMetrics.ClientCallEnded(_method!, code, _observed);
         _core.SetException(new RpcException(new Status(code, detail)));
     }
 

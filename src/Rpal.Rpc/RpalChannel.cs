@@ -1,5 +1,8 @@
 using System.Runtime.InteropServices;
 using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Rpal.Rpc.Diagnostics;
 using Rpal.Rpc.Generated;
 using Rpal.Runtime;
 
@@ -20,11 +23,15 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
     private readonly ChannelCompletions.Registration _completions;
     private readonly Lock _siblingsLock = new();
     private Dictionary<string, RpalChannel>? _siblings;
+    private readonly ILoggerFactory? _loggerFactory;
     private int _disposed;
+    private int _serverGone;
 
-    private RpalChannel(string serviceName, RpalConnection connection, RpalChannelOptions options)
+    private RpalChannel(string serviceName, RpalConnection connection, RpalChannelOptions options, ILoggerFactory? loggerFactory)
         : base(serviceName)
     {
+        _loggerFactory = loggerFactory;
+        Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger(RpalLog.ChannelCategory);
         ServiceName = serviceName;
         Connection = connection;
         Options = options;
@@ -32,6 +39,12 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
         MaxReceive = RpalLimits.Effective(options.MaxReceiveMessageSize, "options.MaxReceiveMessageSize");
         MaxSend = RpalLimits.Effective(options.MaxSendMessageSize, "options.MaxSendMessageSize");
         _completions = ChannelCompletions.Shared.Add(this);
+        RpalMetrics.Track(this);
+        if (Logger.IsEnabled(LogLevel.Information))
+        {
+            RpalPeerInfo peer = connection.PeerInfo;
+            RpalLog.ChannelConnected(Logger, serviceName, peer.ProcessId, peer.UserId, peer.Slot);
+        }
     }
 
     /// <summary>The service this channel is connected to.</summary>
@@ -41,6 +54,9 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
     public RpalChannelOptions Options { get; }
 
     internal RpalConnection Connection { get; }
+
+    /// <summary>The channel's logger (<see cref="RpalChannelOptions.LoggerFactory"/> as of the connect).</summary>
+    internal ILogger Logger { get; }
 
     /// <summary>The calls in flight (<see cref="RpalChannelOptions.MaxConcurrentCalls"/>).</summary>
     internal CallLimiter Limiter { get; }
@@ -86,12 +102,15 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
         }
 
         RpalConnection connection;
+        ILoggerFactory? loggerFactory = options.LoggerFactory;
+        EngineLogRoute.Attach(loggerFactory); // the engine's reason when the server refuses us, too
         try
         {
             connection = RpalConnection.Connect(serviceName, options.TrustedServers);
         }
         catch (RpalException e)
         {
+            EngineLogRoute.Detach(loggerFactory);
             StatusCode code = e.Errno switch
             {
                 RpalErrno.EACCES => StatusCode.PermissionDenied,
@@ -109,7 +128,7 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
             throw new RpcException(new Status(code, detail, e));
         }
 
-        return new RpalChannel(serviceName, connection, options);
+        return new RpalChannel(serviceName, connection, options, loggerFactory);
     }
 
     /// <summary>A client of <typeparamref name="TService"/> that sends its calls through this channel.</summary>
@@ -155,6 +174,9 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
 
         _completions.Dispose();
         Connection.Dispose();
+        RpalMetrics.Untrack(this);
+        RpalLog.ChannelClosed(Logger, ServiceName);
+        EngineLogRoute.Detach(_loggerFactory);
         lock (_siblingsLock)
         {
             foreach (RpalChannel sibling in _siblings?.Values ?? Enumerable.Empty<RpalChannel>())
@@ -171,6 +193,25 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
     {
         Dispose();
         return Task.CompletedTask;
+    }
+
+    /// <summary>The completion thread saw the server hang up (logged once; not after Dispose).</summary>
+    internal void OnServerGone()
+    {
+        if (_disposed != 0 || Interlocked.Exchange(ref _serverGone, 1) != 0 || !Logger.IsEnabled(LogLevel.Warning))
+        {
+            return;
+        }
+
+        try
+        {
+            RpalPeerInfo peer = Connection.PeerInfo;
+            RpalLog.ServerDied(Logger, ServiceName, peer.ProcessId, peer.Slot);
+        }
+        catch (Exception e) when (e is ObjectDisposedException or RpalException)
+        {
+            // disposed meanwhile: nothing to report
+        }
     }
 
     /// <summary>This channel for its own service, a channel connected on first use for another.</summary>
@@ -269,6 +310,7 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
         }
         catch (RpalDecodeException e)
         {
+            RpalLog.MalformedReply(Logger, method.FullName, e.Message);
             throw new RpcException(new Status(StatusCode.Internal, $"{method.FullName}: {e.Message}", e));
         }
         finally

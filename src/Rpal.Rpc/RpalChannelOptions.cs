@@ -63,4 +63,12 @@ public sealed class RpalChannelOptions
     /// (<see cref="Rpal.Runtime.RpalEngineOptions.ArenaSize"/>).
     /// </summary>
     public int? MaxSendMessageSize { get; set; }
+
+    /// <summary>
+    /// Where the channel logs: its connect and close, the server's death, malformed replies, and
+    /// the engine's reports (category "Rpal.Engine"); docs/observability.md lists the events. Default
+    /// null: no logging (<see cref="Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory"/>).
+    /// Read when the channel connects.
+    /// </summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; set; }
 }

@@ -1,4 +1,7 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Rpal.Rpc.Diagnostics;
 using Rpal.Rpc.Generated;
 using Rpal.Runtime;
 
@@ -25,6 +28,8 @@ public sealed class RpalServer : IAsyncDisposable
     private long _nextToken;
     private int _state; // 0 new, 1 started, 2 stopped
     private TaskCompletionSource? _drained;
+    private ILogger _logger = NullLogger.Instance;
+    private ILoggerFactory? _loggerFactory;
 
     /// <summary>Creates a server with default options.</summary>
     public RpalServer()
@@ -54,6 +59,12 @@ public sealed class RpalServer : IAsyncDisposable
 
     /// <summary>Clients connected now, over all services (a connection leaves once its client is gone and its calls are answered).</summary>
     public int ConnectionCount => _connections.Count;
+
+    /// <summary>The connections now (for the metrics' observable instruments).</summary>
+    internal ICollection<ServerConnection> Connections => _connections.Values;
+
+    /// <summary>The server's logger (<see cref="RpalServerOptions.LoggerFactory"/> as of StartAsync).</summary>
+    internal ILogger Logger => _logger;
 
     /// <summary>
     /// Raised when an answer could not be sent, or a handler's cancellation callback threw.
@@ -138,6 +149,8 @@ public sealed class RpalServer : IAsyncDisposable
             MaxSend = RpalLimits.Effective(Options.MaxSendMessageSize, "Options.MaxSendMessageSize");
             MaxCallsPerConnection = Options.MaxConcurrentCallsPerConnection == 0 ? int.MaxValue : Options.MaxConcurrentCallsPerConnection;
             RpalEngine.Start();
+            _loggerFactory = Options.LoggerFactory;
+            EngineLogRoute.Attach(_loggerFactory); // the engine's reasons for a failed registration too
             if (Options.SpinBudget is { } spin)
             {
                 RpalEngine.SpinBudget = spin;
@@ -162,10 +175,12 @@ public sealed class RpalServer : IAsyncDisposable
                     service.Listener = null;
                 }
 
+                EngineLogRoute.Detach(_loggerFactory);
                 string why = e.Errno == RpalErrno.EADDRINUSE ? "another live process serves it" : e.Message;
                 throw new InvalidOperationException($"Cannot register the service '{registering}': {why}.", e);
             }
 
+            _logger = (_loggerFactory ?? NullLoggerFactory.Instance).CreateLogger(RpalLog.ServerCategory);
             var handler = new ReceiverHandler(this);
             _receivers = new RpalReceiver[Options.ReceiverThreads];
             for (int i = 0; i < _receivers.Length; i++)
@@ -179,6 +194,12 @@ public sealed class RpalServer : IAsyncDisposable
             }
 
             _state = 1;
+            RpalMetrics.Track(this);
+            if (_logger.IsEnabled(LogLevel.Information))
+            {
+                string names = ServiceNames();
+                RpalLog.ServerStarted(_logger, names, _receivers.Length);
+            }
         }
 
         return Task.CompletedTask;
@@ -235,12 +256,26 @@ public sealed class RpalServer : IAsyncDisposable
         }
 
         _connections.Clear();
+        RpalMetrics.Untrack(this);
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            string names = ServiceNames();
+            RpalLog.ServerStopped(_logger, names);
+        }
+
+        EngineLogRoute.Detach(_loggerFactory);
     }
+
+    private string ServiceNames() => string.Join(", ", _services.Select(s => s.Descriptor.ServiceName));
 
     /// <inheritdoc/>
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
 
-    internal void ReportHandlerError(Exception e) => HandlerError?.Invoke(e);
+    internal void ReportHandlerError(Exception e)
+    {
+        RpalLog.ServerError(_logger, e);
+        HandlerError?.Invoke(e);
+    }
 
     internal void OnCallsDrained()
     {
@@ -267,7 +302,9 @@ public sealed class RpalServer : IAsyncDisposable
         while (!_stopping && listener.TryAccept(out RpalConnection? connection))
         {
             ulong token = (ulong)Interlocked.Increment(ref _nextToken);
-            _connections[token] = new ServerConnection(this, service, connection);
+            var c = new ServerConnection(this, service, connection);
+            _connections[token] = c;
+            c.LogConnected();
             _receivers[_nextReceiver++ % _receivers.Length].Add(connection, token);
         }
     }

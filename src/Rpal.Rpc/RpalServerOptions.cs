@@ -82,4 +82,12 @@ public sealed class RpalServerOptions
 
     /// <summary>How long StopAsync waits for calls in flight before it cancels them. Default 5 s.</summary>
     public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Where the server logs: connects and disconnects, clients that died with calls in flight, refused clients, malformed input, handler errors, and the
+    /// engine's reports (category "Rpal.Engine"); docs/observability.md lists the events. Default
+    /// null: no logging (<see cref="Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory"/>).
+    /// Read when the server starts.
+    /// </summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; set; }
 }

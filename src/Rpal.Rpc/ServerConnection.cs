@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Rpal.Rpc.Diagnostics;
 using Rpal.Rpc.Generated;
 using Rpal.Runtime;
 
@@ -22,8 +23,11 @@ internal sealed class ServerConnection
         Service = service;
         Connection = connection;
         RpalPeerInfo info = connection.PeerInfo;
+        Peer = info;
         PeerName = $"rpal:pid={info.ProcessId},uid={info.UserId}";
     }
+
+    public RpalPeerInfo Peer { get; }
 
     public RpalServer Server { get; }
 
@@ -36,6 +40,23 @@ internal sealed class ServerConnection
     public string PeerName { get; }
 
     public int InFlight => Volatile.Read(ref _inflight);
+
+    /// <summary>The method with wire id <paramref name="id"/>, null when the service has none.</summary>
+    public RpalMethod? FindMethod(uint id)
+    {
+        foreach (RpalMethod m in Service.Descriptor.Methods)
+        {
+            if (m.Id == id)
+            {
+                return m;
+            }
+        }
+
+        return null;
+    }
+
+    public void LogConnected() =>
+        RpalLog.ClientConnected(Server.Logger, ServiceName, Peer.ProcessId, Peer.UserId, Peer.Slot);
 
     public string MethodName(uint id)
     {
@@ -69,8 +90,14 @@ internal sealed class ServerConnection
             }
             catch (RpalDecodeException e)
             {
+                RpalLog.MalformedRequest(Server.Logger, ServiceName, Peer.ProcessId, e.Message);
                 call.CompleteWithStatus(new Status(StatusCode.Internal, e.Message));
                 continue;
+            }
+
+            if (RpalMetrics.ServerCallsObserved)
+            {
+                ObserveStart(call);
             }
 
             // Limits (RpalServerOptions): refused at once, never queued; the body is not read.
@@ -132,6 +159,11 @@ internal sealed class ServerConnection
             stream.Finish();
         }
 
+        if (call.ObservedSince != 0)
+        {
+            RpalMetrics.ServerCallEnded(call.ObservedMethod, ServiceName, (StatusCode)(reply.Status & 0xFFFF), call.ObservedSince);
+        }
+
         int rc = Connection.Reply(call.CallId, in reply); // on failure the engine frees the payload
         if (rc < 0 && rc != -RpalErrno.ECONNRESET && rc != -RpalErrno.EBADF)
         {
@@ -167,6 +199,16 @@ internal sealed class ServerConnection
     public void OnHangUp()
     {
         Interlocked.Exchange(ref _closed, 1);
+        int inflight = InFlight;
+        if (inflight > 0)
+        {
+            RpalLog.ClientDied(Server.Logger, ServiceName, inflight, Peer.ProcessId, Peer.UserId, Peer.Slot);
+        }
+        else
+        {
+            RpalLog.ClientDisconnected(Server.Logger, ServiceName, Peer.ProcessId, Peer.UserId, Peer.Slot);
+        }
+
         CancelAll();
         if (InFlight == 0)
         {
@@ -218,6 +260,7 @@ internal sealed class ServerConnection
                         if (!stream.OnMessage(in message, op))
                         {
                             RpcException broken = Streaming.StreamCore.ProtocolBroken("client");
+                            RpalLog.StreamProtocolViolation(Server.Logger, stream.MethodName, Peer.ProcessId, broken.StatusCode);
                             stream.Core.Close(broken);
                             call.Fail(broken.Status);
                         }
@@ -233,6 +276,14 @@ internal sealed class ServerConnection
         {
             Connection.Release(in message);
         }
+    }
+
+    // Out of line: only when someone listens to the server's call instruments.
+    private void ObserveStart(RpalServerCall call)
+    {
+        RpalMethod? method = FindMethod(call.MethodId);
+        call.ObservedMethod = method;
+        call.ObservedSince = RpalMetrics.ServerCallStarting(method, ServiceName);
     }
 
     private RpalServerCall Rent()

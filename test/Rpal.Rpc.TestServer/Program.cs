@@ -11,6 +11,11 @@
 // Options: --allow-uid N / --allow-gid N (RpalServerOptions.AllowedPeers), --max-connections N;
 // limits (BackpressureTests): --max-receive N / --max-send N (RpalServerOptions.MaxReceiveMessageSize /
 // MaxSendMessageSize, "none" for no limit), --max-calls-per-connection N.
+// --observe (LoggingTests, MetricsTests): the server's log entries and metrics on stdout
+// (Observer); the command "observe" then reads the observable instruments.
+//
+// Host mode: "host SERVICE... [--settings FILE]" runs the services in a generic host through
+// AddRpalServer (HostMode.cs, HostingTests).
 //
 // Client modes: "stream-client TAG" (StreamClient) and "crash-client TAG" (CrashClient), processes
 // that tests kill; "access-client [--trust-uid N] [--trust-gid N] [--hold]" (AccessClient).
@@ -28,6 +33,11 @@ if (args is ["stream-client", string clientTag])
     return await StreamClient.RunAsync(int.Parse(clientTag, CultureInfo.InvariantCulture));
 }
 
+if (args is ["host", .. var hostArgs])
+{
+    return await HostMode.RunAsync(hostArgs);
+}
+
 if (args is ["access-client", .. var accessArgs])
 {
     // The client side of AccessControlTests, run as another user or with other groups.
@@ -43,6 +53,7 @@ if (args is ["crash-client", string crashTag])
 var services = new List<string>();
 var options = new RpalServerOptions();
 string? http2 = null;
+System.Diagnostics.Metrics.MeterListener? observer = null;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -76,6 +87,10 @@ for (int i = 0; i < args.Length; i++)
             break;
         case "--max-connections":
             options.MaxConnectionsPerService = int.Parse(args[++i], CultureInfo.InvariantCulture);
+            break;
+        case "--observe":
+            options.LoggerFactory = new EventLoggerFactory();
+            observer = Observer.StartListening();
             break;
         default:
             services.Add(args[i]);
@@ -153,6 +168,10 @@ while (await Console.In.ReadLineAsync() is { } line)
             break;
         case [ServerEvents.Release, var tag]:
             Holds.Release(int.Parse(tag, CultureInfo.InvariantCulture));
+            break;
+        case ["observe"]:
+            observer?.RecordObservableInstruments();
+            Events.Write("observed");
             break;
         default:
             Console.Error.WriteLine($"unknown command '{line}'");

@@ -16,9 +16,8 @@ namespace Rpal.Rpc.Tests;
 /// with another exception and never past its end.
 /// </summary>
 /// <remarks>
-/// In process and without a server: these run in a few seconds in all. MetadataCodec and the
-/// stream element decoder are internal (no InternalsVisibleTo) and only reachable through a
-/// call to a server process, so they are not covered here.
+/// In process and without a server: these run in a few seconds in all. Headers and trailers
+/// (MetadataCodec) have their own properties (MetadataCodecPropertyTests).
 /// </remarks>
 public sealed class BodyCodecPropertyTests
 {

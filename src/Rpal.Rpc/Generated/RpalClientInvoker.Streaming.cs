@@ -18,6 +18,11 @@ public sealed partial class RpalClientInvoker
         where TElement : struct, IRpalResponse<TElement, TValue>
     {
         ArgumentNullException.ThrowIfNull(method);
+        if (_reconnecting is not null)
+        {
+            return StreamReconnecting(invoker => invoker.ServerStreaming<TRequest, TElement, TValue>(method, request, cancellationToken), CancellationToken.None); // Hosting/
+        }
+
         RpalCallScope? scope = _scope ?? RpalCallScope.Current;
         if (_grpc is not null)
         {
@@ -40,6 +45,11 @@ public sealed partial class RpalClientInvoker
     {
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(input);
+        if (_reconnecting is not null)
+        {
+            return ClientStreamingReconnecting<TRequest, TInElement, TIn, TResponse, TValue>(method, request, input, cancellationToken); // Hosting/
+        }
+
         cancellationToken = MethodToken(cancellationToken);
         if (_grpc is not null)
         {
@@ -98,6 +108,11 @@ public sealed partial class RpalClientInvoker
     {
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(input);
+        if (_reconnecting is not null)
+        {
+            return StreamReconnecting(invoker => invoker.DuplexStreaming<TRequest, TInElement, TIn, TOutElement, TOut>(method, request, input, cancellationToken), CancellationToken.None); // Hosting/
+        }
+
         RpalCallScope? scope = _scope ?? RpalCallScope.Current;
         if (_grpc is not null)
         {

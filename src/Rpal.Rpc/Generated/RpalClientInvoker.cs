@@ -51,6 +51,11 @@ public sealed partial class RpalClientInvoker
         where TResponse : struct, IRpalResponse<TResponse, TValue>
     {
         ArgumentNullException.ThrowIfNull(method);
+        if (_reconnecting is not null)
+        {
+            return CallReconnecting<TRequest, TResponse, TValue>(method, in request, cancellationToken); // Hosting/
+        }
+
         if (!cancellationToken.CanBeCanceled)
         {
             cancellationToken = _optionsToken;
@@ -68,6 +73,24 @@ public sealed partial class RpalClientInvoker
             return CallAsync<TRequest, TResponse, TValue>(method, request, cancellationToken).AsTask().GetAwaiter().GetResult();
         }
 
+        long observed = Diagnostics.RpalMetrics.ClientCallStarting(method); // 0: nobody listens
+        try
+        {
+            TValue value = CallBlocking<TRequest, TResponse, TValue>(method, in request);
+            Diagnostics.RpalMetrics.ClientCallEnded(method, StatusCode.OK, observed);
+            return value;
+        }
+        catch (Exception e) when (observed != 0 && Diagnostics.RpalMetrics.ClientCallFailed(method, e, observed))
+        {
+            throw; // not reached: the filter records the failure and declines
+        }
+    }
+
+    /// <summary>The blocking call on an Rpal channel, without a cancellable token.</summary>
+    private TValue CallBlocking<TRequest, TResponse, TValue>(RpalMethod method, in TRequest request)
+        where TRequest : struct, IRpalPayload<TRequest>, allows ref struct
+        where TResponse : struct, IRpalResponse<TResponse, TValue>
+    {
         RpalCallScope? scope = _scope ?? RpalCallScope.Current;
         long deadline = Deadline(scope);
         RpalMessage message;
@@ -121,6 +144,11 @@ public sealed partial class RpalClientInvoker
         where TResponse : struct, IRpalResponse<TResponse, TValue>
     {
         ArgumentNullException.ThrowIfNull(method);
+        if (_reconnecting is not null)
+        {
+            return CallAsyncReconnecting<TRequest, TResponse, TValue>(method, in request, cancellationToken); // Hosting/
+        }
+
         if (!cancellationToken.CanBeCanceled)
         {
             cancellationToken = _optionsToken;
@@ -137,6 +165,7 @@ public sealed partial class RpalClientInvoker
             return _grpc.CallAsync<TResponse, TValue>(method, GrpcInterop.GrpcBodies.ToBytes(in request), GrpcOptions(current, cancellationToken), current);
         }
 
+        long observed = Diagnostics.RpalMetrics.ClientCallStarting(method); // 0: nobody listens
         RpalCallScope? scope = _scope ?? RpalCallScope.Current;
         long deadline = Deadline(scope);
         RpalMessage message;
@@ -146,29 +175,35 @@ public sealed partial class RpalClientInvoker
         }
         catch (Exception e)
         {
-            return ValueTask.FromException<TValue>(EncodeFailure(e, method));
+            Exception failure = EncodeFailure(e, method);
+            Diagnostics.RpalMetrics.ClientCallEnded(method, Diagnostics.RpalMetrics.CodeOf(failure), observed);
+            return ValueTask.FromException<TValue>(failure);
         }
 
         if (!_channel.Limiter.TryEnter())
         {
-            return SubmitAfterWaitAsync<TResponse, TValue>(method, message, scope, deadline, cancellationToken);
+            return SubmitAfterWaitAsync<TResponse, TValue>(method, message, scope, deadline, observed, cancellationToken);
         }
 
-        return Submit<TResponse, TValue>(method, in message, scope, deadline, cancellationToken);
+        return Submit<TResponse, TValue>(method, in message, scope, deadline, observed, cancellationToken);
     }
 
     /// <summary>Submits an encoded call that holds a slot of the channel's limiter.</summary>
-    private ValueTask<TValue> Submit<TResponse, TValue>(RpalMethod method, in RpalMessage message, RpalCallScope? scope, long deadline, CancellationToken cancellationToken)
+    private ValueTask<TValue> Submit<TResponse, TValue>(RpalMethod method, in RpalMessage message, RpalCallScope? scope, long deadline, long observed, CancellationToken cancellationToken)
         where TResponse : struct, IRpalResponse<TResponse, TValue>
     {
         PendingCall<TResponse, TValue> pending = PendingCall<TResponse, TValue>.Rent();
-        pending.Begin(_channel, method, scope);
+        pending.Begin(_channel, method, scope, observed);
         short version = pending.Version;
         int rc;
         ulong callId;
         try
         {
             rc = _channel.Submit(in message, pending, out callId);
+        }
+        catch (Exception e) when (Diagnostics.RpalMetrics.ClientCallFailed(method, e, observed))
+        {
+            throw; // not reached: the filter declines
         }
         catch
         {
@@ -193,20 +228,21 @@ public sealed partial class RpalClientInvoker
     /// The slow path of <see cref="CallAsync"/>: the channel has MaxConcurrentCalls in flight.
     /// Waits for a slot (bounded by the deadline and the token), then submits.
     /// </summary>
-    private async ValueTask<TValue> SubmitAfterWaitAsync<TResponse, TValue>(RpalMethod method, RpalMessage message, RpalCallScope? scope, long deadline, CancellationToken cancellationToken)
+    private async ValueTask<TValue> SubmitAfterWaitAsync<TResponse, TValue>(RpalMethod method, RpalMessage message, RpalCallScope? scope, long deadline, long observed, CancellationToken cancellationToken)
         where TResponse : struct, IRpalResponse<TResponse, TValue>
     {
         try
         {
             await _channel.Limiter.EnterAsync(deadline, method, cancellationToken).ConfigureAwait(false);
         }
-        catch
+        catch (Exception e)
         {
+            Diagnostics.RpalMetrics.ClientCallEnded(method, Diagnostics.RpalMetrics.CodeOf(e), observed);
             FreeUnsent(in message);
             throw;
         }
 
-        return await Submit<TResponse, TValue>(method, in message, scope, deadline, cancellationToken).ConfigureAwait(false);
+        return await Submit<TResponse, TValue>(method, in message, scope, deadline, observed, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -35,6 +35,12 @@ public sealed partial class RpalServerCall
 
     internal RpalServerCall(ServerConnection connection) => _connection = connection;
 
+    /// <summary>When the metrics observe this call: its start's timestamp (else 0), and its method (null: unknown).</summary>
+    internal long ObservedSince { get; set; }
+
+    /// <inheritdoc cref="ObservedSince"/>
+    internal RpalMethod? ObservedMethod { get; set; }
+
     /// <summary>The wire id of the method called.</summary>
     public uint MethodId { get; private set; }
 
@@ -333,6 +339,11 @@ public sealed partial class RpalServerCall
         }
 
         Status status = _failure ?? StatusMapper.FromException(e, _grpc is null && _connection.Server.Options.EnableDetailedErrors, canceled, deadlineExceeded);
+        if (_grpc is null)
+        {
+            LogFailure(e, status);
+        }
+
         Metadata? trailers = (e as RpcException)?.Trailers is { Count: > 0 } t ? t : _context?.TrailersIfAny;
         CompleteWithStatus(status, trailers);
     }
@@ -374,9 +385,23 @@ public sealed partial class RpalServerCall
         _connection.Finish(this, in reply);
     }
 
+    private void LogFailure(Exception e, Status status)
+    {
+        if (e is RpalDecodeException)
+        {
+            Diagnostics.RpalLog.MalformedRequest(_connection.Server.Logger, _connection.ServiceName, _connection.Peer.ProcessId, $"{MethodFullName}: {e.Message}");
+        }
+        else if (e is not RpcException and not OperationCanceledException)
+        {
+            Diagnostics.RpalLog.HandlerFailed(_connection.Server.Logger, MethodFullName, status.StatusCode, e);
+        }
+    }
+
     /// <summary>Back to the pool: forget the request.</summary>
     internal void Reset()
     {
+        ObservedSince = 0;
+        ObservedMethod = null;
         Stream = null;
         _payload.Reset(0, 0);
         _request = default;

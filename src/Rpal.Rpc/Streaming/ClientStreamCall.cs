@@ -36,12 +36,14 @@ internal sealed class ClientStreamCall : PendingCall
     private int _writing; // 1 while a write is in progress
     private bool _connectionFailed; // under _lock
     private bool _aborted; // under _lock
+    private readonly long _observed; // RpalMetrics.ClientCallStarting's timestamp; 0: not observed
 
     public ClientStreamCall(RpalChannel channel, RpalMethod method, RpalCallScope? scope)
     {
         _channel = channel;
         _method = method;
         _scope = scope;
+        _observed = Diagnostics.RpalMetrics.ClientCallStarting(method);
     }
 
     public RpalMethod Method => _method;
@@ -431,6 +433,7 @@ internal sealed class ClientStreamCall : PendingCall
         _trailers = trailers ?? Metadata.Empty;
         _body = body;
         _localFailure = local;
+        Diagnostics.RpalMetrics.ClientCallEnded(_method, status.StatusCode, _observed);
         if (_scope is not null)
         {
             _scope.Status = status;
