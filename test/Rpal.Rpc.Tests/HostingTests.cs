@@ -174,7 +174,7 @@ public sealed class HostingServerTests
 /// A typed client from AddRpalClient in this process, against host-mode servers that are killed
 /// and restarted: the same singleton connects again, calls on the dead connection fail.
 /// </summary>
-public sealed class HostingClientReconnectTests(ITestOutputHelper output)
+public sealed class HostingClientReconnectTests
 {
     [Fact]
     public async Task TypedClient_AfterTheServerIsKilledAndRestarted_ConnectsAgain()
@@ -248,47 +248,6 @@ public sealed class HostingClientReconnectTests(ITestOutputHelper output)
         Assert.Contains("ReconnectDelay", waiting.Status.Detail, StringComparison.Ordinal);
         RpcException waitingAsync = await Assert.ThrowsAsync<RpcException>(() => client.HoldAsync(Tags.Next()).AsTask());
         Assert.Equal(StatusCode.Unavailable, waitingAsync.StatusCode);
-    }
-
-    /// <summary>
-    /// The cost of the blocking call through the DI client against channel.CreateClient, printed
-    /// (a measurement, not a test: set RPAL_MEASURE=1 to run it).
-    /// </summary>
-    [SkippableFact]
-    public async Task Measure_BlockingCall_DiClientAgainstChannelClient()
-    {
-        Skip.IfNot(Environment.GetEnvironmentVariable("RPAL_MEASURE") == "1", "a measurement: RPAL_MEASURE=1 runs it");
-        using IHost host = ClientHost(_ => { });
-        IKillTarget di = host.Services.GetRequiredService<IKillTarget>();
-        using ServerProcess server = await ServerProcess.StartAsync("host", ServiceNames.Kill);
-        await using RpalChannel channel = await TestEnvironment.ConnectAsync(ServiceNames.Kill);
-        IKillTarget direct = channel.CreateClient<IKillTarget>();
-        // alternating rounds, the best of each: on a shared 2-core machine the mean is mostly noise
-        const int n = 20_000;
-        double bestChannel = double.MaxValue, bestDi = double.MaxValue;
-        for (int round = 0; round < 10; round++)
-        {
-            bestChannel = Math.Min(bestChannel, Time(direct, n));
-            bestDi = Math.Min(bestDi, Time(di, n));
-        }
-
-        output.WriteLine($"blocking GetProcessId, best of 10 x {n}: channel client {bestChannel:F0} ns/call, DI client {bestDi:F0} ns/call, ratio {bestDi / bestChannel:F3}");
-
-        static double Time(IKillTarget client, int n)
-        {
-            for (int i = 0; i < 1000; i++)
-            {
-                client.GetProcessId();
-            }
-
-            long start = Stopwatch.GetTimestamp();
-            for (int i = 0; i < n; i++)
-            {
-                client.GetProcessId();
-            }
-
-            return Stopwatch.GetElapsedTime(start).TotalNanoseconds / n;
-        }
     }
 
     private static IHost ClientHost(Action<RpalClientOptions> configure)
