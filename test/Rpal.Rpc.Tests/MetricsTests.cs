@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Grpc.Core;
 using Rpal.Rpc.TestContracts;
@@ -153,11 +154,26 @@ public sealed class MetricsTests
     }
 
     /// <summary>Asks the server to read its observable instruments; waits for its in-flight count after that.</summary>
+    /// <summary>
+    /// Asks the server to observe until its in-flight count is <paramref name="expected"/>: the
+    /// server counts a call out only after its reply is sent, so the client may see the reply
+    /// first and the first observation may still count it.
+    /// </summary>
     private static async Task ServerInFlightAsync(ServerProcess server, int expected)
     {
-        server.Send("observe");
-        await server.WaitForLineAsync(
-            l => l == $"metric rpal.server.calls.in_flight {expected} rpc.service={ServiceNames.Lifecycle} rpc.system=rpal",
-            ServerProcess.EventTimeout, $"the server's in-flight count {expected}");
+        string line = $"metric rpal.server.calls.in_flight {expected} rpc.service={ServiceNames.Lifecycle} rpc.system=rpal";
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            server.Send("observe");
+            try
+            {
+                await server.WaitForLineAsync(l => l == line, TimeSpan.FromMilliseconds(500), $"the server's in-flight count {expected}");
+                return;
+            }
+            catch (TimeoutException) when (waited.Elapsed < ServerProcess.EventTimeout)
+            {
+            }
+        }
     }
 }
