@@ -63,6 +63,9 @@ public sealed class RpalServer : IAsyncDisposable
     /// <summary>The connections now (for the metrics' observable instruments).</summary>
     internal ICollection<ServerConnection> Connections => _connections.Values;
 
+    /// <summary>The names of the services added (fixed once started).</summary>
+    internal IEnumerable<string> AddedServiceNames => _services.Select(s => s.Descriptor.ServiceName);
+
     /// <summary>The server's logger (<see cref="RpalServerOptions.LoggerFactory"/> as of StartAsync).</summary>
     internal ILogger Logger => _logger;
 

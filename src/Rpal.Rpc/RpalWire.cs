@@ -37,6 +37,15 @@ internal static class RpalWire
     /// <summary>Flow control: the receiver consumed Words[2] elements; the sender may send that many more.</summary>
     public const uint OpWindow = 4;
 
+    // Introspection calls (method id 0 in a call, op in the flags), answered by the server itself
+    // whatever its services: the rpal tool's ping and stats.
+
+    /// <summary>Answered at once with status 0 and nothing else.</summary>
+    public const uint OpPing = 5;
+
+    /// <summary>Answered with status 0 and a UTF-8 JSON object in the payload (Words[0] = its length).</summary>
+    public const uint OpStats = 6;
+
     /// <summary>Elements a stream's sender may have unconsumed at its receiver (per direction).</summary>
     public const int StreamWindow = 64;
 

@@ -82,6 +82,12 @@ internal sealed class ServerConnection
                 continue;
             }
 
+            if (RpalWire.MethodId(message.Word0) == 0)
+            {
+                Introspection.Answer(this, in message);
+                continue;
+            }
+
             RpalServerCall call = Rent();
             int inflight = Interlocked.Increment(ref _inflight);
             try

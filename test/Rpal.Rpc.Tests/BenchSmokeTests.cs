@@ -19,7 +19,7 @@ public sealed class BenchSmokeTests
     public async Task AQuickRun_WritesItsResults(string scenario, string[] systems)
     {
         string json = Path.Combine(TestEnvironment.RuntimeDirectory, $"bench-{scenario}.json");
-        BenchProgram.Result run = await BenchProgram.RunAsync([scenario, "--quick", "--json", json], s_limit);
+        DotnetCli.Result run = await BenchProgram.RunAsync([scenario, "--quick", "--json", json], s_limit);
 
         Assert.True(run.ExitCode == 0, $"{scenario} --quick exited with {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
         using JsonDocument report = JsonDocument.Parse(await File.ReadAllTextAsync(json));

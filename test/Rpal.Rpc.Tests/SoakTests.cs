@@ -18,7 +18,7 @@ public sealed class SoakTests
     public async Task AQuickSoak_LosesDuplicatesAndMisroutesNoCall()
     {
         string json = Path.Combine(TestEnvironment.RuntimeDirectory, "bench-soak.json");
-        BenchProgram.Result run = await BenchProgram.RunAsync(["soak", "--quick", "--json", json], s_limit);
+        DotnetCli.Result run = await BenchProgram.RunAsync(["soak", "--quick", "--json", json], s_limit);
 
         Assert.True(run.ExitCode == 0, $"soak --quick exited with {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
         using JsonDocument report = JsonDocument.Parse(await File.ReadAllTextAsync(json));

@@ -1,57 +1,38 @@
-using System.Diagnostics;
 using System.Reflection;
 
 namespace Rpal.Rpc.Tests.Infrastructure;
 
 /// <summary>
-/// The benchmark suite (bench/Rpal.Bench, built with the tests) run as a child process with the
-/// tests' runtime directory and spin budget; killed, with its process tree, past a time limit.
+/// The programs built with the tests and run as child processes with the tests' runtime
+/// directory and spin budget: the benchmark suite (bench/Rpal.Bench) and the rpal tool
+/// (src/Rpal.Tool); killed, with their process tree, past a time limit.
 /// </summary>
 internal static class BenchProgram
 {
     /// <summary>The path of Rpal.Bench.dll (written into this assembly by the build).</summary>
-    public static string BenchPath { get; } =
-        typeof(BenchProgram).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .Single(a => a.Key == "RpalBench").Value
-        ?? throw new InvalidOperationException("the build did not record the bench's path");
+    public static string BenchPath { get; } = BuiltPath("RpalBench");
 
-    /// <summary>Runs <c>Rpal.Bench <paramref name="args"/></c> to its end; throws <see cref="TimeoutException"/> (with its stderr) past <paramref name="limit"/>.</summary>
-    public static async Task<Result> RunAsync(IEnumerable<string> args, TimeSpan limit)
+    /// <summary>The path of Rpal.Tool.dll (written into this assembly by the build).</summary>
+    public static string ToolPath { get; } = BuiltPath("RpalTool");
+
+    /// <summary>Runs <c>Rpal.Bench <paramref name="args"/></c> to its end; throws <see cref="TimeoutException"/> (with its output) past <paramref name="limit"/>.</summary>
+    public static Task<DotnetCli.Result> RunAsync(IEnumerable<string> args, TimeSpan limit) =>
+        DotnetCli.RunAsync(DotnetCli.Dotnet, [BenchPath, .. args], DotnetCli.RepositoryRoot, limit, TestEnvironment.ChildEnvironment);
+
+    /// <summary>Runs <c>rpal <paramref name="args"/></c> with <paramref name="environment"/> over the tests' own.</summary>
+    public static Task<DotnetCli.Result> RunToolAsync(IEnumerable<string> args, TimeSpan limit, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        var env = new Dictionary<string, string>(TestEnvironment.ChildEnvironment);
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
         {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add(BenchPath);
-        foreach (string a in args)
-        {
-            start.ArgumentList.Add(a);
+            env[name] = value;
         }
 
-        foreach ((string name, string value) in TestEnvironment.ChildEnvironment)
-        {
-            start.Environment[name] = value;
-        }
-
-        using var process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(limit);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"'{string.Join(' ', start.ArgumentList.Skip(1))}' ran past {limit}\n{await stderr}");
-        }
-
-        return new Result(process.ExitCode, await stdout, await stderr);
+        return DotnetCli.RunAsync(DotnetCli.Dotnet, [ToolPath, .. args], DotnetCli.RepositoryRoot, limit, env);
     }
 
-    /// <summary>How a run ended: its exit code and everything it printed.</summary>
-    public sealed record Result(int ExitCode, string Stdout, string Stderr);
+    private static string BuiltPath(string key) =>
+        typeof(BenchProgram).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .Single(a => a.Key == key).Value
+        ?? throw new InvalidOperationException($"the build did not record {key}'s path");
 }

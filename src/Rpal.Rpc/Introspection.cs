@@ -1,0 +1,107 @@
+using System.Text.Json;
+using Grpc.Core;
+using Rpal.Runtime;
+
+namespace Rpal.Rpc;
+
+/// <summary>
+/// Calls with method id 0 (docs/wire.md "Introspection"): the server answers them itself, whatever
+/// its services, for the rpal tool. Ping answers at once; Stats answers a JSON snapshot of the
+/// server (its services, connections, calls in flight, the engine's counters of its connections).
+/// Neither runs a handler nor counts as a call in the metrics.
+/// </summary>
+internal static class Introspection
+{
+    public static void Answer(ServerConnection connection, in RpalMessage request)
+    {
+        if (request.Data != 0)
+        {
+            connection.Connection.Release(in request); // nothing to read in either
+        }
+
+        RpalMessage reply = default;
+        switch (RpalWire.Flags(request.Word0))
+        {
+            case RpalWire.OpPing:
+                break;
+            case RpalWire.OpStats:
+                byte[] json = Snapshot(connection.Server);
+                if (!RpalEngine.TryAlloc((nuint)json.Length, out RpalBuffer buffer))
+                {
+                    reply.Status = (int)StatusCode.ResourceExhausted;
+                    break;
+                }
+
+                json.CopyTo(buffer.AsSpan());
+                reply = buffer.ToMessage(json.Length);
+                reply.Word0 = (ulong)json.Length;
+                break;
+            default:
+                reply.Status = (int)StatusCode.Unimplemented;
+                break;
+        }
+
+        connection.Connection.Reply(request.Id, in reply); // a client gone: nothing to do
+    }
+
+    private static byte[] Snapshot(RpalServer server)
+    {
+        using var stream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(stream))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("pid", Environment.ProcessId);
+            json.WriteNumber("slot", RpalEngine.SlotId);
+            json.WriteNumber("receivers", server.Options.ReceiverThreads);
+            json.WriteStartArray("services");
+            ServerConnection[] connections = [.. server.Connections];
+            foreach (string name in server.AddedServiceNames)
+            {
+                WriteService(json, name, [.. connections.Where(c => c.ServiceName == name)]);
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        return stream.ToArray();
+    }
+
+    private static void WriteService(Utf8JsonWriter json, string name, ServerConnection[] connections)
+    {
+        ulong sent = 0, received = 0, rejected = 0, spins = 0, parks = 0, wakeups = 0, lent = 0;
+        int inFlight = 0;
+        foreach (ServerConnection c in connections)
+        {
+            inFlight += c.InFlight;
+            try
+            {
+                RpalConnectionStats s = c.Connection.Stats;
+                sent += s.Sent;
+                received += s.Received;
+                rejected += s.Rejected;
+                spins += s.Spins;
+                parks += s.Parks;
+                wakeups += s.Wakeups;
+                lent += s.LentBytes;
+            }
+            catch (ObjectDisposedException)
+            {
+                // it closed meanwhile
+            }
+        }
+
+        json.WriteStartObject();
+        json.WriteString("name", name);
+        json.WriteNumber("connections", connections.Length);
+        json.WriteNumber("calls_in_flight", inFlight);
+        json.WriteNumber("messages_sent", sent);
+        json.WriteNumber("messages_received", received);
+        json.WriteNumber("messages_rejected", rejected);
+        json.WriteNumber("waits_spun", spins);
+        json.WriteNumber("waits_parked", parks);
+        json.WriteNumber("wakeups", wakeups);
+        json.WriteNumber("lent_bytes", lent);
+        json.WriteEndObject();
+    }
+}
