@@ -37,6 +37,14 @@ internal static class TestEnvironment
 #pragma warning restore CA2255
     internal static void Initialize()
     {
+        // Many tests block pool threads (sync waits on child processes, blocking calls made from
+        // async tests); with the default minimum (one per core, 2 here) a starved pool adds a
+        // thread only every half second or so, and a timing-bound test then measures the pool's
+        // injection delay instead of the engine (seen: a kill test's continuations stalled ~1 s on
+        // the one pool thread running them). Tests are not a place to measure that.
+        ThreadPool.GetMinThreads(out int workers, out int io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 16), io);
+
         // CreateTempSubdirectory makes it mode 0700 (mkdtemp), as the engine requires.
         string dir = Directory.CreateTempSubdirectory("rpal-rpc-tests-").FullName;
         RuntimeDirectory = dir;
