@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
@@ -105,7 +104,7 @@ public sealed class LoggingTests
             bad.Word0 = sum.Id | ((ulong)RpalWireFlags.PayloadBody << 32);
             bad.Word2 = 100;
             Assert.Equal(0, raw.Submit(in bad, 1, out _));
-            Assert.Equal(StatusCode.Internal, (StatusCode)(WaitForCompletion(raw).Reply.Status & 0xFFFF));
+            Assert.Equal(StatusCode.Internal, (StatusCode)(RawCalls.WaitForCompletion(raw).Reply.Status & 0xFFFF));
             await ServerLogAsync(server, 6, "MalformedRequest", "longer than its payload");
 
             // a stream element past the window (StreamingProtocolTests)
@@ -121,7 +120,7 @@ public sealed class LoggingTests
                 Assert.Equal(0, raw.Send(in element));
             }
 
-            RpalCompletion done = WaitForCompletion(raw);
+            RpalCompletion done = RawCalls.WaitForCompletion(raw);
             Assert.Equal(StatusCode.Internal, (StatusCode)(done.Reply.Status & 0xFFFF));
             raw.Release(in done.Reply);
             await ServerLogAsync(server, 7, "StreamProtocolViolation", sum.FullName);
@@ -139,26 +138,6 @@ public sealed class LoggingTests
         server.WaitForLineAsync(
             l => l.StartsWith($"log {id} {name} ", StringComparison.Ordinal) && l.Contains(text, StringComparison.Ordinal),
             ServerProcess.EventTimeout, $"log {id} {name} with '{text}'");
-
-    /// <summary>Polls for a call's completion (the engine finds replies when asked), bounded.</summary>
-    private static RpalCompletion WaitForCompletion(RpalConnection raw)
-    {
-        long end = Stopwatch.GetTimestamp() + (long)(ServerProcess.EventTimeout.TotalSeconds * Stopwatch.Frequency);
-        var spin = default(SpinWait);
-        while (Stopwatch.GetTimestamp() < end)
-        {
-            int rc = raw.Complete(out RpalCompletion completion);
-            if (rc == 0)
-            {
-                return completion;
-            }
-
-            Assert.Equal(-RpalErrno.EAGAIN, rc);
-            spin.SpinOnce();
-        }
-
-        throw new TimeoutException("the server did not answer the call");
-    }
 
     /// <summary>The wire's flags and operations (docs/wire.md) that these tests send by hand.</summary>
     private static class RpalWireFlags

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Grpc.Core;
 using Rpal.Rpc.Generated;
 using Rpal.Rpc.TestContracts;
@@ -28,7 +27,7 @@ public sealed class StreamingProtocolTests(SharedServerFixture fixture)
             Assert.Equal(0, raw.Send(Control(OpStreamMessage, callId, (ulong)i))); // no credit asked for
         }
 
-        RpalCompletion done = WaitForCompletion(raw);
+        RpalCompletion done = RawCalls.WaitForCompletion(raw);
         Assert.Equal(0, done.Result);
         Assert.Equal(StatusCode.Internal, (StatusCode)(done.Reply.Status & 0xFFFF));
         raw.Release(in done.Reply);
@@ -43,7 +42,7 @@ public sealed class StreamingProtocolTests(SharedServerFixture fixture)
         ulong callId = OpenSum(raw);
         Assert.Equal(0, raw.Send(Control(OpWindow, callId, 1_000_000)));
 
-        RpalCompletion done = WaitForCompletion(raw);
+        RpalCompletion done = RawCalls.WaitForCompletion(raw);
         Assert.Equal(StatusCode.Internal, (StatusCode)(done.Reply.Status & 0xFFFF));
         raw.Release(in done.Reply);
     }
@@ -71,25 +70,5 @@ public sealed class StreamingProtocolTests(SharedServerFixture fixture)
         m.Word1 = callId;
         m.Word2 = word2;
         return m;
-    }
-
-    /// <summary>Polls for the call's completion (the engine finds replies when asked), bounded.</summary>
-    private static RpalCompletion WaitForCompletion(RpalConnection raw)
-    {
-        long end = Stopwatch.GetTimestamp() + (long)(ServerProcess.EventTimeout.TotalSeconds * Stopwatch.Frequency);
-        var spin = default(SpinWait);
-        while (Stopwatch.GetTimestamp() < end)
-        {
-            int rc = raw.Complete(out RpalCompletion completion);
-            if (rc == 0)
-            {
-                return completion;
-            }
-
-            Assert.Equal(-RpalErrno.EAGAIN, rc);
-            spin.SpinOnce();
-        }
-
-        throw new TimeoutException("the server did not answer the call");
     }
 }
