@@ -95,12 +95,12 @@ internal sealed class CallLimiter
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
-                    throw new RpcException(new Status(StatusCode.Cancelled, "Cancelled"));
+                    throw Cancelled();
                 }
 
                 if (!signalled)
                 {
-                    throw new RpcException(new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded"));
+                    throw DeadlineExceeded();
                 }
             }
         }
@@ -134,12 +134,12 @@ internal sealed class CallLimiter
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
-                    throw new RpcException(new Status(StatusCode.Cancelled, "Cancelled"));
+                    throw Cancelled();
                 }
 
                 if (!signalled)
                 {
-                    throw new RpcException(new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded"));
+                    throw DeadlineExceeded();
                 }
             }
         }
@@ -148,6 +148,10 @@ internal sealed class CallLimiter
             Interlocked.Decrement(ref _waiters);
         }
     }
+
+    private static RpcException Cancelled() => new(new Status(StatusCode.Cancelled, "Cancelled"));
+
+    private static RpcException DeadlineExceeded() => new(new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded"));
 
     /// <summary>Milliseconds left to <paramref name="deadline"/>: -1 for none, 0 when past.</summary>
     private static int TimeoutMs(long deadline)
