@@ -26,4 +26,22 @@ public readonly struct RpalConnectionStats
 
     /// <summary>Bytes of this side's arena the peer holds now.</summary>
     public readonly ulong LentBytes;
+
+    /// <summary>Entries of each ring this side publishes to (its request ring and its control ring).</summary>
+    public readonly uint RingEntries;
+
+    /// <summary>Requests and one-way messages this side published that the peer has not taken yet.</summary>
+    public readonly uint RequestsOutQueued;
+
+    /// <summary>Replies and releases this side published that the peer has not taken yet.</summary>
+    public readonly uint ControlOutQueued;
+
+    /// <summary>Replies and releases waiting for room in this side's control ring (the peer is slow to take them).</summary>
+    public readonly uint ControlOutBacklog;
+
+    /// <summary>The peer's requests and one-way messages this side has not taken yet.</summary>
+    public readonly uint RequestsInQueued;
+
+    /// <summary>The peer's replies and releases this side has not taken yet.</summary>
+    public readonly uint ControlInQueued;
 }

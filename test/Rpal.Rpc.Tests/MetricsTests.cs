@@ -143,6 +143,54 @@ public sealed class MetricsTests
             l => l.StartsWith("metric rpal.server.connections 1 ", StringComparison.Ordinal), ServerProcess.EventTimeout, "one connection");
     }
 
+    [Fact]
+    public async Task RingOccupancy_CountsTheRequestsASuspendedServerHasNotTaken()
+    {
+        using ServerProcess server = await ServerProcess.StartAsync(ServiceNames.Lifecycle, "--observe");
+        using var metrics = new RecordingMeterListener(ServiceNames.Lifecycle);
+        await using RpalChannel channel = await TestEnvironment.ConnectAsync(ServiceNames.Lifecycle);
+        ILifecycleTarget client = channel.CreateClient<ILifecycleTarget>();
+        Assert.Equal(server.Id, client.GetProcessId());
+        Assert.Equal(0, Ring(metrics, "request_out"));
+
+        var tags = Enumerable.Range(0, 5).Select(_ => Tags.Next()).ToArray();
+        Task<int>[] held;
+        using (server.Suspend())
+        {
+            held = tags.Select(t => client.HoldAsync(t).AsTask()).ToArray();
+            Assert.Equal(5, Ring(metrics, "request_out"));
+            Assert.Equal(0, Ring(metrics, "control_in"));
+        }
+
+        foreach (int tag in tags)
+        {
+            await server.WaitForEventAsync(ServerEvents.Held, tag);
+        }
+
+        Assert.Equal(0, Ring(metrics, "request_out"));
+        foreach (int tag in tags)
+        {
+            server.Send(ServerEvents.WithTag(ServerEvents.Release, tag));
+        }
+
+        Assert.Equal(tags, await Task.WhenAll(held).WaitAsync(ServerProcess.EventTimeout));
+        Assert.Equal(0, Ring(metrics, "request_out"));
+        Assert.Equal(0, Ring(metrics, "control_out"));
+        Assert.Equal(0, Ring(metrics, "request_in"));
+    }
+
+    /// <summary>Observes rpal.connection.ring.queued once; the client side's value for one ring.</summary>
+    private static double Ring(RecordingMeterListener metrics, string ring)
+    {
+        int before = metrics.Of("rpal.connection.ring.queued").Count;
+        metrics.Observe();
+        IEnumerable<MeasurementEntry> now = metrics.Of("rpal.connection.ring.queued").Skip(before);
+        Assert.Equal(4, now.Count()); // one series per ring of the channel's one connection
+        MeasurementEntry m = now.Single(m => Equals(m["rpal.ring"], ring));
+        Assert.Equal("client", m["rpal.side"]);
+        return m.Value;
+    }
+
     private static string AsyncThrow(IReadOnlyList<MeasurementEntry> completed) =>
         (string)completed.Single(m => (int)m["rpc.grpc.status_code"]! == NotFound)["rpc.method"]!;
 
@@ -153,7 +201,6 @@ public sealed class MetricsTests
         return metrics.Of("rpal.client.calls.in_flight").Skip(before).Single().Value;
     }
 
-    /// <summary>Asks the server to read its observable instruments; waits for its in-flight count after that.</summary>
     /// <summary>
     /// Asks the server to observe until its in-flight count is <paramref name="expected"/>: the
     /// server counts a call out only after its reply is sent, so the client may see the reply

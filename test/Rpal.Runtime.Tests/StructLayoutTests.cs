@@ -122,7 +122,13 @@ public sealed class StructLayoutTests
             ("spins", nameof(RpalConnectionStats.Spins), 1),
             ("parks", nameof(RpalConnectionStats.Parks), 1),
             ("wakeups", nameof(RpalConnectionStats.Wakeups), 1),
-            ("lent_bytes", nameof(RpalConnectionStats.LentBytes), 1));
+            ("lent_bytes", nameof(RpalConnectionStats.LentBytes), 1),
+            ("ring_entries", nameof(RpalConnectionStats.RingEntries), 1),
+            ("req_out_queued", nameof(RpalConnectionStats.RequestsOutQueued), 1),
+            ("ctl_out_queued", nameof(RpalConnectionStats.ControlOutQueued), 1),
+            ("ctl_out_backlog", nameof(RpalConnectionStats.ControlOutBacklog), 1),
+            ("req_in_queued", nameof(RpalConnectionStats.RequestsInQueued), 1),
+            ("ctl_in_queued", nameof(RpalConnectionStats.ControlInQueued), 1));
 
         Struct<RpalNativeFiber>(layout, "rpal_fiber",
             ("sp", nameof(RpalNativeFiber.Sp), 1));

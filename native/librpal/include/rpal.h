@@ -175,6 +175,14 @@ struct rpal_conn_stats {
     uint64_t parks;         /* waits that parked in the kernel */
     uint64_t wakeups;       /* wake-ups this side sent to a parked peer */
     uint64_t lent_bytes;    /* bytes of this side's arena the peer holds now */
+    /* Ring occupancy now (each read on its own, not a snapshot as a whole).
+     * "out" rings are the two this side publishes to, "in" the peer's two. */
+    uint32_t ring_entries;    /* entries of each out ring */
+    uint32_t req_out_queued;  /* requests, one-way messages published, not yet taken by the peer */
+    uint32_t ctl_out_queued;  /* replies, releases published, not yet taken by the peer */
+    uint32_t ctl_out_backlog; /* replies, releases waiting for room in the ctl out ring */
+    uint32_t req_in_queued;   /* the peer's requests, one-way messages not yet taken here */
+    uint32_t ctl_in_queued;   /* the peer's replies, releases not yet taken here */
 };
 
 struct rpal_service; /* a registered service (server side) */

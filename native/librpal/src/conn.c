@@ -379,5 +379,6 @@ RPAL_API int rpal_conn_stats(const struct rpal_conn *c, struct rpal_conn_stats *
     s->parks = atomic_load(&c->st_parks);
     s->wakeups = atomic_load(&c->st_wakeups);
     s->lent_bytes = atomic_load(&c->st_lent_bytes);
+    ring_depths(c, s);
     return 0;
 }

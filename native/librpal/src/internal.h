@@ -357,6 +357,8 @@ bool peer_range_ok(const struct rpal_conn *c, uint64_t ptr, uint64_t len);
 int ring_push(struct rpal_conn *c, int ctl, const struct rpal_desc *d);
 int ring_pop(struct rpal_conn *c, int ctl, struct rpal_desc *d);
 bool ring_ready(const struct rpal_conn *c, int ctl);
+/* Fills the ring occupancy fields of s. */
+void ring_depths(const struct rpal_conn *c, struct rpal_conn_stats *s);
 void ring_flush_backlog(struct rpal_conn *c);
 
 /* call.c */

@@ -273,6 +273,35 @@ int ring_pop(struct rpal_conn *c, int ctl, struct rpal_desc *d)
     return 0;
 }
 
+/* Descriptors queued in one ring, never more than its size: published and
+ * not yet taken. The peer's half is untrusted, so a lie reads as a full or
+ * empty ring, never as more. */
+static uint32_t queued(uint32_t published, uint32_t taken, uint32_t entries)
+{
+    uint32_t n = published - taken;
+    return n > entries ? entries : n;
+}
+
+void ring_depths(const struct rpal_conn *c, struct rpal_conn_stats *s)
+{
+    const struct rpal_conn_shm *self = c->self, *peer = c->peer;
+    s->ring_entries = self->ring_entries;
+    s->ctl_out_backlog = atomic_load_explicit(&c->bl_pending, memory_order_relaxed);
+    s->req_out_queued = s->ctl_out_queued = s->req_in_queued = s->ctl_in_queued = 0;
+    if (!peer || atomic_load(&c->dead))
+        return; /* the peer's half is gone or meaningless: nothing is queued any more */
+    s->req_out_queued = queued(atomic_load_explicit(&self->req_out.tail, memory_order_relaxed),
+                               peer_load(&peer->req_in.tail), self->ring_entries);
+    s->ctl_out_queued = queued(atomic_load_explicit(&self->ctl_out.tail, memory_order_relaxed),
+                               peer_load(&peer->ctl_in.tail), self->ring_entries);
+    s->req_in_queued = queued(peer_load(&peer->req_out.tail),
+                              atomic_load_explicit(&self->req_in.reserve, memory_order_relaxed),
+                              c->peer_entries);
+    s->ctl_in_queued = queued(peer_load(&peer->ctl_out.tail),
+                              atomic_load_explicit(&self->ctl_in.reserve, memory_order_relaxed),
+                              c->peer_entries);
+}
+
 bool ring_ready(const struct rpal_conn *c, int ctl)
 {
     const struct rpal_ring_cons *cs = ctl ? &c->self->ctl_in : &c->self->req_in;

@@ -68,6 +68,12 @@ int main(void)
     FIELD(struct rpal_conn_stats, "rpal_conn_stats", parks);
     FIELD(struct rpal_conn_stats, "rpal_conn_stats", wakeups);
     FIELD(struct rpal_conn_stats, "rpal_conn_stats", lent_bytes);
+    FIELD(struct rpal_conn_stats, "rpal_conn_stats", ring_entries);
+    FIELD(struct rpal_conn_stats, "rpal_conn_stats", req_out_queued);
+    FIELD(struct rpal_conn_stats, "rpal_conn_stats", ctl_out_queued);
+    FIELD(struct rpal_conn_stats, "rpal_conn_stats", ctl_out_backlog);
+    FIELD(struct rpal_conn_stats, "rpal_conn_stats", req_in_queued);
+    FIELD(struct rpal_conn_stats, "rpal_conn_stats", ctl_in_queued);
 
     SIZE(struct rpal_fiber, "rpal_fiber");
     FIELD(struct rpal_fiber, "rpal_fiber", sp);

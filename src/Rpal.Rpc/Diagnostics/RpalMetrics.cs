@@ -27,6 +27,8 @@ public static class RpalMetrics
     // four holds them inline, so recording allocates nothing.
     private static readonly object[] s_codes = Enumerable.Range(0, 17).Select(i => (object)i).ToArray();
     private static readonly object s_client = "client", s_server = "server";
+    private static readonly object s_requestOut = "request_out", s_controlOut = "control_out",
+        s_requestIn = "request_in", s_controlIn = "control_in";
 
     private static readonly ConcurrentDictionary<RpalChannel, byte> s_channels = new();
     private static readonly ConcurrentDictionary<RpalServer, byte> s_servers = new();
@@ -91,6 +93,8 @@ public static class RpalMetrics
             "Wake-ups this process sent to a parked peer.");
         s_meter.CreateObservableUpDownCounter("rpal.connection.lent_bytes", () => ObserveStats(static s => (long)s.LentBytes), "By",
             "Bytes of this process's arena its peers hold now.");
+        s_meter.CreateObservableUpDownCounter("rpal.connection.ring.queued", ObserveRings, "{message}",
+            "Descriptors waiting in the live connections' rings: published and not taken yet (rpal.ring: request_out, control_out, request_in, control_in).");
     }
 
     // ---- client calls --------------------------------------------------------------------
@@ -260,35 +264,62 @@ public static class RpalMetrics
     private static IEnumerable<Measurement<long>> ObserveStats(Func<RpalConnectionStats, long> field)
     {
         var sums = new Dictionary<(string Service, object Side), long>();
+        foreach ((string service, object side, RpalConnectionStats stats) in LiveStats())
+        {
+            sums[(service, side)] = sums.GetValueOrDefault((service, side)) + field(stats);
+        }
+
+        return sums.Select(kv => new Measurement<long>(kv.Value,
+            Tag("rpc.service", kv.Key.Service), Tag("rpal.side", kv.Key.Side), Tag("rpc.system", System)));
+    }
+
+    /// <summary>Descriptors queued in the live connections' rings, by service, side and ring.</summary>
+    private static IEnumerable<Measurement<long>> ObserveRings()
+    {
+        var sums = new Dictionary<(string Service, object Side, object Ring), long>();
+        foreach ((string service, object side, RpalConnectionStats stats) in LiveStats())
+        {
+            Add((service, side, s_requestOut), stats.RequestsOutQueued);
+            Add((service, side, s_controlOut), stats.ControlOutQueued + stats.ControlOutBacklog);
+            Add((service, side, s_requestIn), stats.RequestsInQueued);
+            Add((service, side, s_controlIn), stats.ControlInQueued);
+        }
+
+        return sums.Select(kv => new Measurement<long>(kv.Value, Tag("rpc.service", kv.Key.Service),
+            Tag("rpal.side", kv.Key.Side), Tag("rpal.ring", kv.Key.Ring), Tag("rpc.system", System)));
+
+        void Add((string, object, object) key, uint value) => sums[key] = sums.GetValueOrDefault(key) + value;
+    }
+
+    /// <summary>The engine's counters of every live connection of this process, with its service and side.</summary>
+    private static List<(string Service, object Side, RpalConnectionStats Stats)> LiveStats()
+    {
+        var all = new List<(string, object, RpalConnectionStats)>();
         foreach (RpalChannel channel in s_channels.Keys)
         {
-            Add(sums, channel.ServiceName, s_client, channel.Connection, field);
+            Add(channel.ServiceName, s_client, channel.Connection);
         }
 
         foreach (RpalServer server in s_servers.Keys)
         {
             foreach (ServerConnection c in server.Connections)
             {
-                Add(sums, c.ServiceName, s_server, c.Connection, field);
+                Add(c.ServiceName, s_server, c.Connection);
             }
         }
 
-        return sums.Select(kv => new Measurement<long>(kv.Value,
-            Tag("rpc.service", kv.Key.Service), Tag("rpal.side", kv.Key.Side), Tag("rpc.system", System)));
+        return all;
 
-        static void Add(Dictionary<(string, object), long> sums, string service, object side, RpalConnection connection, Func<RpalConnectionStats, long> field)
+        void Add(string service, object side, RpalConnection connection)
         {
-            RpalConnectionStats stats;
             try
             {
-                stats = connection.Stats;
+                all.Add((service, side, connection.Stats));
             }
             catch (Exception e) when (e is RpalException or ObjectDisposedException)
             {
-                return; // closed meanwhile
+                // closed meanwhile
             }
-
-            sums[(service, side)] = sums.GetValueOrDefault((service, side)) + field(stats);
         }
     }
 

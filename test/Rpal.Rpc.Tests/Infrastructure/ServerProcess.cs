@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Diagnostics;
 using Rpal.Rpc.TestContracts;
 
@@ -194,6 +195,35 @@ internal sealed class ServerProcess : IDisposable
 
     /// <summary>Sends SIGKILL; returns without waiting for the process to be gone.</summary>
     public void Kill() => _process.Kill();
+
+    /// <summary>
+    /// Stops the server (SIGSTOP) until the result is disposed (SIGCONT): meanwhile none of its
+    /// threads runs, so nothing is taken from its rings.
+    /// </summary>
+    public IDisposable Suspend()
+    {
+        const int SigStop = 19, SigCont = 18;
+        Signal(SigStop);
+        return new Resumer(() => Signal(SigCont));
+
+        void Signal(int signal)
+        {
+            if (kill(_process.Id, signal) != 0)
+            {
+                throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+            }
+        }
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
+
+    private sealed class Resumer(Action resume) : IDisposable
+    {
+        private Action? _resume = resume;
+
+        public void Dispose() => Interlocked.Exchange(ref _resume, null)?.Invoke();
+    }
 
     /// <summary>Waits for the server to exit; returns its exit code.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
