@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Grpc.Core;
+using Rpal.Rpc.Diagnostics;
 using Rpal.Runtime;
 
 namespace Rpal.Rpc;
@@ -7,8 +8,10 @@ namespace Rpal.Rpc;
 /// <summary>
 /// Calls with method id 0 (docs/wire.md "Introspection"): the server answers them itself, whatever
 /// its services, for the rpal tool. Ping answers at once; Stats answers a JSON snapshot of the
-/// server (its services, connections, calls in flight, the engine's counters of its connections).
-/// Neither runs a handler nor counts as a call in the metrics.
+/// server: its services, connections, calls in flight, the engine's counters and ring occupancy of
+/// its connections, and its calls by method and status with their durations (counted from the
+/// process's first Stats request on: <see cref="CallStatistics"/>). Neither runs a handler nor
+/// counts as a call in the metrics.
 /// </summary>
 internal static class Introspection
 {
@@ -46,6 +49,7 @@ internal static class Introspection
 
     private static byte[] Snapshot(RpalServer server)
     {
+        CallStatistics calls = CallStatistics.Start();
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream))
         {
@@ -53,11 +57,12 @@ internal static class Introspection
             json.WriteNumber("pid", Environment.ProcessId);
             json.WriteNumber("slot", RpalEngine.SlotId);
             json.WriteNumber("receivers", server.Options.ReceiverThreads);
+            json.WriteString("calls_counted_since", calls.Since);
             json.WriteStartArray("services");
             ServerConnection[] connections = [.. server.Connections];
             foreach (string name in server.AddedServiceNames)
             {
-                WriteService(json, name, [.. connections.Where(c => c.ServiceName == name)]);
+                WriteService(json, name, [.. connections.Where(c => c.ServiceName == name)], calls);
             }
 
             json.WriteEndArray();
@@ -67,9 +72,9 @@ internal static class Introspection
         return stream.ToArray();
     }
 
-    private static void WriteService(Utf8JsonWriter json, string name, ServerConnection[] connections)
+    private static void WriteService(Utf8JsonWriter json, string name, ServerConnection[] connections, CallStatistics calls)
     {
-        ulong sent = 0, received = 0, rejected = 0, spins = 0, parks = 0, wakeups = 0, lent = 0;
+        ulong sent = 0, received = 0, rejected = 0, spins = 0, parks = 0, wakeups = 0, lent = 0, requestsQueued = 0, repliesQueued = 0;
         int inFlight = 0;
         foreach (ServerConnection c in connections)
         {
@@ -84,6 +89,8 @@ internal static class Introspection
                 parks += s.Parks;
                 wakeups += s.Wakeups;
                 lent += s.LentBytes;
+                requestsQueued += s.RequestsInQueued;
+                repliesQueued += s.ControlOutQueued + s.ControlOutBacklog;
             }
             catch (ObjectDisposedException)
             {
@@ -102,6 +109,9 @@ internal static class Introspection
         json.WriteNumber("waits_parked", parks);
         json.WriteNumber("wakeups", wakeups);
         json.WriteNumber("lent_bytes", lent);
+        json.WriteNumber("requests_queued", requestsQueued);
+        json.WriteNumber("replies_queued", repliesQueued);
+        calls.WriteMethods(json, name);
         json.WriteEndObject();
     }
 }

@@ -54,20 +54,51 @@ public sealed class ToolTests : IDisposable
     }
 
     [Fact]
-    public async Task Stats_PrintsTheServersSnapshot()
+    public async Task Stats_PrintsTheServersSnapshot_WithCallsByMethodAndStatus()
     {
         ServerProcess server = await Start(ServiceNames.Shapes, ServiceNames.Status);
-        DotnetCli.Result stats = await BenchProgram.RunToolAsync(["stats", ServiceNames.Status], s_limit, Environment);
+        using (JsonDocument first = await Stats(ServiceNames.Status))
+        {
+            Assert.Equal(server.Id, first.RootElement.GetProperty("pid").GetInt32());
+            JsonElement[] services = [.. first.RootElement.GetProperty("services").EnumerateArray()];
+            Assert.Equal([ServiceNames.Shapes, ServiceNames.Status], services.Select(s => s.GetProperty("name").GetString()).Order());
+            JsonElement status = services.Single(s => s.GetProperty("name").GetString() == ServiceNames.Status);
+            Assert.Equal(1, status.GetProperty("connections").GetInt32()); // the tool's own
+            Assert.Equal(1, status.GetProperty("messages_received").GetInt64()); // its stats call
+            Assert.Equal(0, status.GetProperty("messages_rejected").GetInt64());
+            Assert.Equal(0, status.GetProperty("requests_queued").GetInt64());
+            Assert.Empty(status.GetProperty("methods").EnumerateArray()); // counting starts with the first stats
+        }
+
+        // two clients call Add(2, 3) once each: counted from the first stats on
+        for (int i = 0; i < 2; i++)
+        {
+            using ServerProcess client = ServerProcess.Launch(new ChildLaunch([], Environment), ["access-client"]);
+            await client.WaitForLineAsync("result 5", ServerProcess.StartTimeout);
+            Assert.Equal(0, await client.WaitForExitAsync(ServerProcess.EventTimeout));
+        }
+
+        using JsonDocument second = await Stats(ServiceNames.Shapes);
+        DateTimeOffset since = second.RootElement.GetProperty("calls_counted_since").GetDateTimeOffset();
+        Assert.InRange(since, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow);
+        JsonElement shapes = second.RootElement.GetProperty("services").EnumerateArray()
+            .Single(s => s.GetProperty("name").GetString() == ServiceNames.Shapes);
+        JsonElement add = Assert.Single(shapes.GetProperty("methods").EnumerateArray());
+        Assert.Equal("Add", add.GetProperty("name").GetString());
+        Assert.Equal(2, add.GetProperty("calls").GetInt64());
+        Assert.Equal(0, add.GetProperty("failed").GetInt64());
+        Assert.Equal(2, add.GetProperty("status").GetProperty("OK").GetInt64());
+        JsonElement duration = add.GetProperty("duration_us");
+        double p50 = duration.GetProperty("p50").GetDouble(), max = duration.GetProperty("max").GetDouble();
+        Assert.InRange(p50, 0.01, ServerProcess.EventTimeout.TotalMicroseconds);
+        Assert.InRange(max, p50 / 1.05, ServerProcess.EventTimeout.TotalMicroseconds);
+    }
+
+    private async Task<JsonDocument> Stats(string service)
+    {
+        DotnetCli.Result stats = await BenchProgram.RunToolAsync(["stats", service], s_limit, Environment);
         Assert.True(stats.ExitCode == 0, stats.ToString());
-        string json = stats.Stdout[..(stats.Stdout.LastIndexOf('}') + 1)];
-        using JsonDocument snapshot = JsonDocument.Parse(json);
-        Assert.Equal(server.Id, snapshot.RootElement.GetProperty("pid").GetInt32());
-        JsonElement[] services = [.. snapshot.RootElement.GetProperty("services").EnumerateArray()];
-        Assert.Equal([ServiceNames.Shapes, ServiceNames.Status], services.Select(s => s.GetProperty("name").GetString()).Order());
-        JsonElement status = services.Single(s => s.GetProperty("name").GetString() == ServiceNames.Status);
-        Assert.Equal(1, status.GetProperty("connections").GetInt32()); // the tool's own
-        Assert.Equal(1, status.GetProperty("messages_received").GetInt64()); // its stats call
-        Assert.Equal(0, status.GetProperty("messages_rejected").GetInt64());
+        return JsonDocument.Parse(stats.Stdout[..(stats.Stdout.LastIndexOf('}') + 1)]);
     }
 
     [Fact]
