@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
@@ -21,6 +22,11 @@ namespace Rpal.Rpc;
 public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
 {
     private readonly ChannelCompletions.Registration _completions;
+
+    // Awaited calls' spin (SpinForCompletion): a heuristic, so plain fields, raced without harm.
+    private static readonly int s_maxSpinners = Math.Max(1, Environment.ProcessorCount / 2);
+    private static int s_spinners;
+    private int _spinSkip, _spinMisses;
     private readonly Lock _siblingsLock = new();
     private Dictionary<string, RpalChannel>? _siblings;
     private readonly ILoggerFactory? _loggerFactory;
@@ -243,6 +249,67 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
         Dispose();
         return default;
     }
+
+    /// <summary>
+    /// Spins, up to the engine's spin budget, for the completion of the awaited call just
+    /// submitted, taking the connection's completions itself: when the server answers within
+    /// the budget the call completes on the caller's thread and its await goes on at once,
+    /// without waking the completion thread and then a thread-pool thread (two context
+    /// switches, tens of microseconds). A channel whose calls outlast the budget stops spinning
+    /// for 2, 4, ... 1024 calls after each miss, so a slow server costs no spinning; at most
+    /// half the processors spin at once, process-wide.
+    /// </summary>
+    internal void SpinForCompletion(PendingCall pending)
+    {
+        if (_spinSkip > 0)
+        {
+            _spinSkip--;
+            return;
+        }
+
+        long budget = RpalEngine.SpinBudget.Ticks * Stopwatch.Frequency / TimeSpan.TicksPerSecond;
+        if (budget <= 0)
+        {
+            return;
+        }
+
+        if (Interlocked.Increment(ref s_spinners) > s_maxSpinners)
+        {
+            Interlocked.Decrement(ref s_spinners);
+            return;
+        }
+
+        try
+        {
+            long end = Stopwatch.GetTimestamp() + budget;
+            do
+            {
+                while (Connection.Complete(out RpalCompletion completion) == 0)
+                {
+                    _completions.Deliver(in completion);
+                }
+
+                if (pending.IsCompleted)
+                {
+                    _spinMisses = 0;
+                    return;
+                }
+
+                Thread.SpinWait(8);
+            }
+            while (Stopwatch.GetTimestamp() < end);
+
+            _spinMisses = Math.Min(_spinMisses + 1, 10);
+            _spinSkip = 1 << _spinMisses;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref s_spinners);
+        }
+    }
+
+    /// <summary>For tests: the awaited calls' spin, misses in a row and calls left to skip.</summary>
+    internal (int Misses, int Skip) SpinState => (_spinMisses, _spinSkip);
 
     internal int Submit(in RpalMessage message, PendingCall pending, out ulong callId)
     {

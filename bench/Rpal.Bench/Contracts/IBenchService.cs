@@ -12,6 +12,9 @@ public interface IBenchService
     /// <summary>Returns <paramref name="value"/>: the 8-byte round trip.</summary>
     long Echo(long value);
 
+    /// <summary>Returns <paramref name="value"/>, awaited by the caller: the 8-byte round trip of an asynchronous call.</summary>
+    ValueTask<long> EchoAsync(long value);
+
     /// <summary>Returns <paramref name="data"/>: the payload both ways.</summary>
     ReadOnlyMemory<byte> EchoBytes(ReadOnlyMemory<byte> data);
 

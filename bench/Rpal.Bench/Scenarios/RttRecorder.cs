@@ -49,6 +49,37 @@ internal static class RttRecorder
         });
     }
 
+    /// <summary>
+    /// As <see cref="Measure"/> for an asynchronous call, awaited one at a time by an async loop
+    /// on the thread pool (where an application's awaits run; its threads are not pinned).
+    /// </summary>
+    public static async Task<LongHistogram> MeasureAsync(Func<long, ValueTask<long>> call, long calls, TimeSpan warmup, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        long warmEnd = Stopwatch.GetTimestamp() + (long)(warmup.TotalSeconds * Stopwatch.Frequency);
+        for (long i = 0; i < calls / 10 || Stopwatch.GetTimestamp() < warmEnd; i++)
+        {
+            if (await call(i).ConfigureAwait(false) != i)
+            {
+                throw new InvalidOperationException($"the echo returned a different value for {i}");
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        var histogram = new LongHistogram(HighestNs, 3);
+        double nsPerTick = 1e9 / Stopwatch.Frequency;
+        for (long i = 0; i < calls; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            await call(i).ConfigureAwait(false);
+            long ns = (long)((Stopwatch.GetTimestamp() - t0) * nsPerTick);
+            histogram.RecordValue(Math.Min(ns, HighestNs));
+        }
+
+        return histogram;
+    }
+
     /// <summary>Runs <paramref name="work"/> on a new thread pinned to the client core and returns its result.</summary>
     public static T RunPinned<T>(Func<T> work)
     {

@@ -37,21 +37,25 @@ internal sealed class RttScenario : IScenario
         using GrpcChannel grpcChannel = BenchGrpcChannel.Create(server.Endpoints.GrpcSocket);
         IBenchService grpc = RpalGrpc.CreateClient<IBenchService>(grpcChannel);
 
-        (string System, Func<long, long> Call)[] systems =
+        Func<Task<LongHistogram>> Blocking(Func<long, long> call) =>
+            () => Task.FromResult(RttRecorder.Measure(call, calls, warmup, cancellationToken));
+        (string System, Func<Task<LongHistogram>> Measure)[] systems =
         [
-            ("rpal", v => rpal.Echo(v)),
-            ("rpal-engine", v => RawEngineEcho.Call(engine, v)),
-            ("uds-epoll", v => EpollEcho.RoundTrip(udsFd, v)),
-            ("grpc-dotnet-uds", v => grpc.Echo(v)),
+            ("rpal", Blocking(v => rpal.Echo(v))),
+            ("rpal-await", () => RttRecorder.MeasureAsync(rpal.EchoAsync, calls, warmup, cancellationToken)),
+            ("rpal-engine", Blocking(v => RawEngineEcho.Call(engine, v))),
+            ("uds-epoll", Blocking(v => EpollEcho.RoundTrip(udsFd, v))),
+            ("grpc-dotnet-uds", Blocking(v => grpc.Echo(v))),
+            ("grpc-dotnet-uds-await", () => RttRecorder.MeasureAsync(grpc.EchoAsync, calls, warmup, cancellationToken)),
         ];
 
         var report = new ScenarioReport { Scenario = Name, Machine = MachineInfo.Current, Quick = options.Quick };
         var p50 = new Dictionary<string, long>();
-        foreach ((string system, Func<long, long> call) in systems)
+        foreach ((string system, Func<Task<LongHistogram>> measure) in systems)
         {
             cancellationToken.ThrowIfCancellationRequested();
             Console.Error.WriteLine($"rpal-bench: rtt {system}: {warmup.TotalSeconds:F1} s warm-up, {calls:N0} calls");
-            LongHistogram h = RttRecorder.Measure(call, calls, warmup, cancellationToken);
+            LongHistogram h = await measure();
             p50[system] = h.GetValueAtPercentile(50);
             report.Results.Add(new Dictionary<string, object>
             {

@@ -7,6 +7,8 @@ internal sealed class BenchService : IBenchService
 {
     public long Echo(long value) => value;
 
+    public ValueTask<long> EchoAsync(long value) => ValueTask.FromResult(value);
+
     public ReadOnlyMemory<byte> EchoBytes(ReadOnlyMemory<byte> data) => data;
 
     // Touches the last byte, so that a transport that maps the payload lazily pays for it.

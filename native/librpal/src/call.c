@@ -427,8 +427,13 @@ RPAL_API int rpal_call_complete(struct rpal_conn *c, struct rpal_completion *out
 {
     if (!c || !out)
         return -EINVAL;
-    if (!atomic_load_explicit(&c->cq_count, memory_order_acquire))
-        try_drain_ctl(c);
+    /* nothing queued and nothing to drain: no lock, so a caller may poll (a
+     * short spin for its own completion) without contending with the others */
+    if (!atomic_load_explicit(&c->cq_count, memory_order_acquire) &&
+        (!try_drain_ctl(c) || !atomic_load_explicit(&c->cq_count, memory_order_acquire))) {
+        int dead = atomic_load(&c->dead);
+        return dead ? dead : -EAGAIN;
+    }
     pthread_mutex_lock(&c->call_lock);
     uint32_t head = c->cq_head;
     if (!head) {

@@ -219,6 +219,7 @@ public sealed partial class RpalClientInvoker
         else
         {
             pending.Watch(callId, deadline, cancellationToken);
+            _channel.SpinForCompletion(pending);
         }
 
         return new ValueTask<TValue>(pending, version);

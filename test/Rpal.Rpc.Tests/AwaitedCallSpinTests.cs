@@ -1,0 +1,52 @@
+using Rpal.Rpc.TestContracts;
+using Rpal.Rpc.Tests.Infrastructure;
+using Xunit;
+
+namespace Rpal.Rpc.Tests;
+
+/// <summary>
+/// An awaited call spins for its answer on the caller's thread (RpalChannel.SpinForCompletion)
+/// before it leaves the wait to the completion thread. Whether a given answer arrives within the
+/// spin depends on the machine's load (the bench's rtt scenario measures the gain: rpal-await);
+/// what is checked here is that spinning callers and the completion thread share the completions
+/// without loss, and that a slow server makes the channel stop spinning.
+/// </summary>
+[Collection(SharedServerDefinition.Name)]
+public sealed class AwaitedCallSpinTests(SharedServerFixture fixture)
+{
+    private readonly IMethodShapes _shapes = fixture.Client<IMethodShapes>();
+
+    [Fact]
+    public async Task ConcurrentAwaitedCalls_EachGetTheirOwnAnswer_WhoeverTakesTheCompletion()
+    {
+        // spinning callers take each other's completions off the connection, as the completion
+        // thread does: every answer must still reach its own call
+        const int Tasks = 8, Calls = 2_000;
+        Task[] callers = [.. Enumerable.Range(0, Tasks).Select(t => Task.Run(async () =>
+        {
+            for (int i = 0; i < Calls; i++)
+            {
+                int a = (t * 1_000_000) + i;
+                Assert.Equal(a + 7, await _shapes.AddValueTaskAsync(a, 7));
+            }
+        }))];
+        await Task.WhenAll(callers).WaitAsync(TimeSpan.FromMinutes(2));
+    }
+
+    [Fact]
+    public async Task ACallThatOutlastsTheSpin_MakesTheChannelSkipTheSpin()
+    {
+        using ServerProcess server = await ServerProcess.StartAsync(ServiceNames.Lifecycle);
+        await using RpalChannel channel = await TestEnvironment.ConnectAsync(ServiceNames.Lifecycle);
+        ILifecycleTarget client = channel.CreateClient<ILifecycleTarget>();
+        int tag = Tags.Next();
+
+        ValueTask<int> held = client.HoldAsync(tag); // spins its whole budget: the server holds it
+        Assert.False(held.IsCompleted);
+        Assert.Equal((1, 2), channel.SpinState); // one miss: the next 2 calls do not spin
+
+        await server.WaitForEventAsync(ServerEvents.Held, tag);
+        server.Send(ServerEvents.WithTag(ServerEvents.Release, tag));
+        Assert.Equal(tag, await held.AsTask().WaitAsync(ServerProcess.EventTimeout));
+    }
+}
