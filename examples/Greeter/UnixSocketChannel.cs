@@ -3,7 +3,10 @@ using Grpc.Net.Client;
 
 namespace GreeterExample;
 
-/// <summary>A grpc-dotnet <see cref="GrpcChannel"/> whose HTTP/2 connections go to a Unix socket.</summary>
+/// <summary>
+/// A grpc-dotnet <see cref="GrpcChannel"/> whose HTTP/2 connections go to a Unix socket. (The
+/// benchmark suite compiles this file too, for its grpc-dotnet-uds runs: bench/Rpal.Bench.)
+/// </summary>
 internal static class UnixSocketChannel
 {
     /// <summary>

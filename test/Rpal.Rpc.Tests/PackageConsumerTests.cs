@@ -13,13 +13,18 @@ namespace Rpal.Rpc.Tests;
 /// Rpal.Runtime package). The restore uses a package cache of its own (NUGET_PACKAGES in the
 /// class's temporary folder), so packages of the same version from an earlier run, or from a
 /// different build of the repository, are never taken from the user's global cache, and none of
-/// this run's are left there. Alone: it builds, which takes both cores.
+/// this run's are left there. The rpal tool installs from the same feed and runs. Alone: it
+/// builds, which takes both cores.
 /// </summary>
 [Collection(TimingSensitiveDefinition.Name)]
 public sealed class PackageConsumerTests(PackedFeed feed) : IClassFixture<PackedFeed>
 {
     private static readonly TimeSpan s_buildLimit = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan s_runLimit = TimeSpan.FromSeconds(60);
+
+    // Rpal.Tool.linux-x64 measured 6.9 MB (0.1.0); with the SkiaSharp natives of every platform
+    // the tool package was 78 MB.
+    private const long ToolPackageLimit = 15_000_000;
 
     [Fact]
     public void ThePackages_CarryTheGeneratorTheEngineAndTheirMetadata()
@@ -110,34 +115,107 @@ public sealed class PackageConsumerTests(PackedFeed feed) : IClassFixture<Packed
         }
     }
 
-    /// <summary>
-    /// The consumer: what `dotnet new console` gives, plus one package reference, a nuget.config
-    /// and an [RpalService] contract. The folder feed is the only source of Rpal.* (package
-    /// source mapping); everything else (Grpc.Core.Api, Google.Protobuf, ...) comes from
-    /// nuget.org, as for any user. An empty Directory.Build.props keeps the build from picking
-    /// up a props file of a folder above the temporary directory.
-    /// </summary>
-    private static void WriteConsumer(string dir, string feedDirectory, string version)
+    [Fact]
+    public async Task TheTool_InstallsFromTheFeed_ForLinuxX64Only_AndRuns()
     {
-        File.WriteAllText(Path.Combine(dir, "Directory.Build.props"), "<Project />\n");
+        await feed.PackToolAsync();
+
+        // Rpal.Tool only points at the RID-specific package, which carries the tool, the benchmark
+        // suite and the natives of linux-x64, flattened next to them.
+        using (ZipArchive pointer = ZipFile.OpenRead(feed.PackagePath("Rpal.Tool")))
+        {
+            Assert.DoesNotContain(pointer.Entries, e => e.FullName.EndsWith(".dll", StringComparison.Ordinal));
+        }
+
+        string ridPackage = feed.PackagePath("Rpal.Tool.linux-x64");
+        long size = new FileInfo(ridPackage).Length;
+        Assert.True(size < ToolPackageLimit, $"Rpal.Tool.linux-x64 is {size:N0} bytes, over {ToolPackageLimit:N0}");
+        using (ZipArchive tool = ZipFile.OpenRead(ridPackage))
+        {
+            string[] entries = [.. tool.Entries.Select(e => e.FullName)];
+            const string Dir = "tools/net10.0/linux-x64/";
+            Assert.Contains(Dir + "Rpal.Tool.dll", entries);
+            Assert.Contains(Dir + "Rpal.Bench.dll", entries);
+            Assert.Contains(Dir + "librpal.so", entries);
+            Assert.Contains(Dir + "libSkiaSharp.so", entries);
+            Assert.DoesNotContain(entries, e => e.Contains("runtimes/", StringComparison.Ordinal)
+                || e.Contains("win-", StringComparison.Ordinal) || e.Contains("osx", StringComparison.Ordinal)
+                || e.EndsWith(".dylib", StringComparison.Ordinal)
+                || (Path.GetFileName(e).StartsWith("lib", StringComparison.Ordinal) && e.EndsWith(".dll", StringComparison.Ordinal)));
+        }
+
+        string dir = Directory.CreateDirectory(Path.Combine(feed.Root, "tool")).FullName;
+        WriteNuGetConfig(dir, feed.FeedDirectory, withNuGetOrg: false);
+        string toolPath = Path.Combine(dir, "bin");
+        DotnetCli.Result install = await DotnetCli.RunAsync(
+            DotnetCli.Dotnet,
+            ["tool", "install", "--tool-path", toolPath, "--configfile", Path.Combine(dir, "nuget.config"),
+             "Rpal.Tool", "--version", feed.Version],
+            dir, s_buildLimit, new Dictionary<string, string> { ["NUGET_PACKAGES"] = Path.Combine(feed.Root, "nuget-packages") });
+        Assert.True(install.ExitCode == 0, $"the tool did not install: {install}");
+
+        string rpal = Path.Combine(toolPath, "rpal");
+        DotnetCli.Result help = await DotnetCli.RunAsync(rpal, ["--help"], dir, s_runLimit);
+        Assert.True(help.ExitCode == 0, $"rpal --help: {help}");
+        Assert.Contains("usage: rpal list", help.Stdout + help.Stderr, StringComparison.Ordinal);
+
+        // An empty runtime directory of its own: list exits 0 with no services.
+        string runtimeDirectory = Directory.CreateTempSubdirectory("rpal-tool-run-").FullName;
+        try
+        {
+            DotnetCli.Result list = await DotnetCli.RunAsync(rpal, ["list", "--runtime-dir", runtimeDirectory], dir, s_runLimit);
+            Assert.True(list.ExitCode == 0, $"rpal list: {list}");
+        }
+        finally
+        {
+            Directory.Delete(runtimeDirectory, recursive: true);
+        }
+
+        DotnetCli.Result benchHelp = await DotnetCli.RunAsync(rpal, ["bench", "--help"], dir, s_runLimit);
+        Assert.True(benchHelp.ExitCode == 0, $"rpal bench --help: {benchHelp}");
+        Assert.Contains("usage: rpal-bench", benchHelp.Stdout + benchHelp.Stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A nuget.config that makes the folder feed the only source of Rpal.* (package source
+    /// mapping); with <paramref name="withNuGetOrg"/>, everything else comes from nuget.org.
+    /// </summary>
+    private static void WriteNuGetConfig(string dir, string feedDirectory, bool withNuGetOrg)
+    {
+        string nuGetOrg = withNuGetOrg
+            ? """<add key="nuget.org" value="https://api.nuget.org/v3/index.json" protocolVersion="3" />"""
+            : "";
+        string nuGetOrgMapping = withNuGetOrg
+            ? """<packageSource key="nuget.org"><package pattern="*" /></packageSource>"""
+            : "";
         File.WriteAllText(Path.Combine(dir, "nuget.config"), $"""
             <?xml version="1.0" encoding="utf-8"?>
             <configuration>
               <packageSources>
                 <clear />
                 <add key="rpal-local" value="{feedDirectory}" />
-                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" protocolVersion="3" />
+                {nuGetOrg}
               </packageSources>
               <packageSourceMapping>
                 <packageSource key="rpal-local">
                   <package pattern="Rpal.*" />
                 </packageSource>
-                <packageSource key="nuget.org">
-                  <package pattern="*" />
-                </packageSource>
+                {nuGetOrgMapping}
               </packageSourceMapping>
             </configuration>
             """);
+    }
+
+    /// <summary>
+    /// The consumer: what `dotnet new console` gives, plus one package reference, a nuget.config
+    /// and an [RpalService] contract. The folder feed is the only source of Rpal.*; everything
+    /// else (Grpc.Core.Api, Google.Protobuf, ...) comes from nuget.org, as for any user. An empty Directory.Build.props keeps the build from picking
+    /// up a props file of a folder above the temporary directory.
+    /// </summary>
+    private static void WriteConsumer(string dir, string feedDirectory, string version)
+    {
+        File.WriteAllText(Path.Combine(dir, "Directory.Build.props"), "<Project />\n");
+        WriteNuGetConfig(dir, feedDirectory, withNuGetOrg: true);
         File.WriteAllText(Path.Combine(dir, "Consumer.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>

@@ -4,7 +4,7 @@
 namespace Demo.Sample;
 
 // Rpal service "demo.sample": client, dispatcher and descriptor of global::Demo.Sample.ISampleService.
-[global::System.CodeDom.Compiler.GeneratedCode("Rpal.Rpc.Generator", "0.1.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("Rpal.Rpc.Generator", "GENERATOR_VERSION")]
 file static class SampleServiceRpal
 {
     [global::System.Runtime.CompilerServices.ModuleInitializer]

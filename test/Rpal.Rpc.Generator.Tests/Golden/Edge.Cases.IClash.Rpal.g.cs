@@ -4,7 +4,7 @@
 namespace Edge.Cases;
 
 // Rpal service "edge-clash_1": client, dispatcher and descriptor of global::Edge.Cases.IClash.
-[global::System.CodeDom.Compiler.GeneratedCode("Rpal.Rpc.Generator", "0.1.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("Rpal.Rpc.Generator", "GENERATOR_VERSION")]
 file static class ClashRpal2
 {
     [global::System.Runtime.CompilerServices.ModuleInitializer]

@@ -2,7 +2,7 @@
 #nullable enable
 
 // Rpal service "edge.global": client, dispatcher and descriptor of global::IGlobalService.
-[global::System.CodeDom.Compiler.GeneratedCode("Rpal.Rpc.Generator", "0.1.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("Rpal.Rpc.Generator", "GENERATOR_VERSION")]
 file static class GlobalServiceRpal
 {
     [global::System.Runtime.CompilerServices.ModuleInitializer]

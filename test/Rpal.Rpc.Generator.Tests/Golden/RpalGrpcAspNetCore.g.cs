@@ -4,7 +4,7 @@
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Serves [RpalService] interfaces with grpc-dotnet (ASP.NET Core, HTTP/2).</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("Rpal.Rpc.Generator", "0.1.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("Rpal.Rpc.Generator", "GENERATOR_VERSION")]
 internal static class RpalGrpcServerBuilderExtensions
 {
     /// <summary>
