@@ -12,11 +12,8 @@ namespace Rpal.Rpc;
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Pooled: the deadline source is disposed when the call leaves the pool.")]
 internal abstract class PendingCall
 {
-    /// <summary>The engine completion arrived (on the channel's completion thread, or on a caller spinning for it).</summary>
+    /// <summary>The engine completion arrived (on the channel's completion thread, or on the caller's when it came within its spin).</summary>
     public abstract void OnCompletion(in RpalCompletion completion);
-
-    /// <summary>The caller's result is set: awaiting it goes on at once (a stream is never spun for: false).</summary>
-    public virtual bool IsCompleted => false;
 }
 
 /// <summary>A pending call whose caller awaits a <typeparamref name="TValue"/>.</summary>
@@ -57,8 +54,6 @@ internal sealed class PendingCall<TResponse, TValue> : PendingCall, IValueTaskSo
     }
 
     public short Version => _core.Version;
-
-    public override bool IsCompleted => _core.GetStatus(_core.Version) != ValueTaskSourceStatus.Pending;
 
     public void Begin(RpalChannel channel, RpalMethod method, RpalCallScope? scope, long observed)
     {

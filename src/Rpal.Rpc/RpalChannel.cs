@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
@@ -23,7 +22,7 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
 {
     private readonly ChannelCompletions.Registration _completions;
 
-    // Awaited calls' spin (SpinForCompletion): a heuristic, so plain fields, raced without harm.
+    // Awaited calls' spin (SubmitAndSpin): a heuristic, so plain fields, raced without harm.
     private static readonly int s_maxSpinners = Math.Max(1, Environment.ProcessorCount / 2);
     private static int s_spinners;
     private int _spinSkip, _spinMisses;
@@ -251,61 +250,56 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
     }
 
     /// <summary>
-    /// Spins, up to the engine's spin budget, for the completion of the awaited call just
-    /// submitted, taking the connection's completions itself: when the server answers within
-    /// the budget the call completes on the caller's thread and its await goes on at once,
-    /// without waking the completion thread and then a thread-pool thread (two context
-    /// switches, tens of microseconds). A channel whose calls outlast the budget stops spinning
-    /// for 2, 4, ... 1024 calls after each miss, so a slow server costs no spinning; at most
-    /// half the processors spin at once, process-wide.
+    /// Submits an awaited call and spins, up to the engine's spin budget, for its answer on the
+    /// caller's thread (rpal_call_submit_spin): when the server answers within the budget the
+    /// call completes here (<paramref name="pending"/>'s result is set, returns 1) and its await
+    /// goes on at once, with no thread woken; the completion thread and then a thread-pool
+    /// thread would otherwise take two wake-ups. Else returns 0 (the completion thread delivers
+    /// the completion), or the submit's -errno. A channel whose calls outlast the budget does not
+    /// spin for its next 2, 4, ... 1024 calls after each miss in a row, so a slow server costs no
+    /// spinning; at most half the processors spin for awaited calls at once, process-wide.
     /// </summary>
-    internal void SpinForCompletion(PendingCall pending)
+    internal int SubmitAndSpin(in RpalMessage message, PendingCall pending, out ulong callId)
     {
         if (_spinSkip > 0)
         {
             _spinSkip--;
-            return;
-        }
-
-        long budget = RpalEngine.SpinBudget.Ticks * Stopwatch.Frequency / TimeSpan.TicksPerSecond;
-        if (budget <= 0)
-        {
-            return;
+            return Submit(in message, pending, out callId);
         }
 
         if (Interlocked.Increment(ref s_spinners) > s_maxSpinners)
         {
             Interlocked.Decrement(ref s_spinners);
-            return;
+            return Submit(in message, pending, out callId);
         }
 
+        ulong token = _completions.Track(pending);
+        int rc;
+        RpalCompletion completion;
         try
         {
-            long end = Stopwatch.GetTimestamp() + budget;
-            do
-            {
-                while (Connection.Complete(out RpalCompletion completion) == 0)
-                {
-                    _completions.Deliver(in completion);
-                }
-
-                if (pending.IsCompleted)
-                {
-                    _spinMisses = 0;
-                    return;
-                }
-
-                Thread.SpinWait(8);
-            }
-            while (Stopwatch.GetTimestamp() < end);
-
-            _spinMisses = Math.Min(_spinMisses + 1, 10);
-            _spinSkip = 1 << _spinMisses;
+            rc = Connection.SubmitAndSpin(in message, token, spin: null, out callId, out completion);
         }
         finally
         {
             Interlocked.Decrement(ref s_spinners);
         }
+
+        if (rc == 0)
+        {
+            _spinMisses = Math.Min(_spinMisses + 1, 10);
+            _spinSkip = 1 << _spinMisses;
+            return 0;
+        }
+
+        _completions.Untrack(token);
+        if (rc == 1)
+        {
+            _spinMisses = 0;
+            pending.OnCompletion(in completion);
+        }
+
+        return rc;
     }
 
     /// <summary>For tests: the awaited calls' spin, misses in a row and calls left to skip.</summary>

@@ -310,6 +310,37 @@ public sealed unsafe class RpalConnection : IDisposable
     }
 
     /// <summary>
+    /// Submits a call as <see cref="Submit"/> does, then spins on this thread for its reply for up
+    /// to <paramref name="spin"/> (null: the engine's <see cref="RpalEngine.SpinBudget"/>)
+    /// (rpal_call_submit_spin). Returns 1 when the reply came within the spin:
+    /// <paramref name="completion"/> holds it and no completion follows; 0 when the spin ended
+    /// first: the call goes on as a submitted call, its completion taken with
+    /// <see cref="Complete"/>; or <see cref="Submit"/>'s errors. <paramref name="callId"/> is the
+    /// id the peer sees, in both cases.
+    /// </summary>
+    public int SubmitAndSpin(in RpalMessage request, ulong userData, TimeSpan? spin, out ulong callId, out RpalCompletion completion)
+    {
+        long spinNs = spin is { } s ? (long)(s.Ticks * 100) : -1;
+        ArgumentOutOfRangeException.ThrowIfLessThan(spinNs, -1, nameof(spin));
+        ulong id = 0;
+        completion = default;
+        int rc = Enter(out nint conn);
+        if (rc == 0)
+        {
+            fixed (RpalMessage* req = &request)
+            fixed (RpalCompletion* done = &completion)
+            {
+                rc = NativeMethods.rpal_call_submit_spin(conn, req, userData, spinNs, &id, done);
+            }
+
+            _handle.DangerousRelease();
+        }
+
+        callId = id;
+        return rc;
+    }
+
+    /// <summary>
     /// Takes one completion of a submitted call without waiting (rpal_call_complete). Returns 0
     /// and <paramref name="completion"/>; -EAGAIN when none is ready; the connection's error
     /// when none is ready and it failed; -EBADF after <see cref="Dispose"/>.

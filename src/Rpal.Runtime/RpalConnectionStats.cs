@@ -15,7 +15,7 @@ public readonly struct RpalConnectionStats
     /// <summary>Descriptors from the peer rejected as malformed or meaningless.</summary>
     public readonly ulong Rejected;
 
-    /// <summary>Blocking calls whose reply arrived while spinning.</summary>
+    /// <summary>Calls whose reply arrived while the caller spun: blocking calls, and submitted calls answered within their spin.</summary>
     public readonly ulong Spins;
 
     /// <summary>Sleeps in the kernel (wait slices of blocking calls, sleeps of an epoll wait holding the connection).</summary>

@@ -160,6 +160,39 @@ public sealed class CrossProcessCallTests
     }
 
     [Fact]
+    public async Task SubmitAndSpin_CompletesAFastCallOnTheCallersThread_AndLeavesASlowOneToComplete()
+    {
+        string service = TestEngine.UniqueServiceName("spin");
+        using PeerProcess peer = await PeerProcess.StartServerAsync(service);
+        using RpalConnection connection = RpalConnection.Connect(service);
+        Assert.Throws<ArgumentOutOfRangeException>(() => connection.SubmitAndSpin(default, 1, TimeSpan.FromTicks(-1), out _, out _));
+
+        for (int i = 0; i < 100; i++)
+        {
+            var request = new RpalMessage { Word0 = PeerProtocol.Echo, Word1 = (ulong)i };
+            Assert.Equal(1, connection.SubmitAndSpin(request, (ulong)(100 + i), TimeSpan.FromSeconds(10), out ulong id, out RpalCompletion done));
+            Assert.NotEqual(0UL, id);
+            Assert.Equal((ulong)(100 + i), done.UserData);
+            Assert.Equal(0, done.Result);
+            Assert.Equal((ulong)i, done.Reply.Word1);
+        }
+
+        Assert.Equal(-RpalErrno.EAGAIN, connection.Complete(out _)); // none was queued
+
+        // never answered: after its 1 ms spin it is an ordinary submitted call, which the
+        // peer's death completes
+        Assert.Equal(0, connection.SubmitAndSpin(new RpalMessage { Word0 = PeerProtocol.Hold }, 7, TimeSpan.FromMilliseconds(1), out ulong held, out _));
+        Assert.NotEqual(0UL, held);
+        Assert.Equal(-RpalErrno.EAGAIN, connection.Complete(out _));
+        peer.Kill();
+        Assert.Equal(-RpalErrno.ECONNRESET, connection.Call(new RpalMessage { Word0 = PeerProtocol.Echo }, out _, CallTimeoutMs));
+        Assert.Equal(0, connection.Complete(out RpalCompletion failed));
+        Assert.Equal(7UL, failed.UserData);
+        Assert.Equal(-RpalErrno.ECONNRESET, failed.Result);
+        Assert.Equal(-RpalErrno.ECONNRESET, connection.SubmitAndSpin(default, 8, null, out _, out _));
+    }
+
+    [Fact]
     public async Task KilledPeer_FailsCallsWithConnectionReset_AndTheReceiverSeesTheHangup()
     {
         string service = TestEngine.UniqueServiceName("kill");

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Net.Sockets;
+using GreeterExample;
 using Grpc.Net.Client;
 using HdrHistogram;
+using Quickstart;
 using Rpal.Bench.Contracts;
 using Rpal.Bench.Server;
 using Rpal.Rpc;
@@ -34,7 +36,7 @@ internal sealed class RttScenario : IScenario
         using RpalConnection engine = RpalConnection.Connect(BenchEndpoints.RawEngineService);
         using Socket uds = EpollEcho.Connect(server.Endpoints.EchoSocket);
         int udsFd = (int)uds.Handle;
-        using GrpcChannel grpcChannel = BenchGrpcChannel.Create(server.Endpoints.GrpcSocket);
+        using GrpcChannel grpcChannel = UnixSocketChannel.Create(server.Endpoints.GrpcSocket);
         IBenchService grpc = RpalGrpc.CreateClient<IBenchService>(grpcChannel);
 
         Func<Task<LongHistogram>> Blocking(Func<long, long> call) =>

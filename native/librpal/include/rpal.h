@@ -377,6 +377,16 @@ int rpal_call(struct rpal_conn *conn, const struct rpal_msg *req, struct rpal_ms
 int rpal_call_submit(struct rpal_conn *conn, const struct rpal_msg *req, uint64_t user_data,
                      uint64_t *id);
 
+/* Submits a call as rpal_call_submit() does, then spins on this thread for
+ * up to spin_ns (< 0: the spin budget) for its reply, taking it itself. A
+ * fast peer's answer so completes the call here, without waking an epoll
+ * waiter. Returns 1 and fills *done (no completion follows); 0 when the
+ * spin ended first: the call goes on as a submitted call (its completion
+ * through rpal_call_complete(), EPOLLRPALREPLY); or rpal_call_submit()'s
+ * errors. *id (may be NULL) receives the call id either way. */
+int rpal_call_submit_spin(struct rpal_conn *conn, const struct rpal_msg *req, uint64_t user_data,
+                          int64_t spin_ns, uint64_t *id, struct rpal_completion *done);
+
 /* Takes one completion of a submitted call without waiting. Returns 0 and
  * *c; -EAGAIN when none is ready; once the connection has failed and every
  * completion was taken, the connection's error. Completions are made ready by

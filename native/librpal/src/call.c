@@ -423,6 +423,78 @@ RPAL_API int rpal_call_submit(struct rpal_conn *c, const struct rpal_msg *req, u
     return call_start(c, req, CALL_ASYNC, user_data, id);
 }
 
+/* The outcome of a call whose slot is DONE, for its caller; frees the slot. */
+static void take_done(struct rpal_conn *c, uint32_t idx, struct rpal_completion *out)
+{
+    struct rpal_call_slot *s = &c->calls[idx];
+    out->user_data = s->user_data;
+    out->res = s->res;
+    out->reserved = 0;
+    if (s->res == 0)
+        out->reply = s->reply;
+    else
+        memset(&out->reply, 0, sizeof out->reply);
+    claim(s, CALL_DONE, CALL_FREE);
+    slot_put(c, idx);
+}
+
+/* The call starts as a blocking one (its reply marks the slot DONE, nothing
+ * is queued and no epoll waiter is told), and turns into a submitted one
+ * (SYNC -> ASYNC, one CAS against the drain's SYNC -> FILLING) when the spin
+ * ends without its reply. */
+RPAL_API int rpal_call_submit_spin(struct rpal_conn *c, const struct rpal_msg *req,
+                                   uint64_t user_data, int64_t spin_ns, uint64_t *id,
+                                   struct rpal_completion *done)
+{
+    if (!c || !req || !done)
+        return -EINVAL;
+    uint64_t cid = 0;
+    int rc = call_start(c, req, CALL_SYNC, user_data, &cid);
+    if (rc < 0)
+        return rc;
+    if (id)
+        *id = cid;
+    uint32_t idx = (uint32_t)cid - 1;
+    struct rpal_call_slot *s = &c->calls[idx];
+    int64_t start = now_ns();
+    int64_t end = start + (spin_ns < 0 ? spin_budget_ns() : spin_ns);
+    int64_t next_check = start + 1000000;
+    for (unsigned i = 0;; i++) {
+        if (atomic_load_explicit(&s->state, memory_order_acquire) == CALL_DONE) {
+            atomic_fetch_add_explicit(&c->st_spins, 1, memory_order_relaxed);
+            take_done(c, idx, done);
+            return 1;
+        }
+        try_drain_ctl(c);
+        ring_flush_backlog(c);
+        if (i & 63) {
+            cpu_relax();
+            continue;
+        }
+        int64_t now = now_ns();
+        if (now >= end)
+            break;
+        if (now >= next_check) { /* a long budget must not hide a dead peer */
+            next_check = now + 1000000;
+            if (conn_peer_gone(c, true))
+                conn_fail(c, -ECONNRESET);
+        }
+        cpu_relax();
+    }
+    /* counted before the CAS, so that the completion, once queued, is never
+     * taken (and uncounted) before it was counted */
+    if (atomic_fetch_add(&c->async_pending, 1) == 0)
+        ep_wake_conn(c); /* a waiter parked without watching this connection: re-park */
+    if (claim(s, CALL_SYNC, CALL_ASYNC))
+        return 0;
+    atomic_fetch_sub(&c->async_pending, 1);
+    /* its reply (or the connection's end) is being written: it is ours */
+    while (atomic_load_explicit(&s->state, memory_order_acquire) != CALL_DONE)
+        cpu_relax();
+    take_done(c, idx, done);
+    return 1;
+}
+
 RPAL_API int rpal_call_complete(struct rpal_conn *c, struct rpal_completion *out)
 {
     if (!c || !out)

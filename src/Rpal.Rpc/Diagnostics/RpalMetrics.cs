@@ -86,7 +86,7 @@ public static class RpalMetrics
         s_meter.CreateObservableCounter("rpal.connection.messages.rejected", () => ObserveStats(static s => (long)s.Rejected), "{message}",
             "Descriptors from peers that the engine rejected as malformed or meaningless.");
         s_meter.CreateObservableCounter("rpal.connection.waits.spun", () => ObserveStats(static s => (long)s.Spins), "{wait}",
-            "Blocking calls whose reply arrived while the caller spun.");
+            "Calls whose reply arrived while the caller spun: blocking calls, and awaited calls completed on the caller's thread.");
         s_meter.CreateObservableCounter("rpal.connection.waits.parked", () => ObserveStats(static s => (long)s.Parks), "{wait}",
             "Sleeps in the kernel: wait slices of blocking calls, sleeps of an epoll wait holding the connection.");
         s_meter.CreateObservableCounter("rpal.connection.wakeups", () => ObserveStats(static s => (long)s.Wakeups), "{wakeup}",

@@ -199,7 +199,7 @@ public sealed partial class RpalClientInvoker
         ulong callId;
         try
         {
-            rc = _channel.Submit(in message, pending, out callId);
+            rc = _channel.SubmitAndSpin(in message, pending, out callId);
         }
         catch (Exception e) when (Diagnostics.RpalMetrics.ClientCallFailed(method, e, observed))
         {
@@ -216,10 +216,9 @@ public sealed partial class RpalClientInvoker
             _channel.Limiter.Exit(); // no completion follows
             pending.FailSubmit(StatusMapper.FromErrno(rc, method));
         }
-        else
+        else if (rc == 0) // not answered within the spin (1: answered, the result is set)
         {
             pending.Watch(callId, deadline, cancellationToken);
-            _channel.SpinForCompletion(pending);
         }
 
         return new ValueTask<TValue>(pending, version);
