@@ -34,12 +34,17 @@ internal static partial class PublishPage
         new("rtt", "Round-trip latency of a call",
             """
             One caller makes unary calls one after the other, and each call is timed from the
-            moment it is made to the moment its reply is back. Four systems echo the same 8-byte
-            request, all served by one server process on another core: **rpal**, the .NET API (generated client stub, `RpalChannel`, `RpalServer`);
+            moment it is made to the moment its reply is back. Each system echoes the same 8-byte
+            request, all served by one server process on another core: **rpal**, the .NET API (generated client stub, `RpalChannel`, `RpalServer`),
+            a blocking call; **rpal-await**, the same call awaited (`ValueTask<long> EchoAsync`) in
+            an async loop on the thread pool, which spins for its answer on the caller's thread;
+            **rpal-await-nospin**, the same with that spin off (`SpinOnAwaitedCalls = false`): the
+            completion thread delivers the answer and a thread-pool thread continues the `await`;
             **rpal-engine**, the C engine alone, without .NET, which is the floor the .NET layers
             add to; **uds-epoll**, a Unix domain socket with an `epoll` server, the kernel path
             every socket-based IPC pays; and **grpc-dotnet-uds**, grpc-dotnet over a Unix domain
-            socket (HTTP/2), the framework whose programming model Rpal follows. The plot shows
+            socket (HTTP/2), the framework whose programming model Rpal follows, blocking and
+            awaited (**grpc-dotnet-uds-await**). The plot shows
             each system's percentiles from p50 to the slowest call; the tail (p99.9, max) is where
             scheduling, page faults and wake-ups show.
             """,

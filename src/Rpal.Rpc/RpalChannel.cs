@@ -25,6 +25,7 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
     // Awaited calls' spin (SubmitAndSpin): a heuristic, so plain fields, raced without harm.
     private static readonly int s_maxSpinners = Math.Max(1, Environment.ProcessorCount / 2);
     private static int s_spinners;
+    private readonly bool _spinOnAwait;
     private int _spinSkip, _spinMisses;
     private readonly Lock _siblingsLock = new();
     private Dictionary<string, RpalChannel>? _siblings;
@@ -43,6 +44,7 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
         Limiter = new CallLimiter(options.MaxConcurrentCalls, options.CallLimitBehavior);
         MaxReceive = RpalLimits.Effective(options.MaxReceiveMessageSize, "options.MaxReceiveMessageSize");
         MaxSend = RpalLimits.Effective(options.MaxSendMessageSize, "options.MaxSendMessageSize");
+        _spinOnAwait = options.SpinOnAwaitedCalls;
         _completions = ChannelCompletions.Shared.Add(this);
         RpalMetrics.Track(this);
         if (Logger.IsEnabled(LogLevel.Information))
@@ -255,12 +257,18 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
     /// call completes here (<paramref name="pending"/>'s result is set, returns 1) and its await
     /// goes on at once, with no thread woken; the completion thread and then a thread-pool
     /// thread would otherwise take two wake-ups. Else returns 0 (the completion thread delivers
-    /// the completion), or the submit's -errno. A channel whose calls outlast the budget does not
-    /// spin for its next 2, 4, ... 1024 calls after each miss in a row, so a slow server costs no
-    /// spinning; at most half the processors spin for awaited calls at once, process-wide.
+    /// the completion), or the submit's -errno. A channel whose calls outlast the budget twice in
+    /// a row does not spin for its next 2 calls, then 4, ... 512 after further misses in a row,
+    /// so a slow server costs little spinning; at most half the processors spin for awaited calls
+    /// at once, process-wide.
     /// </summary>
     internal int SubmitAndSpin(in RpalMessage message, PendingCall pending, out ulong callId)
     {
+        if (!_spinOnAwait)
+        {
+            return Submit(in message, pending, out callId);
+        }
+
         if (_spinSkip > 0)
         {
             _spinSkip--;
@@ -287,8 +295,9 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
 
         if (rc == 0)
         {
+            // one miss in a row may be the machine's noise: skip nothing; then 2, 4, ... 512
             _spinMisses = Math.Min(_spinMisses + 1, 10);
-            _spinSkip = 1 << _spinMisses;
+            _spinSkip = _spinMisses == 1 ? 0 : 1 << (_spinMisses - 1);
             return 0;
         }
 

@@ -19,6 +19,16 @@ public sealed class RpalChannelOptions
     public TimeSpan? SpinBudget { get; set; }
 
     /// <summary>
+    /// Whether an awaited call spins on the calling thread for its answer, for up to the spin
+    /// budget, before it leaves the wait to the completion thread (docs/threading.md). A server
+    /// that answers within the budget then completes the call before the method returns, and the
+    /// <c>await</c> goes on at once, with no thread woken. A channel whose calls outlast the
+    /// budget skips the spin by itself for a while after each miss. Default true; false: awaited
+    /// calls return at once after the submit.
+    /// </summary>
+    public bool SpinOnAwaitedCalls { get; set; } = true;
+
+    /// <summary>
     /// Users and groups this client accepts as the server besides its own user (always
     /// accepted). Empty by default: a server of another user is refused (PermissionDenied)
     /// before anything is sent to it. Servers of other users also need a runtime directory

@@ -34,17 +34,41 @@ public sealed class AwaitedCallSpinTests(SharedServerFixture fixture)
     }
 
     [Fact]
-    public async Task ACallThatOutlastsTheSpin_MakesTheChannelSkipTheSpin()
+    public async Task CallsThatOutlastTheSpin_MakeTheChannelSkipTheSpin()
     {
         using ServerProcess server = await ServerProcess.StartAsync(ServiceNames.Lifecycle);
         await using RpalChannel channel = await TestEnvironment.ConnectAsync(ServiceNames.Lifecycle);
         ILifecycleTarget client = channel.CreateClient<ILifecycleTarget>();
+        int[] tags = [Tags.Next(), Tags.Next(), Tags.Next()];
+
+        // each spins its whole budget: the server holds them until told
+        ValueTask<int> first = client.HoldAsync(tags[0]);
+        Assert.False(first.IsCompleted);
+        Assert.Equal((1, 0), channel.SpinState); // one miss may be noise: the next call spins
+        ValueTask<int> second = client.HoldAsync(tags[1]);
+        Assert.Equal((2, 2), channel.SpinState); // two in a row: the next 2 calls do not spin
+        ValueTask<int> third = client.HoldAsync(tags[2]);
+        Assert.Equal((2, 1), channel.SpinState); // this one did not
+
+        foreach (int tag in tags)
+        {
+            await server.WaitForEventAsync(ServerEvents.Held, tag);
+            server.Send(ServerEvents.WithTag(ServerEvents.Release, tag));
+        }
+
+        Assert.Equal(tags, await Task.WhenAll(first.AsTask(), second.AsTask(), third.AsTask()).WaitAsync(ServerProcess.EventTimeout));
+    }
+
+    [Fact]
+    public async Task WithSpinOnAwaitedCallsOff_AnAwaitedCallNeverSpins()
+    {
+        using ServerProcess server = await ServerProcess.StartAsync(ServiceNames.Lifecycle);
+        await using RpalChannel channel = await TestEnvironment.ConnectAsync(ServiceNames.Lifecycle, new RpalChannelOptions { SpinOnAwaitedCalls = false });
+        ILifecycleTarget client = channel.CreateClient<ILifecycleTarget>();
         int tag = Tags.Next();
 
-        ValueTask<int> held = client.HoldAsync(tag); // spins its whole budget: the server holds it
-        Assert.False(held.IsCompleted);
-        Assert.Equal((1, 2), channel.SpinState); // one miss: the next 2 calls do not spin
-
+        ValueTask<int> held = client.HoldAsync(tag);
+        Assert.Equal((0, 0), channel.SpinState); // no spin, so no miss
         await server.WaitForEventAsync(ServerEvents.Held, tag);
         server.Send(ServerEvents.WithTag(ServerEvents.Release, tag));
         Assert.Equal(tag, await held.AsTask().WaitAsync(ServerProcess.EventTimeout));

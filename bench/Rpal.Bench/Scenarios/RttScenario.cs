@@ -13,8 +13,9 @@ namespace Rpal.Bench;
 
 /// <summary>
 /// rtt: the unary round trip of an 8-byte echo between two processes on different cores, through
-/// Rpal's generated client, the raw engine call, a Unix socket with an epoll server, and
-/// grpc-dotnet over HTTP/2 on a Unix socket, side by side against one server process.
+/// Rpal's generated client (blocking, and awaited with and without its spin), the raw engine
+/// call, a Unix socket with an epoll server, and grpc-dotnet over HTTP/2 on a Unix socket
+/// (blocking and awaited), side by side against one server process.
 /// </summary>
 internal sealed class RttScenario : IScenario
 {
@@ -23,7 +24,7 @@ internal sealed class RttScenario : IScenario
 
     public string Name => "rtt";
 
-    public string Description => "8-byte echo round trip, p50..max: rpal, rpal-engine, uds-epoll, grpc-dotnet-uds";
+    public string Description => "8-byte echo round trip, p50..max: rpal (blocking and awaited), rpal-engine, uds-epoll, grpc-dotnet-uds (blocking and awaited)";
 
     public async Task<ScenarioReport> RunAsync(BenchOptions options, CancellationToken cancellationToken)
     {
@@ -33,6 +34,9 @@ internal sealed class RttScenario : IScenario
         using BenchServerProcess server = await BenchServerProcess.StartAsync(cancellationToken);
         await using RpalChannel channel = await RpalChannel.ConnectAsync(BenchEndpoints.RpalService, cancellationToken: cancellationToken);
         IBenchService rpal = channel.CreateClient<IBenchService>();
+        await using RpalChannel noSpinChannel = await RpalChannel.ConnectAsync(
+            BenchEndpoints.RpalService, new RpalChannelOptions { SpinOnAwaitedCalls = false }, cancellationToken);
+        IBenchService rpalNoSpin = noSpinChannel.CreateClient<IBenchService>();
         using RpalConnection engine = RpalConnection.Connect(BenchEndpoints.RawEngineService);
         using Socket uds = EpollEcho.Connect(server.Endpoints.EchoSocket);
         int udsFd = (int)uds.Handle;
@@ -45,6 +49,7 @@ internal sealed class RttScenario : IScenario
         [
             ("rpal", Blocking(v => rpal.Echo(v))),
             ("rpal-await", () => RttRecorder.MeasureAsync(rpal.EchoAsync, calls, warmup, cancellationToken)),
+            ("rpal-await-nospin", () => RttRecorder.MeasureAsync(rpalNoSpin.EchoAsync, calls, warmup, cancellationToken)),
             ("rpal-engine", Blocking(v => RawEngineEcho.Call(engine, v))),
             ("uds-epoll", Blocking(v => EpollEcho.RoundTrip(udsFd, v))),
             ("grpc-dotnet-uds", Blocking(v => grpc.Echo(v))),
@@ -80,6 +85,10 @@ internal sealed class RttScenario : IScenario
             $"rpal p50 / rpal-engine p50 = {rpalOverEngine:F2}x (the RPC layer's cost over the engine's own call)."));
         report.Notes.Add(string.Create(CultureInfo.InvariantCulture,
             $"uds-epoll p50 / rpal p50 = {udsOverRpal:F1}x."));
+        report.Notes.Add(string.Create(CultureInfo.InvariantCulture,
+            $"rpal-await-nospin p50 / rpal-await p50 = {p50["rpal-await-nospin"] / (double)Math.Max(1, p50["rpal-await"]):F1}x (an awaited call's spin on the caller's thread, against leaving its wait to the completion thread: SpinOnAwaitedCalls = false)."));
+        report.Notes.Add(string.Create(CultureInfo.InvariantCulture,
+            $"grpc-dotnet-uds-await p50 / rpal-await p50 = {p50["grpc-dotnet-uds-await"] / (double)Math.Max(1, p50["rpal-await"]):F1}x."));
         report.Notes.Add(string.Create(CultureInfo.InvariantCulture,
             $"Client thread pinned to core {Affinity.ClientCore}, server process (pid {server.Id}) to core {Affinity.ServerCore}; {warmup.TotalSeconds:F1} s warm-up per system; values in ns from HdrHistogram (3 significant digits)."));
         if (options.Quick)
