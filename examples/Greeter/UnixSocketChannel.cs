@@ -5,7 +5,8 @@ namespace GreeterExample;
 
 /// <summary>
 /// A grpc-dotnet <see cref="GrpcChannel"/> whose HTTP/2 connections go to a Unix socket. (The
-/// benchmark suite compiles this file too, for its grpc-dotnet-uds runs: bench/Rpal.Bench.)
+/// benchmark suite and the cross-host tests compile this file too: bench/Rpal.Bench,
+/// test/Rpal.Rpc.Tests/CrossHostTests.cs.)
 /// </summary>
 internal static class UnixSocketChannel
 {

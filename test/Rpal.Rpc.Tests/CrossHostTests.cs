@@ -1,4 +1,4 @@
-using System.Net.Sockets;
+using GreeterExample;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Rpal.Rpc.TestContracts;
@@ -150,26 +150,7 @@ public sealed class CrossHostTests(CrossHostTests.Servers servers) : IClassFixtu
         {
             Server = await ServerProcess.StartAsync(ServiceNames.CrossHost, "--http2", _socket);
             _rpal = await TestEnvironment.ConnectAsync(ServiceNames.CrossHost);
-            _http2 = GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions
-            {
-                HttpHandler = new SocketsHttpHandler
-                {
-                    ConnectCallback = async (_, cancellationToken) =>
-                    {
-                        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                        try
-                        {
-                            await socket.ConnectAsync(new UnixDomainSocketEndPoint(_socket), cancellationToken);
-                            return new NetworkStream(socket, ownsSocket: true);
-                        }
-                        catch
-                        {
-                            socket.Dispose();
-                            throw;
-                        }
-                    },
-                },
-            });
+            _http2 = UnixSocketChannel.Create(_socket);
 
             // the first call over HTTP/2 connects and makes the server JIT its pipeline: not in a
             // test's deadline

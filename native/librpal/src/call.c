@@ -423,6 +423,33 @@ RPAL_API int rpal_call_submit(struct rpal_conn *c, const struct rpal_msg *req, u
     return call_start(c, req, CALL_ASYNC, user_data, id);
 }
 
+/* Spins until call s is DONE (true) or the clock reaches end (false), taking
+ * the peer's replies and releases meanwhile, and looking for a dead peer
+ * every millisecond (a long spin budget must not hide one). */
+static bool spin_until_done(struct rpal_conn *c, const struct rpal_call_slot *s, int64_t end)
+{
+    int64_t next_check = now_ns() + 1000000;
+    for (unsigned i = 0;; i++) {
+        if (atomic_load_explicit(&s->state, memory_order_acquire) == CALL_DONE)
+            return true;
+        try_drain_ctl(c);
+        ring_flush_backlog(c);
+        if (i & 63) {
+            cpu_relax();
+            continue;
+        }
+        int64_t now = now_ns();
+        if (now >= end)
+            return false;
+        if (now >= next_check) {
+            next_check = now + 1000000;
+            if (conn_peer_gone(c, true))
+                conn_fail(c, -ECONNRESET);
+        }
+        cpu_relax();
+    }
+}
+
 /* The outcome of a call whose slot is DONE, for its caller; frees the slot. */
 static void take_done(struct rpal_conn *c, uint32_t idx, struct rpal_completion *out)
 {
@@ -456,30 +483,10 @@ RPAL_API int rpal_call_submit_spin(struct rpal_conn *c, const struct rpal_msg *r
         *id = cid;
     uint32_t idx = (uint32_t)cid - 1;
     struct rpal_call_slot *s = &c->calls[idx];
-    int64_t start = now_ns();
-    int64_t end = start + (spin_ns < 0 ? spin_budget_ns() : spin_ns);
-    int64_t next_check = start + 1000000;
-    for (unsigned i = 0;; i++) {
-        if (atomic_load_explicit(&s->state, memory_order_acquire) == CALL_DONE) {
-            atomic_fetch_add_explicit(&c->st_spins, 1, memory_order_relaxed);
-            take_done(c, idx, done);
-            return 1;
-        }
-        try_drain_ctl(c);
-        ring_flush_backlog(c);
-        if (i & 63) {
-            cpu_relax();
-            continue;
-        }
-        int64_t now = now_ns();
-        if (now >= end)
-            break;
-        if (now >= next_check) { /* a long budget must not hide a dead peer */
-            next_check = now + 1000000;
-            if (conn_peer_gone(c, true))
-                conn_fail(c, -ECONNRESET);
-        }
-        cpu_relax();
+    if (spin_until_done(c, s, now_ns() + (spin_ns < 0 ? spin_budget_ns() : spin_ns))) {
+        atomic_fetch_add_explicit(&c->st_spins, 1, memory_order_relaxed);
+        take_done(c, idx, done);
+        return 1;
     }
     /* counted before the CAS, so that the completion, once queued, is never
      * taken (and uncounted) before it was counted */
@@ -543,29 +550,11 @@ RPAL_API int rpal_call(struct rpal_conn *c, const struct rpal_msg *req, struct r
     int64_t start = now_ns();
     int64_t deadline = timeout_ms < 0 ? INT64_MAX : start + (int64_t)timeout_ms * 1000000;
     int64_t spin_end = start + spin_budget_ns();
-    int64_t next_check = start + 1000000;
     const _Atomic uint32_t *tail = &c->peer->ctl_out.tail;
     bool parked = false;
-    for (unsigned i = 0;; i++) {
-        if (atomic_load_explicit(&s->state, memory_order_acquire) == CALL_DONE)
-            break;
-        try_drain_ctl(c);
-        ring_flush_backlog(c);
-        if (i & 63) {
-            cpu_relax();
-            continue;
-        }
+    spin_until_done(c, s, spin_end < deadline ? spin_end : deadline);
+    while (atomic_load_explicit(&s->state, memory_order_acquire) != CALL_DONE) {
         int64_t now = now_ns();
-        if (!parked && now < spin_end) {
-            /* a long spin budget must not hide a dead peer */
-            if (now >= next_check) {
-                next_check = now + 1000000;
-                if (conn_peer_gone(c, true))
-                    conn_fail(c, -ECONNRESET);
-            }
-            cpu_relax();
-            continue;
-        }
         if (now >= deadline) {
             if (claim(s, CALL_SYNC, CALL_ABANDONED))
                 return -ETIMEDOUT;
