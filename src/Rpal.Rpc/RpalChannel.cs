@@ -424,6 +424,11 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
         if ((flags & RpalWire.ReplyPayload) != 0)
         {
             ulong bodyLength = reply.Word0, detailLength = reply.Word1, trailerLength = reply.Word2;
+            if (reply.Length > int.MaxValue)
+            {
+                throw new RpalDecodeException("a reply payload of 2 GiB or more");
+            }
+
             if (bodyLength > reply.Length || detailLength > reply.Length - bodyLength ||
                 trailerLength > reply.Length - bodyLength - detailLength)
             {
