@@ -68,6 +68,17 @@ internal static partial class PublishPage
             or whether callers queue behind one another.
             """,
             null, null),
+        new("stream", "Server streaming",
+            """
+            A server-streaming method (`IAsyncEnumerable<long> Count(long count)`) read with `await
+            foreach` on the thread pool, over Rpal and over grpc-dotnet on a Unix socket, against
+            one server process: **elements_per_s** for one long stream (flow-controlled, 64
+            elements ahead), and the round trip of a one-element stream (the call, its element,
+            its end: **one_element_p50_ns**, **one_element_p99_ns**). A reader that finds no
+            element spins for the next one on its own thread, taking the connection's messages
+            itself, before it leaves the wait to the completion thread (docs/threading.md).
+            """,
+            null, null),
         new("idle", "Idle cost and wake-up",
             """
             What a server costs when nobody calls, and what the first call after a pause costs. A

@@ -10,5 +10,6 @@ internal static class Scenarios
         new RttScenario(),
         new SizeScenario(),
         new ThroughputScenario(),
+        new StreamScenario(),
     ];
 }

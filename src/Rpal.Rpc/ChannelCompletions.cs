@@ -42,10 +42,7 @@ internal sealed class ChannelCompletions : IRpalReceiverHandler
 
         if ((events & RpalEpollEvents.RpalIn) != 0)
         {
-            while (connection.Receive(out RpalMessage message) == 0)
-            {
-                registration.OnMessage(in message);
-            }
+            registration.DrainMessages(wait: true);
         }
 
         while (connection.Complete(out RpalCompletion completion) == 0)
@@ -69,6 +66,7 @@ internal sealed class ChannelCompletions : IRpalReceiverHandler
         private volatile bool _watched; // the connection is in the receiver's set (written under _maskLock)
         private int _openStreams; // streams submitted and not over (under _maskLock)
         private readonly Lock _lock = new();
+        private readonly Lock _receiveLock = new(); // one thread takes the server's messages at a time
         private PendingCall?[] _slots = new PendingCall?[64];
         private uint[] _generations = new uint[64];
         private readonly Stack<int> _free = new(Enumerable.Range(0, 64).Reverse());
@@ -215,8 +213,52 @@ internal sealed class ChannelCompletions : IRpalReceiverHandler
             }
         }
 
+        /// <summary>
+        /// Takes the server's one-way messages (stream elements, end markers, credit) off the
+        /// connection and routes them. One thread at a time, so that a stream's elements reach it
+        /// in the order they were sent: the completion thread waits its turn (<paramref name="wait"/>),
+        /// a reader spinning for its next element (<see cref="Pump"/>) does not.
+        /// </summary>
+        public void DrainMessages(bool wait)
+        {
+            if (wait)
+            {
+                _receiveLock.Enter();
+            }
+            else if (!_receiveLock.TryEnter())
+            {
+                return;
+            }
+
+            try
+            {
+                while (_channel.Connection.Receive(out RpalMessage message) == 0)
+                {
+                    OnMessage(in message);
+                }
+            }
+            finally
+            {
+                _receiveLock.Exit();
+            }
+        }
+
+        /// <summary>
+        /// What the completion thread does for this channel, done by a reader spinning for its
+        /// next element on its own thread (Streaming.StreamCore): the server's messages and the
+        /// completions of the channel's calls, taken and routed.
+        /// </summary>
+        public void Pump()
+        {
+            DrainMessages(wait: false);
+            while (_channel.Connection.Complete(out RpalCompletion completion) == 0)
+            {
+                Deliver(in completion);
+            }
+        }
+
         /// <summary>A one-way message from the server: a stream element, end marker or credit.</summary>
-        public void OnMessage(in RpalMessage message)
+        private void OnMessage(in RpalMessage message)
         {
             uint op = RpalWire.Flags(message.Word0);
             if (RpalWire.MethodId(message.Word0) != 0 ||

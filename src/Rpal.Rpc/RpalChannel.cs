@@ -22,11 +22,8 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
 {
     private readonly ChannelCompletions.Registration _completions;
 
-    // Awaited calls' spin (SubmitAndSpin): a heuristic, so plain fields, raced without harm.
-    private static readonly int s_maxSpinners = Math.Max(1, Environment.ProcessorCount / 2);
-    private static int s_spinners;
     private readonly bool _spinOnAwait;
-    private int _spinSkip, _spinMisses;
+    private AwaitSpin _spin; // awaited calls' (SubmitAndSpin)
     private readonly Lock _siblingsLock = new();
     private Dictionary<string, RpalChannel>? _siblings;
     private readonly ILoggerFactory? _loggerFactory;
@@ -257,54 +254,35 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
     /// call completes here (<paramref name="pending"/>'s result is set, returns 1) and its await
     /// goes on at once, with no thread woken; the completion thread and then a thread-pool
     /// thread would otherwise take two wake-ups. Else returns 0 (the completion thread delivers
-    /// the completion), or the submit's -errno. A channel whose calls outlast the budget twice in
-    /// a row does not spin for its next 2 calls, then 4, ... 512 after further misses in a row,
-    /// so a slow server costs little spinning; at most half the processors spin for awaited calls
-    /// at once, process-wide.
+    /// the completion), or the submit's -errno. Backs off as <see cref="AwaitSpin"/> says.
     /// </summary>
     internal int SubmitAndSpin(in RpalMessage message, PendingCall pending, out ulong callId)
     {
-        if (!_spinOnAwait)
+        if (!_spinOnAwait || !_spin.TryBegin())
         {
-            return Submit(in message, pending, out callId);
-        }
-
-        if (_spinSkip > 0)
-        {
-            _spinSkip--;
-            return Submit(in message, pending, out callId);
-        }
-
-        if (Interlocked.Increment(ref s_spinners) > s_maxSpinners)
-        {
-            Interlocked.Decrement(ref s_spinners);
             return Submit(in message, pending, out callId);
         }
 
         ulong token = _completions.Track(pending);
-        int rc;
-        RpalCompletion completion;
+        int rc = -RpalErrno.EBADF;
+        RpalCompletion completion = default;
+        callId = 0;
         try
         {
             rc = Connection.SubmitAndSpin(in message, token, spin: null, out callId, out completion);
         }
         finally
         {
-            Interlocked.Decrement(ref s_spinners);
+            _spin.End(answered: rc != 0);
         }
 
-        if (rc == 0)
+        if (rc != 0)
         {
-            // one miss in a row may be the machine's noise: skip nothing; then 2, 4, ... 512
-            _spinMisses = Math.Min(_spinMisses + 1, 10);
-            _spinSkip = _spinMisses == 1 ? 0 : 1 << (_spinMisses - 1);
-            return 0;
+            _completions.Untrack(token);
         }
 
-        _completions.Untrack(token);
         if (rc == 1)
         {
-            _spinMisses = 0;
             pending.OnCompletion(in completion);
         }
 
@@ -312,7 +290,10 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
     }
 
     /// <summary>For tests: the awaited calls' spin, misses in a row and calls left to skip.</summary>
-    internal (int Misses, int Skip) SpinState => (_spinMisses, _spinSkip);
+    internal (int Misses, int Skip) SpinState => _spin.State;
+
+    /// <summary>Whether a stream of this channel spins for its next element (<see cref="RpalChannelOptions.SpinOnAwaitedCalls"/>).</summary>
+    internal bool SpinOnAwait => _spinOnAwait;
 
     internal int Submit(in RpalMessage message, PendingCall pending, out ulong callId)
     {
@@ -342,7 +323,10 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
             return rc;
         }
 
-        _completions.AddStream(callId, call, new Streaming.StreamCore(Connection, callId, call.Method.FullName, MaxSend, "RpalChannelOptions.MaxSendMessageSize"));
+        _completions.AddStream(callId, call, new Streaming.StreamCore(Connection, callId, call.Method.FullName, MaxSend, "RpalChannelOptions.MaxSendMessageSize")
+        {
+            Pump = _spinOnAwait ? _completions.Pump : null,
+        });
         return 0;
     }
 

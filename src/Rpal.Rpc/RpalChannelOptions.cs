@@ -19,12 +19,13 @@ public sealed class RpalChannelOptions
     public TimeSpan? SpinBudget { get; set; }
 
     /// <summary>
-    /// Whether an awaited call spins on the calling thread for its answer, for up to the spin
-    /// budget, before it leaves the wait to the completion thread (docs/threading.md). A server
-    /// that answers within the budget then completes the call before the method returns, and the
-    /// <c>await</c> goes on at once, with no thread woken. A channel whose calls outlast the
-    /// budget skips the spin by itself for a while after each miss. Default true; false: awaited
-    /// calls return at once after the submit.
+    /// Whether an awaited call spins on the calling thread for its answer, and a server stream's
+    /// reader for its next element, for up to the spin budget, before leaving the wait to the
+    /// completion thread (docs/threading.md). A server that answers within the budget then
+    /// completes the call before the method returns, and the <c>await</c> goes on at once, with no
+    /// thread woken. A channel (or stream) whose waits outlast the budget skips the spin by itself
+    /// for a while after misses. Default true; false: awaited calls return at once after the
+    /// submit, and readers wait for the completion thread.
     /// </summary>
     public bool SpinOnAwaitedCalls { get; set; } = true;
 

@@ -5,8 +5,9 @@ using Xunit;
 namespace Rpal.Rpc.Tests;
 
 /// <summary>
-/// An awaited call spins for its answer on the caller's thread (RpalChannel.SpinForCompletion)
-/// before it leaves the wait to the completion thread. Whether a given answer arrives within the
+/// An awaited call spins for its answer on the caller's thread (RpalChannel.SubmitAndSpin), and a
+/// server stream's reader for its next element (StreamCore.Pump), before they leave the wait to
+/// the completion thread. Whether a given answer arrives within the
 /// spin depends on the machine's load (the bench's rtt scenario measures the gain: rpal-await);
 /// what is checked here is that spinning callers and the completion thread share the completions
 /// without loss, and that a slow server makes the channel stop spinning.
@@ -31,6 +32,37 @@ public sealed class AwaitedCallSpinTests(SharedServerFixture fixture)
             }
         }))];
         await Task.WhenAll(callers).WaitAsync(TimeSpan.FromMinutes(2));
+    }
+
+    [Fact]
+    public async Task ConcurrentStreamReaders_SpinningBesideTheCompletionThread_SeeEachStreamInOrder()
+    {
+        // readers of server streams take the connection's messages themselves while they spin for
+        // their next element, as the completion thread does: every element must still reach its
+        // own stream, in order, with unary calls going on beside them
+        IStreamingService streaming = fixture.Client<IStreamingService>();
+        const int Readers = 6, Rounds = 3, Count = 3_000;
+        Task[] readers = [.. Enumerable.Range(0, Readers).Select(r => Task.Run(async () =>
+        {
+            for (int round = 0; round < Rounds; round++)
+            {
+                long start = (r * 1_000_000L) + (round * 10_000L), expected = start;
+                await foreach (long value in streaming.Range(start, Count))
+                {
+                    Assert.Equal(expected++, value);
+                }
+
+                Assert.Equal(start + Count, expected);
+            }
+        }))];
+        Task[] callers = [.. Enumerable.Range(0, 2).Select(t => Task.Run(async () =>
+        {
+            for (int i = 0; i < 2_000; i++)
+            {
+                Assert.Equal(i + t, await _shapes.AddValueTaskAsync(i, t));
+            }
+        }))];
+        await Task.WhenAll([.. readers, .. callers]).WaitAsync(TimeSpan.FromMinutes(2));
     }
 
     [Fact]

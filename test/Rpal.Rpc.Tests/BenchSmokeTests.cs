@@ -35,9 +35,10 @@ public sealed class BenchSmokeTests
     public static TheoryData<string, string[]> Scenarios => new()
     {
         { "seed", ["epoll", "rpal"] },
-        { "rtt", ["rpal", "rpal-engine", "uds-epoll", "grpc-dotnet-uds"] },
+        { "rtt", ["rpal", "rpal-await", "rpal-await-nospin", "rpal-engine", "uds-epoll", "grpc-dotnet-uds", "grpc-dotnet-uds-await"] },
         { "size", ["rpal", "memcpy"] },
         { "throughput", ["rpal"] },
         { "idle", ["rpal"] },
+        { "stream", ["rpal", "grpc-dotnet-uds"] },
     };
 }

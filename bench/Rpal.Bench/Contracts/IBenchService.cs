@@ -20,4 +20,7 @@ public interface IBenchService
 
     /// <summary>Returns the length of <paramref name="data"/>: the payload one way, a tiny reply.</summary>
     int Length(ReadOnlyMemory<byte> data);
+
+    /// <summary>Streams 0 .. <paramref name="count"/> - 1 back as fast as flow control lets it: the server-streaming scenario.</summary>
+    IAsyncEnumerable<long> Count(long count, CancellationToken cancellationToken = default);
 }

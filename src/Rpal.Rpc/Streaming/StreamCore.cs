@@ -37,6 +37,7 @@ internal sealed class StreamCore
     private readonly ulong _maxSend;
     private readonly string _limitOption;
     private readonly string _method;
+    private AwaitSpin _spin; // the reader's (MoveNextAsync)
 
     /// <param name="connection">The call's connection.</param>
     /// <param name="callId">The call's id.</param>
@@ -54,6 +55,14 @@ internal sealed class StreamCore
 
     /// <summary>The call this stream belongs to (the id the server's engine gave the call).</summary>
     public ulong CallId { get; }
+
+    /// <summary>
+    /// Takes the connection's messages and completions on the calling thread (a client's
+    /// ChannelCompletions.Registration.Pump), or null: <see cref="MoveNextAsync"/> then never
+    /// spins. With it, a reader that finds no element spins for the next one, up to the spin
+    /// budget (<see cref="AwaitSpin"/>), before it leaves the wait to the completion thread.
+    /// </summary>
+    public Action? Pump { get; init; }
 
     /// <summary>True once <see cref="Close"/> ran: nothing more is sent or read.</summary>
     public bool IsClosed => Volatile.Read(ref _closedFlag) != 0;
@@ -127,6 +136,11 @@ internal sealed class StreamCore
                 return true;
             }
 
+            if (Pump is not null && SpinForInput())
+            {
+                continue; // an element, or the end, came while spinning
+            }
+
             if (!await _inbox.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 if (Volatile.Read(ref _failure) is { } failure)
@@ -137,6 +151,36 @@ internal sealed class StreamCore
                 return false;
             }
         }
+    }
+
+    /// <summary>
+    /// Runs <see cref="Pump"/> until an element is in the inbox or the inbox is complete (true),
+    /// or the spin budget is spent (false).
+    /// </summary>
+    private bool SpinForInput()
+    {
+        if (_inbox.Reader.Completion.IsCompleted || !_spin.TryBegin())
+        {
+            return false;
+        }
+
+        bool came = false;
+        try
+        {
+            long end = Stopwatch.GetTimestamp() + AwaitSpin.BudgetTicks;
+            do
+            {
+                Pump!();
+                came = _inbox.Reader.TryPeek(out _) || _inbox.Reader.Completion.IsCompleted;
+            }
+            while (!came && Stopwatch.GetTimestamp() < end);
+        }
+        finally
+        {
+            _spin.End(came);
+        }
+
+        return came;
     }
 
     /// <summary>

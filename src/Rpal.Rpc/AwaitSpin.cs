@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using Rpal.Runtime;
+
+namespace Rpal.Rpc;
+
+/// <summary>
+/// The short spin of a client that awaits an answer on its own thread (an awaited call, the next
+/// element of a server stream) before it leaves the wait to the completion thread, and its
+/// back-off: one miss in a row is forgiven, two make the owner skip the spin for its next 2 waits,
+/// then 4, ... 512 after further misses in a row, so a slow server costs little spinning. At most
+/// half of the processors spin this way at once, process-wide. One per channel or stream; a
+/// heuristic, so its fields are plain and raced without harm.
+/// </summary>
+internal struct AwaitSpin
+{
+    private static readonly int s_maxSpinning = Math.Max(1, Environment.ProcessorCount / 2);
+    private static int s_spinning;
+    private int _skip, _misses;
+
+    /// <summary>For tests: misses in a row, waits left to skip.</summary>
+    public readonly (int Misses, int Skip) State => (_misses, _skip);
+
+    /// <summary>The engine's spin budget, in <see cref="Stopwatch"/> ticks.</summary>
+    public static long BudgetTicks => RpalEngine.SpinBudget.Ticks * Stopwatch.Frequency / TimeSpan.TicksPerSecond;
+
+    /// <summary>Whether to spin for this wait; true must be followed by <see cref="End"/>.</summary>
+    public bool TryBegin()
+    {
+        if (_skip > 0)
+        {
+            _skip--;
+            return false;
+        }
+
+        if (Interlocked.Increment(ref s_spinning) > s_maxSpinning)
+        {
+            Interlocked.Decrement(ref s_spinning);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>The spin ended: <paramref name="answered"/> when what it waited for came.</summary>
+    public void End(bool answered)
+    {
+        Interlocked.Decrement(ref s_spinning);
+        if (answered)
+        {
+            _misses = 0;
+            return;
+        }
+
+        _misses = Math.Min(_misses + 1, 10);
+        _skip = _misses == 1 ? 0 : 1 << (_misses - 1);
+    }
+}
