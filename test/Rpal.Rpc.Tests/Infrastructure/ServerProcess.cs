@@ -198,13 +198,52 @@ internal sealed class ServerProcess : IDisposable
 
     /// <summary>
     /// Stops the server (SIGSTOP) until the result is disposed (SIGCONT): meanwhile none of its
-    /// threads runs, so nothing is taken from its rings.
+    /// threads runs, so nothing is taken from its rings. Returns once every thread is stopped (the
+    /// signal is delivered asynchronously: a receiver could still take a message right after kill).
     /// </summary>
     public IDisposable Suspend()
     {
         const int SigStop = 19, SigCont = 18;
         Signal(SigStop);
-        return new Resumer(() => Signal(SigCont));
+        var resumer = new Resumer(() => Signal(SigCont));
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!AllThreadsStopped())
+        {
+            if (waited.Elapsed > StartTimeout)
+            {
+                resumer.Dispose();
+                throw new TimeoutException($"the server (pid {_process.Id}) did not stop within {StartTimeout}");
+            }
+
+            Thread.Yield();
+        }
+
+        return resumer;
+
+        bool AllThreadsStopped()
+        {
+            foreach (string task in Directory.EnumerateDirectories($"/proc/{_process.Id}/task"))
+            {
+                string stat;
+                try
+                {
+                    stat = File.ReadAllText(Path.Combine(task, "stat"));
+                }
+                catch (IOException)
+                {
+                    continue; // a thread that just ended
+                }
+
+                // "pid (comm) S ...": the state follows the last ')'
+                char state = stat[stat.LastIndexOf(')') + 2];
+                if (state is not ('T' or 't'))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
 
         void Signal(int signal)
         {
