@@ -292,9 +292,6 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
     /// <summary>For tests: the awaited calls' spin, misses in a row and calls left to skip.</summary>
     internal (int Misses, int Skip) SpinState => _spin.State;
 
-    /// <summary>Whether a stream of this channel spins for its next element (<see cref="RpalChannelOptions.SpinOnAwaitedCalls"/>).</summary>
-    internal bool SpinOnAwait => _spinOnAwait;
-
     internal int Submit(in RpalMessage message, PendingCall pending, out ulong callId)
     {
         ulong token = _completions.Track(pending);
