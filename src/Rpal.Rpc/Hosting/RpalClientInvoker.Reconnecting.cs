@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using Grpc.Core;
 using Rpal.Rpc.Hosting;
@@ -36,14 +37,9 @@ public sealed partial class RpalClientInvoker
         where TRequest : struct, IRpalPayload<TRequest>, allows ref struct
         where TResponse : struct, IRpalResponse<TResponse, TValue>
     {
-        ReconnectingChannel.Connected connected;
-        try
+        if (!TryAcquire(out ReconnectingChannel.Connected? connected, out Exception? failure))
         {
-            connected = _reconnecting!.Acquire();
-        }
-        catch (Exception e)
-        {
-            return ValueTask.FromException<TValue>(e);
+            return ValueTask.FromException<TValue>(failure);
         }
 
         ValueTask<TValue> call = connected.Invoker.CallAsync<TRequest, TResponse, TValue>(method, in request, cancellationToken);
@@ -55,17 +51,29 @@ public sealed partial class RpalClientInvoker
         where TInElement : struct, IRpalResponse<TInElement, TIn>
         where TResponse : struct, IRpalResponse<TResponse, TValue>
     {
-        ReconnectingChannel.Connected connected;
-        try
+        if (!TryAcquire(out ReconnectingChannel.Connected? connected, out Exception? failure))
         {
-            connected = _reconnecting!.Acquire();
-        }
-        catch (Exception e)
-        {
-            return ValueTask.FromException<TValue>(e);
+            return ValueTask.FromException<TValue>(failure);
         }
 
         return Observe(connected.Invoker.ClientStreamingAsync<TRequest, TInElement, TIn, TResponse, TValue>(method, request, input, cancellationToken), connected);
+    }
+
+    /// <summary>The current connection, or the reason there is none (an asynchronous call fails with it, it does not throw).</summary>
+    private bool TryAcquire([NotNullWhen(true)] out ReconnectingChannel.Connected? connected, [NotNullWhen(false)] out Exception? failure)
+    {
+        try
+        {
+            connected = _reconnecting!.Acquire();
+            failure = null;
+            return true;
+        }
+        catch (Exception e)
+        {
+            connected = null;
+            failure = e;
+            return false;
+        }
     }
 
     /// <summary>Awaits a call to see its Unavailable (the one allocation the reconnecting async path adds).</summary>
