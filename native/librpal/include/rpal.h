@@ -35,7 +35,7 @@ extern "C" {
 #endif
 
 #define RPAL_VERSION_MAJOR 1
-#define RPAL_VERSION_MINOR 0
+#define RPAL_VERSION_MINOR 1
 
 /* Clients a service keeps in the middle of their handshake (see rpal_accept). */
 #define RPAL_PENDING_MAX 256
@@ -50,6 +50,13 @@ extern "C" {
 #define EPOLLRPALIN    (1u << 20) /* requests or one-way messages to rpal_recv() */
 #define EPOLLRPALREPLY (1u << 21) /* completions of submitted calls to rpal_call_complete() */
 #define EPOLLRPALHUP   (1u << 22) /* the peer died or closed the connection */
+#define EPOLLRPALOUT   (1u << 23) /* room again after a RPAL_MSG_DONTWAIT send or call got
+                                     -EAGAIN (reported once per -EAGAIN, not level-triggered) */
+
+/* rpal_msg.flags on send (rpal_send, rpal_call_submit, rpal_call_submit_spin): do not wait
+ * for ring room or a free call slot; fail with -EAGAIN instead, the message (and its data)
+ * still the caller's, and report EPOLLRPALOUT on the connection once there is room. */
+#define RPAL_MSG_DONTWAIT (1u << 0)
 
 /*
  * Process-wide options for rpal_init(). Initialise with rpal_options_init(),
@@ -141,7 +148,8 @@ struct rpal_msg {
     uint64_t id;     /* set by rpal_recv(): the call id for rpal_reply(), or
                         0 for a one-way message; ignored on send */
     int32_t status;  /* application status, carried as is (replies) */
-    uint32_t flags;  /* reserved, 0 */
+    uint32_t flags;  /* on send: 0 or RPAL_MSG_DONTWAIT where stated (other bits: -EINVAL);
+                        0 on receive */
 };
 
 /* Completion of a call made with rpal_call_submit(). */
@@ -319,9 +327,11 @@ int64_t rpal_alloc_size(const void *ptr);
 
 /* Sends a one-way message. msg->data, if any, is lent to the peer until it
  * calls rpal_release() (or the connection ends) and is then freed. Waits
- * while the ring is full. Returns 0; -EINVAL for a data pointer that is not
- * an unsent allocation of this process or a len past it; -ECONNRESET when
- * the peer is gone (data is freed). Thread-safe. */
+ * while the ring is full, unless msg->flags has RPAL_MSG_DONTWAIT: then
+ * -EAGAIN (nothing sent, data still the caller's) and EPOLLRPALOUT once
+ * there is room. Returns 0; -EAGAIN; -EINVAL for a data pointer that is not
+ * an unsent allocation of this process or a len past it, or unknown flags;
+ * -ECONNRESET when the peer is gone (data is freed). Thread-safe. */
 int rpal_send(struct rpal_conn *conn, const struct rpal_msg *msg);
 
 /* The seed's shape: sends n (0..RPAL_INLINE_WORDS) inline words one way. */
@@ -359,7 +369,10 @@ int rpal_release(struct rpal_conn *conn, const struct rpal_msg *msg);
  * parks. req->data is freed when the call ends: at the reply, or at the
  * connection's end; after -ETIMEDOUT it stays until the late reply (which
  * is discarded) since the peer may still read it. timeout_ms < 0 waits
- * forever. Returns 0 and *reply (release its data with rpal_release());
+ * forever; otherwise it bounds the whole call, including the waits for a
+ * free call slot (max_calls in flight) and for ring room before the request
+ * is sent (-ETIMEDOUT then too, req->data freed). req->flags must be 0.
+ * Returns 0 and *reply (release its data with rpal_release());
  * -ETIMEDOUT; -ECONNRESET when the peer dies (noticed within 100 ms) or
  * releases the connection; -EPROTO for a malformed reply; the negative
  * errno the peer's library failed the call with (-EPROTO for a malformed
@@ -372,8 +385,11 @@ int rpal_call(struct rpal_conn *conn, const struct rpal_msg *req, struct rpal_ms
  * taken later with rpal_call_complete(). *id (may be NULL) receives the call
  * id, the msg.id the peer sees (so that a later message, a cancellation
  * say, can name the call). Waits while the connection has max_calls calls
- * in flight or the ring is full. Returns 0; -EINVAL; -ECONNRESET. Exactly
- * one outcome per call: when this returns an error no completion follows. */
+ * in flight or the ring is full, unless req->flags has RPAL_MSG_DONTWAIT:
+ * then -EAGAIN (nothing sent, req->data still the caller's) and
+ * EPOLLRPALOUT once there is room. Returns 0; -EAGAIN; -EINVAL; -ECONNRESET.
+ * Exactly one outcome per call: when this returns an error no completion
+ * follows. */
 int rpal_call_submit(struct rpal_conn *conn, const struct rpal_msg *req, uint64_t user_data,
                      uint64_t *id);
 
@@ -386,6 +402,19 @@ int rpal_call_submit(struct rpal_conn *conn, const struct rpal_msg *req, uint64_
  * errors. *id (may be NULL) receives the call id either way. */
 int rpal_call_submit_spin(struct rpal_conn *conn, const struct rpal_msg *req, uint64_t user_data,
                           int64_t spin_ns, uint64_t *id, struct rpal_completion *done);
+
+/* A blocking call that its caller can give up without leaking anything: waits
+ * as rpal_call() does (spin, then park) up to timeout_ms (< 0: forever) for
+ * the reply. Returns 1 and fills *done (no completion follows); 0 when the
+ * timeout passed first: the call goes on as a submitted call, whose
+ * completion (the late reply, or the connection's end) rpal_call_complete()
+ * takes, tagged with user_data, so the caller knows when the call no longer
+ * holds its slot; -ETIMEDOUT when the timeout passed before the request could
+ * be sent (no free call slot or ring room; req->data is freed, no completion
+ * follows); or rpal_call_submit()'s errors. req->flags must be 0. *id (may be
+ * NULL) receives the call id. */
+int rpal_call_submit_wait(struct rpal_conn *conn, const struct rpal_msg *req, uint64_t user_data,
+                          int timeout_ms, uint64_t *id, struct rpal_completion *done);
 
 /* Takes one completion of a submitted call without waiting. Returns 0 and
  * *c; -EAGAIN when none is ready; once the connection has failed and every
@@ -406,7 +435,7 @@ int rpal_epoll_create(int flags);
 int rpal_epoll_close(int epfd);
 
 /* As epoll_ctl(), and when fd is rpal_conn_fd(conn) the connection's RPAL
- * events (EPOLLRPALIN, EPOLLRPALREPLY, EPOLLRPALHUP; 0 means all three) are
+ * events (EPOLLRPALIN, EPOLLRPALREPLY, EPOLLRPALHUP, EPOLLRPALOUT; 0 means all) are
  * reported with ev->data. EPOLLET and EPOLLONESHOT are not supported for
  * connections (-EINVAL). A connection may be in one instance at a time
  * (-EBUSY). Returns 0 or -errno. */

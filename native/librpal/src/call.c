@@ -46,18 +46,28 @@ void calls_free(struct rpal_conn *c)
     c->calls = NULL;
 }
 
-static int slot_get(struct rpal_conn *c, uint32_t *idx)
+/* Takes a free slot, waiting for one until deadline (-EAGAIN for DEADLINE_NOW, which also
+ * asks the next slot_put() to report EPOLLRPALOUT; -ETIMEDOUT) or the connection's end. */
+static int slot_get(struct rpal_conn *c, uint32_t *idx, int64_t deadline)
 {
     pthread_mutex_lock(&c->call_lock);
     int rc = 0;
     while (!c->free_head && !(rc = atomic_load(&c->dead))) {
+        int64_t now = now_ns();
+        if (now >= deadline) {
+            rc = deadline_error(deadline);
+            if (rc == -EAGAIN) {
+                c->slot_wanted = true;
+                atomic_store(&c->want_room, true);
+            }
+            break;
+        }
+        int64_t wait = deadline - now < 10 * 1000000 ? deadline - now : 10 * 1000000;
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 10 * 1000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
+        ts.tv_nsec += wait;
+        ts.tv_sec += ts.tv_nsec / 1000000000;
+        ts.tv_nsec %= 1000000000;
         c->slot_waiters++;
         pthread_cond_timedwait(&c->call_cond, &c->call_lock, &ts);
         c->slot_waiters--;
@@ -87,7 +97,30 @@ static void slot_put(struct rpal_conn *c, uint32_t idx)
     c->free_head = idx + 1;
     if (c->slot_waiters)
         pthread_cond_signal(&c->call_cond);
+    bool wanted = c->slot_wanted;
+    c->slot_wanted = false;
     pthread_mutex_unlock(&c->call_lock);
+    if (wanted)
+        ep_wake_conn(c); /* a RPAL_MSG_DONTWAIT caller waits for EPOLLRPALOUT */
+}
+
+bool calls_room_ready(struct rpal_conn *c)
+{
+    if (!atomic_load_explicit(&c->want_room, memory_order_relaxed))
+        return false;
+    if (!ring_has_room(c, 0) && !ring_want_room(c))
+        return false; /* the peer wakes us when it takes from the ring */
+    pthread_mutex_lock(&c->call_lock);
+    bool room = c->free_head != 0;
+    if (!room)
+        c->slot_wanted = true; /* slot_put() wakes us */
+    pthread_mutex_unlock(&c->call_lock);
+    if (!room)
+        return false;
+    /* cleared before the sender tries again: a sender that fails after this raises both anew */
+    atomic_store(&c->self->room_wanted, 0);
+    atomic_store(&c->want_room, false);
+    return true;
 }
 
 static void cq_push(struct rpal_conn *c, uint32_t idx)
@@ -275,34 +308,47 @@ static void desc_of(struct rpal_desc *d, uint32_t kind, uint64_t id, const struc
     memcpy(d->words, m->words, sizeof d->words);
 }
 
-/* Sends m on ring ctl, lending its buffer to the peer. */
+/* How long a send or call may wait for room: RPAL_MSG_DONTWAIT does not. */
+static int64_t send_deadline(const struct rpal_msg *m, int64_t deadline)
+{
+    return (m->flags & RPAL_MSG_DONTWAIT) ? DEADLINE_NOW : deadline;
+}
+
+/* Sends m on ring ctl, lending its buffer to the peer, waiting for room until deadline. On
+ * -EAGAIN the buffer is the caller's again; on any other error it is freed. */
 static int send_lent(struct rpal_conn *c, int ctl, uint32_t kind, uint64_t id,
-                     const struct rpal_msg *m)
+                     const struct rpal_msg *m, int64_t deadline)
 {
     struct rpal_buf *b;
     int rc = send_buf(m, &b);
     if (rc < 0)
         return rc;
-    if (b && m->len == 0) { /* nothing for the peer to read: nothing to lend */
-        arena_free_block(b);
-        b = NULL;
-    }
-    if (b && (rc = conn_lend(c, b)) < 0) {
-        arena_free_block(b);
+    /* an empty payload gives the peer nothing to read: nothing to lend, freed once sent */
+    struct rpal_buf *lent = b && m->len ? b : NULL;
+    if (lent && (rc = conn_lend(c, lent)) < 0) {
+        arena_free_block(lent);
         return rc;
     }
     struct rpal_desc d;
     desc_of(&d, kind, id, m);
-    if ((rc = ring_push(c, ctl, &d)) < 0 && b)
-        conn_unlend_free(c, b);
+    rc = ring_push(c, ctl, &d, deadline);
+    if (rc == -EAGAIN) {
+        if (lent && !conn_unlend(c, lent))
+            return -ECONNRESET; /* the connection ended meanwhile and freed it */
+        return rc;
+    }
+    if (lent && rc < 0)
+        conn_unlend_free(c, lent);
+    else if (b && !lent)
+        arena_free_block(b);
     return rc;
 }
 
 RPAL_API int rpal_send(struct rpal_conn *c, const struct rpal_msg *msg)
 {
-    if (!c || !msg)
+    if (!c || !msg || (msg->flags & ~RPAL_MSG_DONTWAIT))
         return -EINVAL;
-    return send_lent(c, 0, RPAL_DESC_ONEWAY, 0, msg);
+    return send_lent(c, 0, RPAL_DESC_ONEWAY, 0, msg, send_deadline(msg, DEADLINE_NONE));
 }
 
 RPAL_API int rpal_write_ptrs(struct rpal_conn *c, const int64_t *ptrs, int n)
@@ -318,7 +364,7 @@ RPAL_API int rpal_reply(struct rpal_conn *c, uint64_t id, const struct rpal_msg 
 {
     if (!c || !reply || id == 0)
         return -EINVAL;
-    return send_lent(c, 1, RPAL_DESC_REPLY, id, reply);
+    return send_lent(c, 1, RPAL_DESC_REPLY, id, reply, DEADLINE_NOW);
 }
 
 RPAL_API int rpal_release(struct rpal_conn *c, const struct rpal_msg *msg)
@@ -331,7 +377,7 @@ RPAL_API int rpal_release(struct rpal_conn *c, const struct rpal_msg *msg)
     if (!peer_range_ok(c, p, msg->len))
         return -EINVAL;
     struct rpal_desc d = {.kind = RPAL_DESC_RELEASE, .ptr = p, .len = msg->len};
-    return ring_push(c, 1, &d);
+    return ring_push(c, 1, &d, DEADLINE_NOW);
 }
 
 RPAL_API int rpal_recv(struct rpal_conn *c, struct rpal_msg *msg)
@@ -359,7 +405,7 @@ RPAL_API int rpal_recv(struct rpal_conn *c, struct rpal_msg *msg)
             reject(c, "a request pointing outside its arena", &d);
             if (call) {
                 struct rpal_desc f = {.kind = RPAL_DESC_FAIL, .status = -EPROTO, .id = d.id};
-                ring_push(c, 1, &f);
+                ring_push(c, 1, &f, DEADLINE_NOW);
             }
             continue;
         }
@@ -370,17 +416,19 @@ RPAL_API int rpal_recv(struct rpal_conn *c, struct rpal_msg *msg)
 }
 
 /* Starts a call: takes a slot in state st, hands the request buffer to it,
- * publishes the descriptor. */
+ * publishes the descriptor, waiting for a slot and for ring room until
+ * deadline. On -EAGAIN (DEADLINE_NOW) the request buffer is the caller's
+ * again; on other errors it is freed. */
 static int call_start(struct rpal_conn *c, const struct rpal_msg *req, uint32_t st,
-                      uint64_t user_data, uint64_t *id_out)
+                      uint64_t user_data, uint64_t *id_out, int64_t deadline)
 {
     struct rpal_buf *b;
     int rc = send_buf(req, &b);
     if (rc < 0)
         return rc;
     uint32_t idx = 0;
-    if ((rc = slot_get(c, &idx)) < 0) {
-        if (b)
+    if ((rc = slot_get(c, &idx, deadline)) < 0) {
+        if (b && rc != -EAGAIN)
             arena_free_block(b);
         return rc;
     }
@@ -398,14 +446,18 @@ static int call_start(struct rpal_conn *c, const struct rpal_msg *req, uint32_t 
     desc_of(&d, RPAL_DESC_CALL, id, req);
     if (id_out)
         *id_out = id; /* before publishing: the completion may come first */
-    if ((rc = ring_push(c, 0, &d)) < 0) {
-        /* The connection failed. Either we take the call back, or
-         * calls_fail_all() already ended it: a sync call is then DONE (take
-         * it back too), a submitted one completes with the error, which is
-         * its one outcome. */
+    if ((rc = ring_push(c, 0, &d, deadline)) < 0) {
+        /* Not published. Either we take the call back, or the connection
+         * failed and calls_fail_all() already ended it: a sync call is then
+         * DONE (take it back too), a submitted one completes with the error,
+         * which is its one outcome. */
         if (claim(s, st, CALL_FREE) || claim(s, CALL_DONE, CALL_FREE)) {
             if (st == CALL_ASYNC)
                 atomic_fetch_sub(&c->async_pending, 1);
+            if (rc == -EAGAIN && b) {
+                b->state = BUF_OWNED; /* the caller's again, to send later */
+                s->req_buf = NULL;
+            }
             free_req(s);
             slot_put(c, idx);
             return rc;
@@ -415,12 +467,18 @@ static int call_start(struct rpal_conn *c, const struct rpal_msg *req, uint32_t 
     return 0;
 }
 
+/* The deadline of a wait of timeout_ms (< 0: none) from now. */
+static int64_t deadline_in(int64_t now, int timeout_ms)
+{
+    return timeout_ms < 0 ? DEADLINE_NONE : now + (int64_t)timeout_ms * 1000000;
+}
+
 RPAL_API int rpal_call_submit(struct rpal_conn *c, const struct rpal_msg *req, uint64_t user_data,
                               uint64_t *id)
 {
-    if (!c || !req)
+    if (!c || !req || (req->flags & ~RPAL_MSG_DONTWAIT))
         return -EINVAL;
-    return call_start(c, req, CALL_ASYNC, user_data, id);
+    return call_start(c, req, CALL_ASYNC, user_data, id, send_deadline(req, DEADLINE_NONE));
 }
 
 /* Spins until call s is DONE (true) or the clock reaches end (false), taking
@@ -450,6 +508,48 @@ static bool spin_until_done(struct rpal_conn *c, const struct rpal_call_slot *s,
     }
 }
 
+/* Waits for call s: spins until spin_end, then parks on the peer's ctl tail
+ * until deadline. True when the call is DONE; false at the deadline (the
+ * call is still SYNC, or being completed: the caller decides). */
+static bool wait_done(struct rpal_conn *c, const struct rpal_call_slot *s, int64_t spin_end,
+                      int64_t deadline)
+{
+    const _Atomic uint32_t *tail = &c->peer->ctl_out.tail;
+    bool parked = false;
+    bool done = spin_until_done(c, s, spin_end < deadline ? spin_end : deadline);
+    while (!done) {
+        int64_t now = now_ns();
+        if (now >= deadline)
+            return false;
+        /* park: drained under the lock, tail seen, flag up, re-check */
+        pthread_mutex_lock(&c->drain_lock);
+        drain_ctl(c);
+        uint32_t seen = atomic_load(tail);
+        bool flagged = atomic_load(&s->state) != CALL_DONE;
+        bool moved = false;
+        if (flagged) {
+            atomic_fetch_add(&c->self->callers_parked, 1);
+            atomic_thread_fence(memory_order_seq_cst);
+            moved = atomic_load(tail) != seen;
+        }
+        pthread_mutex_unlock(&c->drain_lock);
+        if (flagged && !moved) {
+            int64_t slice = deadline - now < 10000000 ? deadline - now : 10000000;
+            g_backend->wait_word(tail, seen, slice);
+            atomic_fetch_add_explicit(&c->st_parks, 1, memory_order_relaxed);
+            parked = true;
+        }
+        if (flagged)
+            atomic_fetch_sub(&c->self->callers_parked, 1);
+        if (flagged && !moved && conn_peer_gone(c, true))
+            conn_fail(c, -ECONNRESET);
+        done = atomic_load_explicit(&s->state, memory_order_acquire) == CALL_DONE;
+    }
+    if (!parked)
+        atomic_fetch_add_explicit(&c->st_spins, 1, memory_order_relaxed);
+    return true;
+}
+
 /* The outcome of a call whose slot is DONE, for its caller; frees the slot. */
 static void take_done(struct rpal_conn *c, uint32_t idx, struct rpal_completion *out)
 {
@@ -465,26 +565,24 @@ static void take_done(struct rpal_conn *c, uint32_t idx, struct rpal_completion 
     slot_put(c, idx);
 }
 
-/* The call starts as a blocking one (its reply marks the slot DONE, nothing
- * is queued and no epoll waiter is told), and turns into a submitted one
- * (SYNC -> ASYNC, one CAS against the drain's SYNC -> FILLING) when the spin
- * ends without its reply. */
-RPAL_API int rpal_call_submit_spin(struct rpal_conn *c, const struct rpal_msg *req,
-                                   uint64_t user_data, int64_t spin_ns, uint64_t *id,
-                                   struct rpal_completion *done)
+/* A call started as a blocking one (its reply marks the slot DONE, nothing
+ * is queued and no epoll waiter is told), waited for until spin_end
+ * (spinning) and wait_end (parked); when no reply came by then it turns into
+ * a submitted one (SYNC -> ASYNC, one CAS against the drain's SYNC ->
+ * FILLING). 1 with *done, 0 (submitted), or call_start()'s error. */
+static int call_then_submit(struct rpal_conn *c, const struct rpal_msg *req, uint64_t user_data,
+                            int64_t start_deadline, int64_t spin_end, int64_t wait_end,
+                            uint64_t *id, struct rpal_completion *done)
 {
-    if (!c || !req || !done)
-        return -EINVAL;
     uint64_t cid = 0;
-    int rc = call_start(c, req, CALL_SYNC, user_data, &cid);
+    int rc = call_start(c, req, CALL_SYNC, user_data, &cid, start_deadline);
     if (rc < 0)
         return rc;
     if (id)
         *id = cid;
     uint32_t idx = (uint32_t)cid - 1;
     struct rpal_call_slot *s = &c->calls[idx];
-    if (spin_until_done(c, s, now_ns() + (spin_ns < 0 ? spin_budget_ns() : spin_ns))) {
-        atomic_fetch_add_explicit(&c->st_spins, 1, memory_order_relaxed);
+    if (wait_done(c, s, spin_end, wait_end)) {
         take_done(c, idx, done);
         return 1;
     }
@@ -500,6 +598,29 @@ RPAL_API int rpal_call_submit_spin(struct rpal_conn *c, const struct rpal_msg *r
         cpu_relax();
     take_done(c, idx, done);
     return 1;
+}
+
+RPAL_API int rpal_call_submit_spin(struct rpal_conn *c, const struct rpal_msg *req,
+                                   uint64_t user_data, int64_t spin_ns, uint64_t *id,
+                                   struct rpal_completion *done)
+{
+    if (!c || !req || !done || (req->flags & ~RPAL_MSG_DONTWAIT))
+        return -EINVAL;
+    int64_t end = now_ns() + (spin_ns < 0 ? spin_budget_ns() : spin_ns);
+    return call_then_submit(c, req, user_data, send_deadline(req, DEADLINE_NONE), end, end, id,
+                            done);
+}
+
+RPAL_API int rpal_call_submit_wait(struct rpal_conn *c, const struct rpal_msg *req,
+                                   uint64_t user_data, int timeout_ms, uint64_t *id,
+                                   struct rpal_completion *done)
+{
+    if (!c || !req || !done || req->flags)
+        return -EINVAL;
+    int64_t now = now_ns();
+    int64_t deadline = deadline_in(now, timeout_ms);
+    return call_then_submit(c, req, user_data, deadline, now + spin_budget_ns(), deadline, id,
+                            done);
 }
 
 RPAL_API int rpal_call_complete(struct rpal_conn *c, struct rpal_completion *out)
@@ -539,52 +660,23 @@ RPAL_API int rpal_call_complete(struct rpal_conn *c, struct rpal_completion *out
 RPAL_API int rpal_call(struct rpal_conn *c, const struct rpal_msg *req, struct rpal_msg *reply,
                        int timeout_ms)
 {
-    if (!c || !req || !reply)
+    if (!c || !req || !reply || req->flags)
         return -EINVAL;
+    int64_t start = now_ns();
+    int64_t deadline = deadline_in(start, timeout_ms);
     uint64_t id = 0;
-    int rc = call_start(c, req, CALL_SYNC, 0, &id);
+    int rc = call_start(c, req, CALL_SYNC, 0, &id, deadline);
     if (rc < 0)
         return rc;
     uint32_t idx = (uint32_t)id - 1;
     struct rpal_call_slot *s = &c->calls[idx];
-    int64_t start = now_ns();
-    int64_t deadline = timeout_ms < 0 ? INT64_MAX : start + (int64_t)timeout_ms * 1000000;
-    int64_t spin_end = start + spin_budget_ns();
-    const _Atomic uint32_t *tail = &c->peer->ctl_out.tail;
-    bool parked = false;
-    spin_until_done(c, s, spin_end < deadline ? spin_end : deadline);
-    while (atomic_load_explicit(&s->state, memory_order_acquire) != CALL_DONE) {
-        int64_t now = now_ns();
-        if (now >= deadline) {
-            if (claim(s, CALL_SYNC, CALL_ABANDONED))
-                return -ETIMEDOUT;
-            continue; /* a reply is being written: take it */
-        }
-        /* park: drained under the lock, tail seen, flag up, re-check */
-        pthread_mutex_lock(&c->drain_lock);
-        drain_ctl(c);
-        uint32_t seen = atomic_load(tail);
-        bool done = atomic_load(&s->state) == CALL_DONE;
-        bool flagged = !done;
-        if (flagged) {
-            atomic_fetch_add(&c->self->callers_parked, 1);
-            atomic_thread_fence(memory_order_seq_cst);
-            done = atomic_load(tail) != seen;
-        }
-        pthread_mutex_unlock(&c->drain_lock);
-        if (!done) {
-            int64_t slice = deadline - now < 10000000 ? deadline - now : 10000000;
-            g_backend->wait_word(tail, seen, slice);
-            atomic_fetch_add_explicit(&c->st_parks, 1, memory_order_relaxed);
-            parked = true;
-        }
-        if (flagged)
-            atomic_fetch_sub(&c->self->callers_parked, 1);
-        if (!done && conn_peer_gone(c, true))
-            conn_fail(c, -ECONNRESET);
+    if (!wait_done(c, s, start + spin_budget_ns(), deadline)) {
+        if (claim(s, CALL_SYNC, CALL_ABANDONED))
+            return -ETIMEDOUT;
+        /* its reply (or the connection's end) is being written: take it */
+        while (atomic_load_explicit(&s->state, memory_order_acquire) != CALL_DONE)
+            cpu_relax();
     }
-    if (!parked)
-        atomic_fetch_add_explicit(&c->st_spins, 1, memory_order_relaxed);
     rc = s->res;
     if (rc == 0)
         *reply = s->reply;

@@ -350,6 +350,19 @@ void conn_unlend_free(struct rpal_conn *c, struct rpal_buf *b)
         arena_free_block(b);
 }
 
+bool conn_unlend(struct rpal_conn *c, struct rpal_buf *b)
+{
+    pthread_mutex_lock(&c->lent_lock);
+    /* as in conn_unlend_free(): believe the header only while the block is allocated */
+    bool lent = arena_buf_of(buf_payload(b), BUF_LENT) == b && b->conn_serial == c->serial;
+    if (lent) {
+        unlend(c, b);
+        b->state = BUF_OWNED;
+    }
+    pthread_mutex_unlock(&c->lent_lock);
+    return lent;
+}
+
 RPAL_API int rpal_conn_fd(const struct rpal_conn *c) { return c ? c->fd : -EINVAL; }
 
 RPAL_API int rpal_conn_info(const struct rpal_conn *c, struct rpal_peer_info *info)

@@ -159,7 +159,7 @@ void ep_forget_conn(struct rpal_conn *c)
 
 static int ctl_conn(struct rpal_ep *ep, int op, struct rpal_conn *c, struct epoll_event *ev)
 {
-    const uint32_t rpal_bits = EPOLLRPALIN | EPOLLRPALREPLY | EPOLLRPALHUP;
+    const uint32_t rpal_bits = EPOLLRPALIN | EPOLLRPALREPLY | EPOLLRPALHUP | EPOLLRPALOUT;
     if (op == EPOLL_CTL_DEL) {
         if (c->ep != ep)
             return -ENOENT;
@@ -240,6 +240,8 @@ static int collect_locked(struct rpal_ep *ep, struct epoll_event *out, int max)
             ring_flush_backlog(c);
             if (ring_ready(c, 0))
                 ev |= EPOLLRPALIN;
+            if ((c->ep_events & EPOLLRPALOUT) && calls_room_ready(c))
+                ev |= EPOLLRPALOUT;
         }
         if (atomic_load_explicit(&c->cq_count, memory_order_relaxed))
             ev |= EPOLLRPALREPLY;

@@ -12,6 +12,7 @@
 #ifndef RPAL_INTERNAL_H
 #define RPAL_INTERNAL_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -106,6 +107,13 @@ struct rpal_conn_shm {
     _Atomic uint32_t backlogged;       /* owner holds control descriptors its ctl ring had no
                                           room for (1): after taking from that ring, send it a
                                           wake-up byte so it flushes them */
+    _Atomic uint32_t room_wanted;      /* a sender of the owner found its req ring full and did
+                                          not wait (RPAL_MSG_DONTWAIT) (1): after taking from
+                                          that ring, send it a wake-up byte so it reports
+                                          EPOLLRPALOUT. Written by the owner (seq_cst store,
+                                          then a fence and a second look at the ring), cleared
+                                          by the owner when it reports the room; read by the
+                                          peer (relaxed, after its seq_cst fence in ring_pop) */
 };
 
 static inline size_t conn_shm_size(uint32_t entries)
@@ -225,6 +233,12 @@ struct rpal_conn {
     uint32_t free_head;               /* index + 1, 0 = empty */
     uint32_t cq_head, cq_tail;        /* completion queue (index + 1) */
     uint32_t slot_waiters;
+    bool slot_wanted;                 /* a RPAL_MSG_DONTWAIT call found no free slot: the next
+                                         slot_put() wakes the epoll set to report EPOLLRPALOUT
+                                         (under call_lock) */
+    _Atomic bool want_room;           /* a RPAL_MSG_DONTWAIT send or call failed with -EAGAIN and
+                                         EPOLLRPALOUT was not reported since: set by the sender,
+                                         cleared by the epoll waiter that reports it */
     _Atomic uint32_t cq_count;
     _Atomic uint32_t async_pending;   /* submitted calls whose completion was not taken yet:
                                          an epoll waiter that does not want EPOLLRPALIN parks
@@ -351,10 +365,29 @@ void conn_destroy(struct rpal_conn *c);
 int conn_lend(struct rpal_conn *c, struct rpal_buf *b);
 void conn_take_back(struct rpal_conn *c, uint64_t ptr);
 void conn_unlend_free(struct rpal_conn *c, struct rpal_buf *b);
+/* Takes back a buffer lent by a send that did not happen: it is the sender's (BUF_OWNED) again;
+ * false when the connection's end freed it meanwhile. */
+bool conn_unlend(struct rpal_conn *c, struct rpal_buf *b);
 bool peer_range_ok(const struct rpal_conn *c, uint64_t ptr, uint64_t len);
 
+/* Deadlines of the engine's waits (CLOCK_MONOTONIC ns): a wait that a peer can prolong ends
+ * at the caller's deadline. DEADLINE_NONE waits until the peer acts or dies; DEADLINE_NOW
+ * does not wait at all (RPAL_MSG_DONTWAIT: -EAGAIN, and EPOLLRPALOUT once there is room). */
+#define DEADLINE_NONE INT64_MAX
+#define DEADLINE_NOW 0
+/* The error of a wait that reached deadline: -EAGAIN for DEADLINE_NOW, else -ETIMEDOUT. */
+static inline int deadline_error(int64_t deadline) { return deadline == DEADLINE_NOW ? -EAGAIN : -ETIMEDOUT; }
+
 /* ring.c */
-int ring_push(struct rpal_conn *c, int ctl, const struct rpal_desc *d);
+/* Publishes d on our req (ctl 0) or ctl ring. The req ring waits for room until deadline
+ * (then -EAGAIN or -ETIMEDOUT, see deadline_error; -EAGAIN also arms EPOLLRPALOUT); the ctl
+ * ring never waits (a backlog, see ring.c). */
+int ring_push(struct rpal_conn *c, int ctl, const struct rpal_desc *d, int64_t deadline);
+/* Whether our req (ctl 0) or ctl ring has a free entry now. */
+bool ring_has_room(const struct rpal_conn *c, int ctl);
+/* After a RPAL_MSG_DONTWAIT send found the req ring full: raises room_wanted so that the peer
+ * wakes us when it takes from that ring; true when room appeared meanwhile (send again). */
+bool ring_want_room(struct rpal_conn *c);
 int ring_pop(struct rpal_conn *c, int ctl, struct rpal_desc *d);
 bool ring_ready(const struct rpal_conn *c, int ctl);
 /* Fills the ring occupancy fields of s. */
@@ -366,6 +399,9 @@ int calls_init(struct rpal_conn *c, uint32_t n);
 void calls_fail_all(struct rpal_conn *c, int err);
 void calls_free(struct rpal_conn *c);
 void drain_ctl(struct rpal_conn *c);
+/* For rpal_epoll_wait: true (once) when a RPAL_MSG_DONTWAIT sender got -EAGAIN and there is
+ * room again to send and to start a call; the want is then cleared. */
+bool calls_room_ready(struct rpal_conn *c);
 bool try_drain_ctl(struct rpal_conn *c);
 
 /* epoll.c */

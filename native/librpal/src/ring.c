@@ -36,8 +36,10 @@ static inline void peer_copy(struct rpal_desc *d, const struct rpal_desc *src)
 }
 
 /* Waits until the peer frees space in our ring (its consumed position moves
- * past seen), the spin budget then a futex, checking the peer's liveness. */
-static int wait_space(struct rpal_conn *c, const _Atomic uint32_t *consumed, uint32_t seen)
+ * past seen) or the clock reaches deadline: the spin budget then a futex,
+ * checking the peer's liveness. */
+static int wait_space(struct rpal_conn *c, const _Atomic uint32_t *consumed, uint32_t seen,
+                      int64_t deadline)
 {
     int64_t spin_end = now_ns() + spin_budget_ns();
     for (unsigned i = 0;; i++) {
@@ -49,14 +51,22 @@ static int wait_space(struct rpal_conn *c, const _Atomic uint32_t *consumed, uin
         /* the peer may be waiting for room in our direction: take its
          * replies and releases so neither side waits for the other */
         try_drain_ctl(c);
-        if ((i & 63) != 0 || now_ns() < spin_end) {
+        if ((i & 63) != 0) {
             cpu_relax();
             continue;
         }
+        int64_t now = now_ns();
+        if (now >= deadline)
+            return deadline_error(deadline);
+        if (now < spin_end) {
+            cpu_relax();
+            continue;
+        }
+        int64_t slice = deadline - now < 10 * 1000000 ? deadline - now : 10 * 1000000;
         atomic_fetch_add(&c->self->producers_parked, 1);
         atomic_thread_fence(memory_order_seq_cst);
         if (peer_load(consumed) == seen)
-            g_backend->wait_word(consumed, seen, 10 * 1000000);
+            g_backend->wait_word(consumed, seen, slice);
         atomic_fetch_sub(&c->self->producers_parked, 1);
         if (conn_peer_gone(c, true))
             conn_fail(c, -ECONNRESET);
@@ -65,8 +75,8 @@ static int wait_space(struct rpal_conn *c, const _Atomic uint32_t *consumed, uin
 }
 
 /* Publishes d on our req (ctl 0) or ctl ring; when the ring is full, waits
- * (wait) or returns -EAGAIN. */
-static int push(struct rpal_conn *c, int ctl, const struct rpal_desc *d, bool wait)
+ * for room until deadline (DEADLINE_NOW: -EAGAIN at once). */
+static int push(struct rpal_conn *c, int ctl, const struct rpal_desc *d, int64_t deadline)
 {
     struct rpal_conn_shm *self = c->self;
     struct rpal_ring_prod *p = ctl ? &self->ctl_out : &self->req_out;
@@ -90,9 +100,9 @@ static int push(struct rpal_conn *c, int ctl, const struct rpal_desc *d, bool wa
             return -EPROTO;
         }
         if (used == n) {
-            if (!wait)
+            if (deadline == DEADLINE_NOW)
                 return -EAGAIN;
-            int rc = wait_space(c, &pc->tail, done);
+            int rc = wait_space(c, &pc->tail, done, deadline);
             if (rc < 0)
                 return rc;
             continue;
@@ -132,12 +142,22 @@ static int push(struct rpal_conn *c, int ctl, const struct rpal_desc *d, bool wa
     return 0;
 }
 
-/* Room in our ctl ring (the peer's published consumption vs our reservation). */
-static bool ring_has_room(const struct rpal_conn *c)
+bool ring_has_room(const struct rpal_conn *c, int ctl)
 {
-    uint32_t h = atomic_load_explicit(&c->self->ctl_out.reserve, memory_order_relaxed);
-    uint32_t done = atomic_load_explicit(&c->peer->ctl_in.tail, memory_order_acquire);
-    return h - done < c->self->ring_entries;
+    const struct rpal_ring_prod *p = ctl ? &c->self->ctl_out : &c->self->req_out;
+    const struct rpal_ring_cons *pc = ctl ? &c->peer->ctl_in : &c->peer->req_in;
+    uint32_t h = atomic_load_explicit(&p->reserve, memory_order_relaxed);
+    return h - peer_load(&pc->tail) < c->self->ring_entries;
+}
+
+bool ring_want_room(struct rpal_conn *c)
+{
+    /* Dekker with the peer's ring_pop: we raise the flag, fence, look for room once more; it
+     * publishes room, fences, reads the flag and sends a wake-up byte. */
+    atomic_store(&c->want_room, true);
+    atomic_store(&c->self->room_wanted, 1);
+    atomic_thread_fence(memory_order_seq_cst);
+    return ring_has_room(c, 0);
 }
 
 /* Control descriptors (replies, releases, failures) never wait for room:
@@ -151,7 +171,7 @@ static void flush_locked(struct rpal_conn *c)
 {
     for (;;) {
         while (c->bl_count) {
-            if (push(c, 1, &c->backlog[c->bl_head], false) < 0)
+            if (push(c, 1, &c->backlog[c->bl_head], DEADLINE_NOW) < 0)
                 break;
             c->bl_head = (c->bl_head + 1) % c->bl_cap;
             c->bl_count--;
@@ -163,7 +183,7 @@ static void flush_locked(struct rpal_conn *c)
         if (atomic_load_explicit(&c->self->backlogged, memory_order_relaxed) == want)
             return;
         atomic_store(&c->self->backlogged, want);
-        if (!want || !ring_has_room(c))
+        if (!want || !ring_has_room(c, 1))
             return;
     }
 }
@@ -177,18 +197,22 @@ void ring_flush_backlog(struct rpal_conn *c)
     pthread_mutex_unlock(&c->backlog_lock);
 }
 
-int ring_push(struct rpal_conn *c, int ctl, const struct rpal_desc *d)
+int ring_push(struct rpal_conn *c, int ctl, const struct rpal_desc *d, int64_t deadline)
 {
-    if (!ctl)
-        return push(c, 0, d, true);
+    if (!ctl) {
+        int rc;
+        while ((rc = push(c, 0, d, deadline)) == -EAGAIN && ring_want_room(c))
+            ; /* room appeared while we raised the flag: try once more */
+        return rc;
+    }
     if (!atomic_load_explicit(&c->bl_pending, memory_order_acquire)) {
-        int rc = push(c, 1, d, false);
+        int rc = push(c, 1, d, DEADLINE_NOW);
         if (rc != -EAGAIN)
             return rc;
     }
     pthread_mutex_lock(&c->backlog_lock);
     flush_locked(c);
-    int rc = c->bl_count ? -EAGAIN : push(c, 1, d, false);
+    int rc = c->bl_count ? -EAGAIN : push(c, 1, d, DEADLINE_NOW);
     if (rc == -EAGAIN) {
         uint32_t limit = c->self->ring_entries * BACKLOG_PER_ENTRY;
         if (c->bl_count == c->bl_cap && c->bl_cap < limit) {
@@ -268,8 +292,10 @@ int ring_pop(struct rpal_conn *c, int ctl, struct rpal_desc *d)
     atomic_thread_fence(memory_order_seq_cst);
     if (atomic_load_explicit(&c->peer->producers_parked, memory_order_relaxed))
         g_backend->wake_word(&cs->tail);
-    if (ctl && atomic_load_explicit(&c->peer->backlogged, memory_order_relaxed))
-        g_backend->wake_receiver(c); /* it has replies queued for the room we just made */
+    /* it has replies queued (ctl), or a sender that did not wait (req), for the room we made */
+    if (atomic_load_explicit(ctl ? &c->peer->backlogged : &c->peer->room_wanted,
+                             memory_order_relaxed))
+        g_backend->wake_receiver(c);
     return 0;
 }
 
