@@ -86,14 +86,7 @@ internal sealed class ChannelCompletions : IRpalReceiverHandler
 
         public ulong Track(PendingCall pending)
         {
-            if (!_watched)
-            {
-                lock (_maskLock)
-                {
-                    Watch(_openStreams > 0 ? RpalEpollEvents.RpalAll : CompletionsOnly);
-                }
-            }
-
+            WatchCompletions();
             lock (_lock)
             {
                 if (_free.Count == 0)
@@ -115,6 +108,18 @@ internal sealed class ChannelCompletions : IRpalReceiverHandler
         }
 
         public void Untrack(ulong token) => Take(token);
+
+        /// <summary>Puts the connection in the completion thread's set, if it is not there yet.</summary>
+        public void WatchCompletions()
+        {
+            if (!_watched)
+            {
+                lock (_maskLock)
+                {
+                    Watch(_openStreams > 0 ? RpalEpollEvents.RpalAll : CompletionsOnly);
+                }
+            }
+        }
 
         /// <summary>The server hung up or died.</summary>
         public void OnHangUp() => _channel.OnServerGone();
@@ -303,6 +308,12 @@ internal sealed class ChannelCompletions : IRpalReceiverHandler
 
         public void Deliver(in RpalCompletion completion)
         {
+            if (completion.UserData == RpalChannel.AbandonedCall)
+            {
+                _channel.OnAbandonedCallEnded(in completion);
+                return;
+            }
+
             Take(completion.UserData)?.OnCompletion(in completion);
         }
 

@@ -330,12 +330,54 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
     /// <summary>Takes a stream out of the table (its call is over and nothing more comes).</summary>
     internal void ForgetStream(ulong callId) => _completions.RemoveStream(callId);
 
+    /// <summary>
+    /// The user data of a blocking call that outlived its deadline: the engine keeps its slot
+    /// until the late reply (or the connection's end) arrives as a completion with this tag, and
+    /// so does the channel's limiter (<see cref="OnAbandonedCallEnded"/>).
+    /// </summary>
+    internal const ulong AbandonedCall = ulong.MaxValue;
+
+    /// <summary>
+    /// A blocking call of at most <paramref name="timeoutMs"/> (below 0: none) that holds a slot
+    /// of the limiter: 1 and <paramref name="completion"/> when it was answered; 0 when the
+    /// deadline passed first (the call keeps its limiter slot until the engine lets it go); the
+    /// engine's error otherwise (the slot is the caller's to give back).
+    /// </summary>
+    internal int CallBlocking(in RpalMessage message, int timeoutMs, out RpalCompletion completion)
+    {
+        int rc = Connection.CallOrSubmit(in message, AbandonedCall, timeoutMs, out _, out completion);
+        if (rc == 0)
+        {
+            try
+            {
+                _completions.WatchCompletions(); // its completion comes to the completion thread
+            }
+            catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
+            {
+                // the channel is closing: its limiter counts nothing any more
+            }
+        }
+
+        return rc;
+    }
+
+    /// <summary>A blocking call given up at its deadline has ended in the engine: its slot is free.</summary>
+    internal void OnAbandonedCallEnded(in RpalCompletion completion)
+    {
+        if (completion.Result == 0 && completion.Reply.Data != 0)
+        {
+            Connection.Release(in completion.Reply); // nobody reads the late reply
+        }
+
+        Limiter.Exit();
+    }
+
     internal void SendCancel(ulong callId)
     {
         RpalMessage cancel = default;
         cancel.Word0 = RpalWire.RequestWord0(0, RpalWire.OpCancel);
         cancel.Word1 = callId;
-        Connection.Send(in cancel); // best effort: a dead server needs no notice
+        Connection.Post(in cancel); // never blocks: a stopped server gets it when it takes again; a dead one needs none
     }
 
     /// <summary>Decodes a reply, releases its payload, throws for a non-OK status.</summary>

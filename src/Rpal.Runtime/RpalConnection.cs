@@ -23,7 +23,7 @@ namespace Rpal.Runtime;
 /// thread waits on its set).
 /// </para>
 /// </remarks>
-public sealed unsafe class RpalConnection : IDisposable
+public sealed unsafe partial class RpalConnection : IDisposable
 {
     private readonly RpalConnectionHandle _handle;
     private readonly int _fd;
@@ -165,7 +165,9 @@ public sealed unsafe class RpalConnection : IDisposable
 
     /// <summary>
     /// Sends a one-way message (rpal_send); its payload, if any, is lent to the peer until it
-    /// releases it. Waits while the ring is full. Returns 0; -EINVAL for a bad payload (not
+    /// releases it. Waits while the ring is full, unless <see cref="RpalMessage.Flags"/> has
+    /// <see cref="RpalMessage.DontWait"/>: then -EAGAIN (nothing taken; see
+    /// <see cref="SendAsync"/>, which never blocks). Returns 0; -EINVAL for a bad payload (not
     /// taken); -ECONNRESET or -EPROTO when the connection failed (payload freed); -EBADF after
     /// <see cref="Dispose"/>.
     /// </summary>
@@ -377,6 +379,7 @@ public sealed unsafe class RpalConnection : IDisposable
         }
 
         _handle.Dispose();
+        OnRoom(); // senders waiting for room see -EBADF
         // Read after the handle is closed: RpalReceiver.Add publishes the registration before
         // it checks IsDisposed, so one of the two sees the other.
         if (Registration is { } registration)

@@ -12,7 +12,15 @@ public static class RpalEpollEvents
     /// <summary><c>EPOLLRPALHUP</c>: the connection failed (the peer died or closed it); release it.</summary>
     public const uint RpalHangup = 1u << 22;
 
-    /// <summary>All three RPAL bits: what a connection reports when added with events 0.</summary>
+    /// <summary>
+    /// <c>EPOLLRPALOUT</c>: there is room again to send and to start a call, after an operation
+    /// that does not wait (<see cref="RpalMessage.DontWait"/>) failed with -EAGAIN; reported once
+    /// per such failure. An <see cref="RpalReceiver"/> watches it on every connection of its set
+    /// and wakes the connection's <see cref="RpalConnection.SendAsync"/> callers itself.
+    /// </summary>
+    public const uint RpalOut = 1u << 23;
+
+    /// <summary>The three RPAL bits a receiver's handler watches: RpalIn, RpalReply and RpalHangup.</summary>
     public const uint RpalAll = RpalIn | RpalReply | RpalHangup;
 
     /// <summary><c>EPOLLIN</c>: an ordinary fd is readable (a listener: a client is waiting).</summary>

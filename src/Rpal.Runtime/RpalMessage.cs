@@ -41,8 +41,18 @@ public struct RpalMessage
     /// <summary>Application status, carried as is.</summary>
     public int Status;
 
-    /// <summary>Reserved: 0.</summary>
+    /// <summary>
+    /// On send: 0, or <see cref="DontWait"/> where the operation says so. 0 on receive.
+    /// </summary>
     public uint Flags;
+
+    /// <summary>
+    /// <see cref="Flags"/> bit (<c>RPAL_MSG_DONTWAIT</c>): a send or submit that finds the ring
+    /// full or every call slot taken fails with -EAGAIN at once instead of waiting; the message
+    /// and its payload are still the caller's, and the connection reports
+    /// <see cref="RpalEpollEvents.RpalOut"/> once there is room.
+    /// </summary>
+    public const uint DontWait = 1u << 0;
 
     /// <summary>The four inline words as a span over this message.</summary>
     [UnscopedRef]

@@ -92,7 +92,7 @@ public sealed partial class RpalReceiver
             registration.Events = events;
             // a hang-up already reported stays masked (see MaskHangup)
             uint effective = registration.HangupReported ? events & ~RpalEpollEvents.RpalHangup : events;
-            _epoll.Modify(connection, effective != 0 ? effective : RpalEpollEvents.RpalReply, registration.Data);
+            _epoll.Modify(connection, (effective != 0 ? effective : RpalEpollEvents.RpalReply) | RpalEpollEvents.RpalOut, registration.Data);
         }
 
         AfterAdd(); // a parked waiter counts the connection's new events only when it parks again
@@ -180,7 +180,7 @@ public sealed partial class RpalReceiver
             {
                 // Under the lock, so the final sweep of a stopping receiver cannot miss it.
                 // Connections: their RPAL events; listeners: readable.
-                _epoll.Add(fd, connection is null ? RpalEpollEvents.In : events, registration.Data);
+                _epoll.Add(fd, connection is null ? RpalEpollEvents.In : events | RpalEpollEvents.RpalOut, registration.Data);
             }
             catch
             {

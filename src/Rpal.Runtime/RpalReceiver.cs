@@ -190,7 +190,17 @@ public sealed partial class RpalReceiver : IDisposable
         {
             if (registration.Connection is { } connection)
             {
-                _handler.OnEvents(connection, registration.Token, e.Events);
+                if ((e.Events & (RpalEpollEvents.RpalOut | RpalEpollEvents.RpalHangup)) != 0)
+                {
+                    connection.OnRoom(); // senders waiting for room try again (or see the end)
+                }
+
+                if ((e.Events & ~RpalEpollEvents.RpalOut) == 0)
+                {
+                    return;
+                }
+
+                _handler.OnEvents(connection, registration.Token, e.Events & ~RpalEpollEvents.RpalOut);
                 if ((e.Events & RpalEpollEvents.RpalHangup) != 0)
                 {
                     MaskHangup(registration);
@@ -219,7 +229,7 @@ public sealed partial class RpalReceiver : IDisposable
         {
             registration.HangupReported = true;
             uint rest = registration.Events & ~RpalEpollEvents.RpalHangup;
-            int rc = _epoll.TryModify(registration.Fd, rest != 0 ? rest : RpalEpollEvents.RpalReply, registration.Data);
+            int rc = _epoll.TryModify(registration.Fd, (rest != 0 ? rest : RpalEpollEvents.RpalReply) | RpalEpollEvents.RpalOut, registration.Data);
             if (rc < 0)
             {
                 Report(new RpalException(rc, $"rpal_epoll_ctl(EPOLL_CTL_MOD) on receiver {Name}"));

@@ -17,8 +17,8 @@
 // Host mode: "host SERVICE... [--settings FILE]" runs the services in a generic host through
 // AddRpalServer (HostMode.cs, HostingTests).
 //
-// Client modes: "stream-client TAG" (StreamClient) and "crash-client TAG" (CrashClient), processes
-// that tests kill; "access-client [--trust-uid N] [--trust-gid N] [--hold]" (AccessClient).
+// Client modes: "stream-client TAG", "stream-reader N" (StreamClient) and "crash-client TAG"
+// (CrashClient), processes that tests kill or stop; "access-client [--trust-uid N] [--trust-gid N] [--hold]" (AccessClient).
 
 using System.Diagnostics;
 using System.Globalization;
@@ -31,6 +31,12 @@ if (args is ["stream-client", string clientTag])
     // The client side of StreamingClientDeathTests: holds a client-streaming call open on the shared
     // server's streaming service until the test kills this process.
     return await StreamClient.RunAsync(int.Parse(clientTag, CultureInfo.InvariantCulture));
+}
+
+if (args is ["stream-reader", string streams])
+{
+    // A client of BoundedWaitTests that reads server streams until the test stops it.
+    return await StreamClient.RunReaderAsync(int.Parse(streams, CultureInfo.InvariantCulture));
 }
 
 if (args is ["host", .. var hostArgs])

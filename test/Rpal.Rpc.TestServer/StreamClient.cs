@@ -19,6 +19,33 @@ internal static class StreamClient
         return 1;
     }
 
+    /// <summary>
+    /// "stream-reader N": a client process that reads N endless server streams of the
+    /// backpressure service (MakeMany) as fast as they come, writes "ready" once each stream has
+    /// delivered an element, and reads on until it is killed (BoundedWaitTests stops it).
+    /// </summary>
+    public static async Task<int> RunReaderAsync(int streams)
+    {
+        await using RpalChannel channel = await RpalChannel.ConnectAsync(ServiceNames.Backpressure);
+        IBackpressureService client = channel.CreateClient<IBackpressureService>();
+        int started = 0;
+        Task[] readers = Enumerable.Range(0, streams).Select(_ => Task.Run(async () =>
+        {
+            bool first = true;
+            await foreach (byte[] _ in client.MakeMany(int.MaxValue, 64))
+            {
+                if (first && Interlocked.Increment(ref started) == streams)
+                {
+                    Events.Write(ServerEvents.Ready);
+                }
+
+                first = false;
+            }
+        })).ToArray();
+        await Task.WhenAll(readers);
+        return 1;
+    }
+
     private static async IAsyncEnumerable<long> Endless([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         for (long i = 0; ; i++)

@@ -116,22 +116,36 @@ public sealed partial class RpalClientInvoker
         }
 
         int rc;
-        RpalMessage reply;
+        RpalCompletion done;
         try
         {
-            rc = _channel.Connection.Call(in message, out reply, timeoutMs);
+            rc = _channel.CallBlocking(in message, timeoutMs, out done);
         }
-        finally
+        catch
         {
             _channel.Limiter.Exit();
+            throw;
         }
 
+        if (rc == 0)
+        {
+            // Past its deadline; the engine still counts it (and so does the limiter) until its
+            // late reply, or the connection's end, frees its slot (RpalChannel.OnAbandonedCallEnded).
+            throw StatusMapper.FromErrno(-RpalErrno.ETIMEDOUT, method);
+        }
+
+        _channel.Limiter.Exit();
         if (rc < 0)
         {
             throw StatusMapper.FromErrno(rc, method);
         }
 
-        return _channel.ReadReply<TResponse, TValue>(method, ref reply, scope);
+        if (done.Result < 0)
+        {
+            throw StatusMapper.FromErrno(done.Result, method);
+        }
+
+        return _channel.ReadReply<TResponse, TValue>(method, ref done.Reply, scope);
     }
 
     /// <summary>Calls <paramref name="method"/> without blocking.</summary>
@@ -197,9 +211,11 @@ public sealed partial class RpalClientInvoker
         short version = pending.Version;
         int rc;
         ulong callId;
+        RpalMessage sent = message;
+        sent.Flags = RpalMessage.DontWait; // never block the caller's thread on a full ring
         try
         {
-            rc = _channel.SubmitAndSpin(in message, pending, out callId);
+            rc = _channel.SubmitAndSpin(in sent, pending, out callId);
         }
         catch (Exception e) when (Diagnostics.RpalMetrics.ClientCallFailed(method, e, observed))
         {
@@ -211,6 +227,19 @@ public sealed partial class RpalClientInvoker
             throw;
         }
 
+        if (rc == -RpalErrno.EAGAIN)
+        {
+            return SubmitWhenRoomAsync(method, sent, pending, version, deadline, cancellationToken);
+        }
+
+        Submitted(method, rc, callId, pending, deadline, cancellationToken);
+        return new ValueTask<TValue>(pending, version);
+    }
+
+    /// <summary>What follows a submit that was not refused for want of room.</summary>
+    private void Submitted<TResponse, TValue>(RpalMethod method, int rc, ulong callId, PendingCall<TResponse, TValue> pending, long deadline, CancellationToken cancellationToken)
+        where TResponse : struct, IRpalResponse<TResponse, TValue>
+    {
         if (rc < 0)
         {
             _channel.Limiter.Exit(); // no completion follows
@@ -220,8 +249,52 @@ public sealed partial class RpalClientInvoker
         {
             pending.Watch(callId, deadline, cancellationToken);
         }
+    }
 
-        return new ValueTask<TValue>(pending, version);
+    /// <summary>
+    /// The slow path of <see cref="Submit"/>: the request ring is full (or every call slot of
+    /// the engine is taken). Waits for room without blocking a thread, bounded by the deadline
+    /// and the token, then submits.
+    /// </summary>
+    private async ValueTask<TValue> SubmitWhenRoomAsync<TResponse, TValue>(RpalMethod method, RpalMessage message, PendingCall<TResponse, TValue> pending, short version, long deadline, CancellationToken cancellationToken)
+        where TResponse : struct, IRpalResponse<TResponse, TValue>
+    {
+        using var timeout = new CancellationTokenSource();
+        if (deadline != 0)
+        {
+            timeout.CancelAfter(Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline) is { Ticks: > 0 } left ? left : TimeSpan.Zero);
+        }
+
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        int rc;
+        ulong callId;
+        try
+        {
+            do
+            {
+                Task room = _channel.Connection.WaitForRoomAsync(linked.Token);
+                rc = _channel.Submit(in message, pending, out callId);
+                if (rc != -RpalErrno.EAGAIN)
+                {
+                    break;
+                }
+
+                await room.ConfigureAwait(false);
+            }
+            while (true);
+        }
+        catch (OperationCanceledException)
+        {
+            _channel.Limiter.Exit();
+            FreeUnsent(in message);
+            pending.FailSubmit(new RpcException(cancellationToken.IsCancellationRequested
+                ? new Status(StatusCode.Cancelled, "Cancelled")
+                : new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded")));
+            return await new ValueTask<TValue>(pending, version).ConfigureAwait(false);
+        }
+
+        Submitted(method, rc, callId, pending, deadline, cancellationToken);
+        return await new ValueTask<TValue>(pending, version).ConfigureAwait(false);
     }
 
     /// <summary>

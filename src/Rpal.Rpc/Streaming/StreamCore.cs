@@ -217,14 +217,27 @@ internal sealed class StreamCore
             throw;
         }
 
-        return _connection.Send(in element); // the engine frees the payload when it fails
+        // Never blocks the thread (a server's receiver thread, often): a peer that takes nothing
+        // (stopped, or slow) makes this stream wait, not the receiver and its other clients.
+        element.Flags = RpalMessage.DontWait;
+        int rc = _connection.Send(in element); // the engine frees the payload when it fails
+        if (rc != -RpalErrno.EAGAIN)
+        {
+            return rc;
+        }
+
+        using var sendLinked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closed.Token);
+        return await _connection.SendAsync(element, sendLinked.Token).ConfigureAwait(false); // frees the payload when cancelled
     }
 
-    /// <summary>Tells the peer that no more elements follow. Returns the engine's result.</summary>
+    /// <summary>
+    /// Tells the peer that no more elements follow (sent when the ring has room, without
+    /// blocking: every element before it was sent already). Returns the engine's result.
+    /// </summary>
     public int SendEnd()
     {
         RpalMessage end = RpalWire.Control(RpalWire.OpStreamEnd, CallId);
-        return _connection.Send(in end);
+        return _connection.Post(in end);
     }
 
     /// <summary>
@@ -274,7 +287,7 @@ internal sealed class StreamCore
         {
             RpalMessage window = RpalWire.Control(RpalWire.OpWindow, CallId, (ulong)_consumed);
             _consumed = 0;
-            _connection.Send(in window); // the peer being gone ends the call elsewhere
+            _connection.Post(in window); // the peer being gone ends the call elsewhere
         }
     }
 

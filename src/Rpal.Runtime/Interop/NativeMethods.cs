@@ -112,6 +112,9 @@ internal static unsafe partial class NativeMethods
     internal static partial int rpal_call_submit(nint conn, RpalMessage* req, ulong userData, ulong* id);
 
     [LibraryImport(Library)]
+    internal static partial int rpal_call_submit_wait(nint conn, RpalMessage* req, ulong userData, int timeoutMs, ulong* id, RpalCompletion* done);
+
+    [LibraryImport(Library)]
     internal static partial int rpal_call_submit_spin(nint conn, RpalMessage* req, ulong userData, long spinNs, ulong* id, RpalCompletion* done);
 
     [LibraryImport(Library)]
