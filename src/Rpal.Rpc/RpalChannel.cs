@@ -306,13 +306,16 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Submits a call that opens a stream and enters it in the stream table (with any elements
-    /// that raced ahead of the submit's return). Returns the engine's result.
+    /// that raced ahead of the submit's return). Returns the engine's result: -EAGAIN, without
+    /// waiting, when the ring is full or every call slot is taken (nothing taken).
     /// </summary>
     internal int SubmitStream(in RpalMessage message, Streaming.ClientStreamCall call)
     {
         _completions.BeginStream();
         ulong token = _completions.Track(call);
-        int rc = Connection.Submit(in message, token, out ulong callId);
+        RpalMessage sent = message;
+        sent.Flags = RpalMessage.DontWait;
+        int rc = Connection.Submit(in sent, token, out ulong callId);
         if (rc < 0)
         {
             _completions.Untrack(token);

@@ -142,7 +142,8 @@ public sealed partial class RpalClientInvoker
             EnterSlow(in message, deadline, method, _optionsToken);
         }
 
-        return SubmitStream(method, in message, scope, deadline, _optionsToken);
+        ValueTask<ClientStreamCall> start = SubmitStream(method, in message, scope, deadline, _optionsToken);
+        return start.IsCompleted ? start.Result : start.AsTask().GetAwaiter().GetResult(); // a full ring: bounded by the deadline
     }
 
     /// <summary>
@@ -155,7 +156,7 @@ public sealed partial class RpalClientInvoker
         RpalMessage message = EncodeStream(method, in request, scope, cancellationToken, out long deadline);
         if (_channel.Limiter.TryEnter())
         {
-            return ValueTask.FromResult(SubmitStream(method, in message, scope, deadline, cancellationToken));
+            return SubmitStream(method, in message, scope, deadline, cancellationToken);
         }
 
         return StartStreamAfterWaitAsync(method, message, scope, deadline, cancellationToken);
@@ -173,7 +174,7 @@ public sealed partial class RpalClientInvoker
             throw;
         }
 
-        return SubmitStream(method, in message, scope, deadline, cancellationToken);
+        return await SubmitStream(method, in message, scope, deadline, cancellationToken).ConfigureAwait(false);
     }
 
     private RpalMessage EncodeStream<TRequest>(RpalMethod method, in TRequest request, RpalCallScope? scope, CancellationToken cancellationToken, out long deadline)
@@ -195,11 +196,39 @@ public sealed partial class RpalClientInvoker
         }
     }
 
-    /// <summary>Submits an encoded stream call that holds a slot (given back at its completion).</summary>
-    private ClientStreamCall SubmitStream(RpalMethod method, in RpalMessage message, RpalCallScope? scope, long deadline, CancellationToken cancellationToken)
+    /// <summary>
+    /// Submits an encoded stream call that holds a slot (given back at its completion); when the
+    /// connection has no room, waits for it without blocking, bounded by the deadline and token.
+    /// </summary>
+    private ValueTask<ClientStreamCall> SubmitStream(RpalMethod method, in RpalMessage message, RpalCallScope? scope, long deadline, CancellationToken cancellationToken)
     {
         var call = new ClientStreamCall(_channel, method, scope);
-        call.Start(in message, deadline, cancellationToken);
-        return call;
+        return call.Start(in message, deadline, cancellationToken)
+            ? ValueTask.FromResult(call)
+            : StartWhenRoomAsync(call, message, deadline, cancellationToken);
+    }
+
+    private async ValueTask<ClientStreamCall> StartWhenRoomAsync(ClientStreamCall call, RpalMessage message, long deadline, CancellationToken cancellationToken)
+    {
+        using CancellationTokenSource bound = Bound(deadline, cancellationToken);
+        try
+        {
+            while (true)
+            {
+                Task room = _channel.Connection.WaitForRoomAsync(bound.Token);
+                if (call.Start(in message, deadline, cancellationToken))
+                {
+                    return call;
+                }
+
+                await room.ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            _channel.Limiter.Exit();
+            FreeUnsent(in message);
+            throw BoundFired(cancellationToken);
+        }
     }
 }

@@ -259,20 +259,14 @@ public sealed partial class RpalClientInvoker
     private async ValueTask<TValue> SubmitWhenRoomAsync<TResponse, TValue>(RpalMethod method, RpalMessage message, PendingCall<TResponse, TValue> pending, short version, long deadline, CancellationToken cancellationToken)
         where TResponse : struct, IRpalResponse<TResponse, TValue>
     {
-        using var timeout = new CancellationTokenSource();
-        if (deadline != 0)
-        {
-            timeout.CancelAfter(Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline) is { Ticks: > 0 } left ? left : TimeSpan.Zero);
-        }
-
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        using CancellationTokenSource bound = Bound(deadline, cancellationToken);
         int rc;
         ulong callId;
         try
         {
             do
             {
-                Task room = _channel.Connection.WaitForRoomAsync(linked.Token);
+                Task room = _channel.Connection.WaitForRoomAsync(bound.Token);
                 rc = _channel.Submit(in message, pending, out callId);
                 if (rc != -RpalErrno.EAGAIN)
                 {
@@ -287,15 +281,32 @@ public sealed partial class RpalClientInvoker
         {
             _channel.Limiter.Exit();
             FreeUnsent(in message);
-            pending.FailSubmit(new RpcException(cancellationToken.IsCancellationRequested
-                ? new Status(StatusCode.Cancelled, "Cancelled")
-                : new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded")));
+            pending.FailSubmit(BoundFired(cancellationToken));
             return await new ValueTask<TValue>(pending, version).ConfigureAwait(false);
         }
 
         Submitted(method, rc, callId, pending, deadline, cancellationToken);
         return await new ValueTask<TValue>(pending, version).ConfigureAwait(false);
     }
+
+    /// <summary>A token that fires at <paramref name="deadline"/> (0: none) or with <paramref name="cancellationToken"/>.</summary>
+    private static CancellationTokenSource Bound(long deadline, CancellationToken cancellationToken)
+    {
+        var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (deadline != 0)
+        {
+            TimeSpan left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+            bound.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        }
+
+        return bound;
+    }
+
+    /// <summary>The status of a wait that <see cref="Bound"/> ended.</summary>
+    private static RpcException BoundFired(CancellationToken cancellationToken) =>
+        new(cancellationToken.IsCancellationRequested
+            ? new Status(StatusCode.Cancelled, "Cancelled")
+            : new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded"));
 
     /// <summary>
     /// The slow path of <see cref="CallAsync"/>: the channel has MaxConcurrentCalls in flight.

@@ -65,9 +65,10 @@ internal sealed class ClientStreamCall : PendingCall
     /// <summary>
     /// Submits the call, which holds a slot of the channel's <see cref="CallLimiter"/> (given
     /// back at its completion, or here when the submit fails); throws <see cref="RpcException"/>
-    /// when it cannot start.
+    /// when it cannot start. False, without waiting, when the connection has no room for the
+    /// request now (nothing was taken: the caller waits for room and starts again).
     /// </summary>
-    public void Start(in RpalMessage request, long deadline, CancellationToken cancellationToken)
+    public bool Start(in RpalMessage request, long deadline, CancellationToken cancellationToken)
     {
         int rc;
         try
@@ -78,6 +79,11 @@ internal sealed class ClientStreamCall : PendingCall
         {
             _channel.Limiter.Exit();
             throw;
+        }
+
+        if (rc == -RpalErrno.EAGAIN)
+        {
+            return false;
         }
 
         if (rc < 0)
@@ -104,6 +110,8 @@ internal sealed class ClientStreamCall : PendingCall
         {
             DisposeWatches(); // it ended while we registered: Finish may have missed them
         }
+
+        return true;
     }
 
     /// <summary>
