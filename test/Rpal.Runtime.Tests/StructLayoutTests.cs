@@ -144,6 +144,8 @@ public sealed class StructLayoutTests
         Const(layout, "EPOLLRPALIN", RpalEpollEvents.RpalIn);
         Const(layout, "EPOLLRPALREPLY", RpalEpollEvents.RpalReply);
         Const(layout, "EPOLLRPALHUP", RpalEpollEvents.RpalHangup);
+        Const(layout, "EPOLLRPALOUT", RpalEpollEvents.RpalOut);
+        Const(layout, "RPAL_MSG_DONTWAIT", RpalMessage.DontWait);
         Const(layout, "EPOLLIN", RpalEpollEvents.In);
         Const(layout, "EPOLLOUT", RpalEpollEvents.Out);
         Const(layout, "EPOLLERR", RpalEpollEvents.Error);

@@ -14,7 +14,7 @@ internal static unsafe partial class NativeMethods
     internal const string Library = "rpal";
 
     internal const int VersionMajor = 1;
-    internal const int VersionMinor = 0;
+    internal const int VersionMinor = 1;
     internal const int NameMax = 64;
 
     internal const int EpollCtlAdd = 1;
