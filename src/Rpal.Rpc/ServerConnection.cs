@@ -71,10 +71,13 @@ internal sealed class ServerConnection
         return $"/{ServiceName}/{id:x8}";
     }
 
-    /// <summary>Serves every request waiting on the connection (receiver thread).</summary>
+    /// <summary>
+    /// Serves every request waiting on the connection (receiver thread), until the receiver goes
+    /// on on another thread because a handler blocked this one (the new thread takes the rest).
+    /// </summary>
     public void OnReadable()
     {
-        while (Volatile.Read(ref _closed) == 0 && Connection.Receive(out RpalMessage message) == 0)
+        while (Volatile.Read(ref _closed) == 0 && RpalReceiver.Current is not null && Connection.Receive(out RpalMessage message) == 0)
         {
             if (message.Id == 0)
             {

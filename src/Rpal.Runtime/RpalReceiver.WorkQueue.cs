@@ -95,10 +95,12 @@ public sealed partial class RpalReceiver
         LibC.Read(_wakeFd, &value, sizeof(ulong));
     }
 
-    private void RunWork(int max)
+    /// <summary>Runs up to <paramref name="max"/> posted items; false when the loop was taken over meanwhile.</summary>
+    private bool RunWork(int max, int generation)
     {
         for (int i = 0; i < max && _work.TryDequeue(out WorkItem item); i++)
         {
+            BeginCallback();
             try
             {
                 item.Invoke();
@@ -109,7 +111,14 @@ public sealed partial class RpalReceiver
             {
                 Report(ex);
             }
+
+            if (!EndCallback(generation))
+            {
+                return false;
+            }
         }
+
+        return true;
     }
 
     // Work posted after the receiver stopped: the thread pool runs it (never inline, which could

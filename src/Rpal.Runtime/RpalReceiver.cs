@@ -12,7 +12,8 @@ namespace Rpal.Runtime;
 /// </summary>
 /// <remarks>
 /// Partial files: this one holds the thread and its loop; RpalReceiver.WorkQueue.cs the posted
-/// work and the wake-up; RpalReceiver.Members.cs the connections and listeners in the set.
+/// work and the wake-up; RpalReceiver.Members.cs the connections and listeners in the set;
+/// RpalReceiver.Takeover.cs how another thread takes the loop over from a blocked callback.
 /// The loop waits at most 100 ms at a time, so <see cref="Stop"/> is prompt even if a wake-up
 /// is lost. Exceptions thrown by the handler or by posted work are reported through
 /// <see cref="UnhandledException"/> (or, with no subscriber, <see cref="RpalEngine.Log"/>) and
@@ -35,9 +36,6 @@ public sealed partial class RpalReceiver : IDisposable
 
     private readonly IRpalReceiverHandler _handler;
     private readonly RpalEpoll _epoll;
-    private readonly Thread _thread;
-    private readonly int _threadId;
-    private readonly RpalEpollEvent[] _events = new RpalEpollEvent[MaxEvents];
 
     // Running -> Draining -> Stopped, on the receiver's thread when its loop ends. Draining is
     // written under _registrationLock, so that Add either registers before the final sweep or
@@ -69,9 +67,9 @@ public sealed partial class RpalReceiver : IDisposable
             throw;
         }
 
-        _thread = new Thread(Run) { IsBackground = true, Name = Name };
-        _threadId = _thread.ManagedThreadId;
-        _thread.UnsafeStart();
+        StartLoopThread(0);
+        s_live.TryAdd(this, 0);
+        Watchdog.EnsureStarted();
     }
 
     /// <summary>
@@ -81,17 +79,21 @@ public sealed partial class RpalReceiver : IDisposable
     /// </summary>
     public event EventHandler<UnhandledExceptionEventArgs>? UnhandledException;
 
-    /// <summary>The receiver whose thread is the current thread, or null.</summary>
-    public static RpalReceiver? Current => s_current;
+    /// <summary>
+    /// The receiver whose loop runs on the current thread, or null: also null on a thread whose
+    /// receiver went on on another thread while a callback blocked it (see
+    /// <see cref="BlockedCallbackThreshold"/>).
+    /// </summary>
+    public static RpalReceiver? Current => s_current is { } r && r.IsCurrentThread ? r : null;
 
     /// <summary>The name of the receiver's thread.</summary>
     public string Name { get; }
 
-    /// <summary>The managed thread id of the receiver's thread.</summary>
-    public int ManagedThreadId => _threadId;
+    /// <summary>The managed thread id of the thread that runs the receiver's loop now.</summary>
+    public int ManagedThreadId => Volatile.Read(ref _ownerThreadId);
 
-    /// <summary>True when called on the receiver's thread.</summary>
-    public bool IsCurrentThread => Environment.CurrentManagedThreadId == _threadId;
+    /// <summary>True when called on the thread that runs the receiver's loop now.</summary>
+    public bool IsCurrentThread => Environment.CurrentManagedThreadId == Volatile.Read(ref _ownerThreadId);
 
     /// <summary>True until <see cref="Stop"/> or <see cref="Dispose"/> is called.</summary>
     public bool IsRunning => !_stopRequested && Volatile.Read(ref _state) == StateRunning;
@@ -106,18 +108,22 @@ public sealed partial class RpalReceiver : IDisposable
     /// another receiver) and closes the set. Work posted while it does so still runs on it;
     /// work posted once it has finished runs on the thread pool.
     /// Returns true when the thread has finished; false on timeout, or when called on the
-    /// receiver's own thread (which then finishes after the current callback returns).
+    /// receiver's own thread (which then finishes after the current callback returns). A
+    /// callback that blocks does not hold the stop up beyond <see cref="BlockedCallbackThreshold"/>:
+    /// another thread takes the loop over and finishes it; the blocked thread leaves when its
+    /// callback returns.
     /// </summary>
     public bool Stop(TimeSpan timeout)
     {
         _stopRequested = true;
         Wake();
+        ReleaseSpares();
         if (IsCurrentThread)
         {
             return false;
         }
 
-        return _thread.Join(timeout);
+        return _finished.Wait(timeout);
     }
 
     /// <summary>Stops the receiver and waits for its thread (see <see cref="Stop"/>).</summary>
@@ -126,25 +132,22 @@ public sealed partial class RpalReceiver : IDisposable
     /// <inheritdoc/>
     public override string ToString() => Name;
 
-    private void Run()
+    /// <summary>
+    /// Runs the loop while this thread owns it (<paramref name="generation"/> is current): true
+    /// when the loop ended because the receiver stops, false when another thread took it over
+    /// while a callback on this one blocked (this thread then leaves the loop as soon as the
+    /// callback returns, without touching the set).
+    /// </summary>
+    private bool Loop(int generation)
     {
-        s_current = this;
-        System.Threading.SynchronizationContext.SetSynchronizationContext(SynchronizationContext);
-        try
-        {
-            Loop();
-        }
-        finally
-        {
-            Shutdown();
-        }
-    }
-
-    private void Loop()
-    {
+        Volatile.Write(ref _ownerThreadId, Environment.CurrentManagedThreadId);
+        var events = new RpalEpollEvent[MaxEvents];
         while (!_stopRequested)
         {
-            RunWork(MaxWorkPerTurn);
+            if (!RunWork(MaxWorkPerTurn, generation))
+            {
+                return false;
+            }
 
             // Announce the wait before the last look at the queue: a poster that enqueues after
             // this look sees _parked and wakes us (Dekker: both sides fence, then read).
@@ -156,11 +159,14 @@ public sealed partial class RpalReceiver : IDisposable
                 timeout = 0; // still look at the set, so a stream of posts cannot starve it
             }
 
-            int n = _epoll.Wait(_events, timeout);
+            int n = _epoll.Wait(events, timeout);
             Volatile.Write(ref _parked, 0);
             for (int i = 0; i < n; i++)
             {
-                Dispatch(_events[i]);
+                if (!Dispatch(events[i], generation))
+                {
+                    return false;
+                }
             }
 
             if (n < 0 && n != -RpalErrno.EINTR)
@@ -170,9 +176,19 @@ public sealed partial class RpalReceiver : IDisposable
                 Thread.Sleep(10);
             }
         }
+
+        return Volatile.Read(ref _loopGeneration) == generation;
     }
 
-    private void Dispatch(in RpalEpollEvent e)
+    /// <summary>Handles one event; false when the loop was taken over meanwhile.</summary>
+    private bool Dispatch(RpalEpollEvent e, int generation)
+    {
+        BeginCallback();
+        DispatchCore(in e);
+        return EndCallback(generation);
+    }
+
+    private void DispatchCore(in RpalEpollEvent e)
     {
         if (e.Data == WakeData)
         {
@@ -244,19 +260,23 @@ public sealed partial class RpalReceiver : IDisposable
             Volatile.Write(ref _state, StateDraining);
         }
 
+        s_live.TryRemove(this, out _);
+
         // What was queued before the loop ended runs here, on the receiver's thread, as
         // promised (and what that work posts, too). Then posters hand their work to the thread
         // pool; whatever they queued before they could see Stopped goes there from here.
         Interlocked.MemoryBarrier();
-        RunWork(int.MaxValue);
+        int generation = Volatile.Read(ref _loopGeneration);
+        RunWork(int.MaxValue, generation);
         DetachAll();
-        RunWork(int.MaxValue); // detaching may have posted
+        RunWork(int.MaxValue, generation); // detaching may have posted
         Interlocked.Exchange(ref _state, StateStopped);
         DrainOrphans();
         _epoll.Dispose();
         _wakeFd.Dispose();
         System.Threading.SynchronizationContext.SetSynchronizationContext(null);
         s_current = null;
+        _finished.Set();
     }
 
     private void Report(Exception exception)

@@ -44,6 +44,12 @@ public static class ServiceNames
     /// <summary>The limits and backpressure service (<see cref="IBackpressureService"/>); started per test class with its limits.</summary>
     public const string Backpressure = "rpal.test.backpressure";
 
+    /// <summary>The service a child process serves in BlockedHandlerTests (<see cref="ICallbackA"/>).</summary>
+    public const string CallbackA = "rpal.test.callback.a";
+
+    /// <summary>The service the test process serves in BlockedHandlerTests (<see cref="ICallbackB"/>).</summary>
+    public const string CallbackB = "rpal.test.callback.b";
+
     /// <summary>The services of the server that most test classes share.</summary>
     public static readonly IReadOnlyList<string> Shared =
         [Shapes, Types, Protobuf, Status, Cancellation, Metadata, ZeroCopy, Concurrency, Allocation, Compat, Streaming];

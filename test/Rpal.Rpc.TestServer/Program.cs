@@ -134,6 +134,7 @@ foreach (string name in services)
         case ServiceNames.Allocation: server.AddService<IAllocationProbe>(new AllocationProbe()); break;
         case ServiceNames.Streaming: server.AddService<IStreamingService>(new StreamingService()); break;
         case ServiceNames.Backpressure: server.AddService<IBackpressureService>(new BackpressureService()); break;
+        case ServiceNames.CallbackA: server.AddService<ICallbackA>(new CallbackProbe<ICallbackB>(ServiceNames.CallbackB)); break;
         case ServiceNames.CrossHost: server.AddService<ICrossHostService>(crossHost); break;
         case ServiceNames.CrashServer: server.AddService<ICrashServerTarget>(crash); break;
         case ServiceNames.CrashClients: server.AddService<ICrashClientsTarget>(crash); break;

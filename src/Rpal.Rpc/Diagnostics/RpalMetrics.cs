@@ -95,6 +95,8 @@ public static class RpalMetrics
             "Bytes of this process's arena its peers hold now.");
         s_meter.CreateObservableUpDownCounter("rpal.connection.ring.queued", ObserveRings, "{message}",
             "Descriptors waiting in the live connections' rings: published and not taken yet (rpal.ring: request_out, control_out, request_in, control_in).");
+        s_meter.CreateObservableCounter("rpal.receiver.takeovers", static () => RpalReceiver.TotalTakeovers, "{takeover}",
+            "Times a receiver went on on another thread because a callback blocked its thread (a handler that slept, waited on a result or made a synchronous call).");
     }
 
     // ---- client calls --------------------------------------------------------------------

@@ -103,6 +103,9 @@ public sealed partial class RpalClientInvoker
             throw EncodeFailure(e, method);
         }
 
+        // This thread blocks from here on: if it is a receiver's, the receiver goes on on
+        // another thread, so that what the call needs (a call back from its server, say) is served.
+        RpalReceiver.HandOff();
         if (!_channel.Limiter.TryEnter())
         {
             EnterSlow(in message, deadline, method, CancellationToken.None);

@@ -1,0 +1,267 @@
+using System.Collections.Concurrent;
+
+namespace Rpal.Runtime;
+
+/// <summary>
+/// A receiver is its loop, not its thread: when a callback blocks the thread running the loop
+/// (a handler that sleeps, waits on a task, or makes a synchronous call whose answer needs this
+/// same receiver), another thread takes the loop over and the receiver goes on serving; the
+/// blocked thread leaves the loop when its callback returns and waits a while as a spare for
+/// the next takeover. In the spirit of the seed's fiber-backed receivers, which switch away from
+/// a blocked handler without losing the receiver.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Ownership: <see cref="_loopGeneration"/> names the thread that owns the loop. A takeover bumps it
+/// (under <see cref="_takeoverLock"/>) and starts (or wakes) another thread with the new value;
+/// the old thread sees the change when its callback returns (<see cref="EndCallback"/>) and
+/// leaves without touching the set or the queue. So at any time one thread waits on the set and
+/// takes messages for the receiver; callbacks that were blocked when it took over finish on
+/// their own threads beside it.
+/// </para>
+/// <para>
+/// When: at once when a callback announces that it is about to block (<see cref="HandOff"/>,
+/// which Rpal's synchronous calls do), and otherwise when the process's watchdog sees a callback
+/// running for longer than <see cref="BlockedCallbackThreshold"/>. At most
+/// <see cref="MaxBlockedThreads"/> threads of one receiver may be blocked at once; past that the
+/// receiver waits as before, and the event is reported.
+/// </para>
+/// </remarks>
+public sealed partial class RpalReceiver
+{
+    private const int SpareIdleMs = 10_000;
+
+    private static readonly ConcurrentDictionary<RpalReceiver, byte> s_live = new();
+    private static long s_takeovers;
+
+    private readonly Lock _takeoverLock = new();
+    private readonly ManualResetEventSlim _finished = new();
+    private readonly SemaphoreSlim _spareWake = new(0);
+
+    // The loop's owner: bumped by TakeOver (under _takeoverLock), read by the owner after each
+    // callback. The owner's managed thread id, written by the owner as it enters the loop.
+    private int _loopGeneration;
+    private int _ownerThreadId;
+
+    // Environment.TickCount64 when the owner's current callback began, 0 between callbacks.
+    // Written by the owner, read by the watchdog.
+    private long _busySince;
+
+    // Threads whose callbacks blocked when the loop was taken from them, not returned yet, and
+    // threads waiting as spares (both under _takeoverLock).
+    private int _blocked;
+    private int _spares;
+    private int _spareGeneration; // the generation a woken spare runs with (under _takeoverLock)
+    private long _receiverTakeovers;
+    private bool _limitReported;
+
+    /// <summary>
+    /// How long a callback may run before another thread takes the loop over (process-wide;
+    /// default 50 ms). Callbacks that announce a blocking wait (<see cref="HandOff"/>) do not
+    /// wait for it.
+    /// </summary>
+    public static TimeSpan BlockedCallbackThreshold { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// The most threads of one receiver blocked in callbacks at once (default 64); past it the
+    /// receiver waits for one of them, as if no takeover existed.
+    /// </summary>
+    public static int MaxBlockedThreads { get; set; } = 64;
+
+    /// <summary>Takeovers in this process so far, all receivers together (a metric).</summary>
+    public static long TotalTakeovers => Interlocked.Read(ref s_takeovers);
+
+    /// <summary>Takeovers of this receiver so far.</summary>
+    public long Takeovers => Interlocked.Read(ref _receiverTakeovers);
+
+    /// <summary>
+    /// Called by code about to block the current thread (a synchronous call, a wait for a
+    /// result): when the thread runs a receiver's callback, the receiver goes on on another
+    /// thread at once, so that what the wait needs (a callback from the peer being called, the
+    /// continuation of the awaited task) can still run on it. Cheap and harmless elsewhere.
+    /// </summary>
+    public static void HandOff()
+    {
+        if (s_current is { } receiver && receiver.IsCurrentThread)
+        {
+            receiver.TakeOver(Volatile.Read(ref receiver._loopGeneration));
+        }
+    }
+
+    private void StartLoopThread(int generation)
+    {
+        var thread = new Thread(ThreadMain) { IsBackground = true, Name = generation == 0 ? Name : $"{Name}+" };
+        thread.UnsafeStart(generation);
+    }
+
+    private void ThreadMain(object? state)
+    {
+        int generation = (int)state!;
+        s_current = this;
+        System.Threading.SynchronizationContext.SetSynchronizationContext(SynchronizationContext);
+        while (true)
+        {
+            bool owner;
+            try
+            {
+                owner = Loop(generation);
+            }
+            catch when (Volatile.Read(ref _loopGeneration) == generation)
+            {
+                Shutdown(); // as if the loop had ended: the set is closed, posts go to the pool
+                throw;
+            }
+
+            if (owner)
+            {
+                Shutdown();
+                return;
+            }
+
+            // taken over, and the callback that blocked has returned: wait for the next takeover
+            if (!WaitAsSpare(out generation))
+            {
+                System.Threading.SynchronizationContext.SetSynchronizationContext(null);
+                s_current = null;
+                return;
+            }
+        }
+    }
+
+    private bool WaitAsSpare(out int generation)
+    {
+        lock (_takeoverLock)
+        {
+            _blocked--;
+            _spares++;
+        }
+
+        while (true)
+        {
+            bool woken = !_stopRequested && _spareWake.Wait(SpareIdleMs);
+            lock (_takeoverLock)
+            {
+                if (woken && _spareGeneration != 0)
+                {
+                    generation = _spareGeneration; // TakeOver counted us out of _spares
+                    _spareGeneration = 0;
+                    return true;
+                }
+
+                if (!woken || _stopRequested)
+                {
+                    _spares--;
+                    generation = 0;
+                    return false;
+                }
+            }
+        }
+    }
+
+    private void ReleaseSpares()
+    {
+        lock (_takeoverLock)
+        {
+            if (_spares > 0)
+            {
+                _spareWake.Release(_spares);
+            }
+        }
+    }
+
+    /// <summary>The owner starts a callback.</summary>
+    private void BeginCallback() => Volatile.Write(ref _busySince, Environment.TickCount64);
+
+    /// <summary>The callback returned: false when the loop was taken over meanwhile.</summary>
+    private bool EndCallback(int generation)
+    {
+        if (Volatile.Read(ref _loopGeneration) != generation)
+        {
+            return false;
+        }
+
+        Volatile.Write(ref _busySince, 0);
+        return true;
+    }
+
+    /// <summary>Gives the loop to another thread, if <paramref name="generation"/> still owns it.</summary>
+    private void TakeOver(int generation)
+    {
+        int next;
+        bool spare;
+        lock (_takeoverLock)
+        {
+            if (_loopGeneration != generation || Volatile.Read(ref _state) != StateRunning)
+            {
+                return;
+            }
+
+            if (_blocked >= MaxBlockedThreads)
+            {
+                if (!_limitReported)
+                {
+                    _limitReported = true;
+                    RpalEngine.WriteLog(RpalEngine.LogLevelWarning, $"receiver {Name}: {_blocked} threads are blocked in callbacks (RpalReceiver.MaxBlockedThreads); it waits for one of them");
+                }
+
+                return;
+            }
+
+            next = generation + 1;
+            if (next == 0)
+            {
+                next = 1; // 0 is the first thread's, and "no spare generation"
+            }
+
+            _loopGeneration = next;
+            Volatile.Write(ref _busySince, 0);
+            _blocked++;
+            spare = _spares > 0 && _spareGeneration == 0;
+            if (spare)
+            {
+                _spares--;
+                _spareGeneration = next;
+                _spareWake.Release();
+            }
+        }
+
+        Interlocked.Increment(ref _receiverTakeovers);
+        Interlocked.Increment(ref s_takeovers);
+        if (!spare)
+        {
+            StartLoopThread(next);
+        }
+    }
+
+    /// <summary>The process's watchdog: takes over receivers whose callbacks block too long.</summary>
+    private static class Watchdog
+    {
+        private static int s_started;
+
+        public static void EnsureStarted()
+        {
+            if (Interlocked.Exchange(ref s_started, 1) == 0)
+            {
+                new Thread(Run) { IsBackground = true, Name = "rpal-receiver-watchdog" }.UnsafeStart();
+            }
+        }
+
+        private static void Run()
+        {
+            while (true)
+            {
+                long threshold = Math.Max(1, (long)BlockedCallbackThreshold.TotalMilliseconds);
+                Thread.Sleep((int)Math.Clamp(threshold / 2, 1, 1000)); // a timer, not a wait for an event
+                long now = Environment.TickCount64;
+                foreach (RpalReceiver receiver in s_live.Keys)
+                {
+                    long since = Volatile.Read(ref receiver._busySince);
+                    if (since != 0 && now - since >= threshold)
+                    {
+                        receiver.TakeOver(Volatile.Read(ref receiver._loopGeneration));
+                    }
+                }
+            }
+        }
+    }
+}
