@@ -14,4 +14,7 @@ internal sealed class HostedService(RpalServiceDescriptor descriptor, RpalServic
     public RpalServiceDispatcher Dispatcher { get; } = dispatcher;
 
     public RpalServiceListener? Listener { get; set; }
+
+    /// <summary>The error of the last registration check (a negative errno), 0 when it was fine: RegistrationLost is logged once per new error.</summary>
+    public int LastRegistrationError { get; set; }
 }

@@ -76,7 +76,10 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
     /// </summary>
     /// <exception cref="RpcException">
     /// <see cref="StatusCode.Unavailable"/> when no process serves the name (or it refused us),
-    /// <see cref="StatusCode.PermissionDenied"/> when it runs as another user.
+    /// <see cref="StatusCode.PermissionDenied"/> when it runs as another user,
+    /// <see cref="StatusCode.FailedPrecondition"/> when this process cannot use its runtime
+    /// directory (not private to this user, say: the detail names the directory and what is wrong
+    /// with it; docs/errors.md).
     /// </exception>
     public static ValueTask<RpalChannel> ConnectAsync(string serviceName, RpalChannelOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -99,7 +102,7 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(options.MaxConcurrentCalls, "options.MaxConcurrentCalls");
         RpalLimits.Effective(options.MaxReceiveMessageSize, "options.MaxReceiveMessageSize");
         RpalLimits.Effective(options.MaxSendMessageSize, "options.MaxSendMessageSize");
-        RpalEngine.Start();
+        StartEngine(serviceName);
         if (options.SpinBudget is { } spin)
         {
             RpalEngine.SpinBudget = spin;
@@ -120,6 +123,7 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
                 RpalErrno.EACCES => StatusCode.PermissionDenied,
                 RpalErrno.EUSERS => StatusCode.ResourceExhausted,
                 RpalErrno.EINVAL or RpalErrno.ENAMETOOLONG => StatusCode.InvalidArgument,
+                RpalErrno.EPERM => StatusCode.FailedPrecondition, // the runtime directory, checked again before each connect
                 _ => StatusCode.Unavailable,
             };
             string detail = e.Errno switch
@@ -133,6 +137,26 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
         }
 
         return new RpalChannel(serviceName, connection, options, loggerFactory);
+    }
+
+    /// <summary>
+    /// Starts the engine (once per process). It fails for reasons of this host, not of the server:
+    /// a runtime directory that is not private to this user (or not made as RpalEngineOptions.RuntimeGroup
+    /// says), that cannot be made or opened, a malformed RPAL_* variable, an address window taken:
+    /// FailedPrecondition (ResourceExhausted when every slot is taken), the engine's reason (the
+    /// directory, and what is wrong with it) in the detail.
+    /// </summary>
+    private static void StartEngine(string serviceName)
+    {
+        try
+        {
+            RpalEngine.Start();
+        }
+        catch (RpalException e)
+        {
+            StatusCode code = e.Errno == RpalErrno.EUSERS ? StatusCode.ResourceExhausted : StatusCode.FailedPrecondition;
+            throw new RpcException(new Status(code, $"Cannot connect to '{serviceName}': the engine cannot start in this process: {e.Message}", e));
+        }
     }
 
     /// <summary>A client of <typeparamref name="TService"/> that sends its calls through this channel.</summary>

@@ -22,6 +22,7 @@ public sealed class RpalServer : IAsyncDisposable
     private readonly List<HostedService> _services = [];
     private readonly ConcurrentDictionary<ulong, ServerConnection> _connections = new();
     private readonly Lock _lock = new();
+    private readonly Lock _listenerLock = new(); // the listeners between the registration check and StopAsync
     private RpalReceiver[] _receivers = [];
     private volatile bool _stopping;
     private int _nextReceiver;
@@ -30,6 +31,7 @@ public sealed class RpalServer : IAsyncDisposable
     private TaskCompletionSource? _drained;
     private ILogger _logger = NullLogger.Instance;
     private ILoggerFactory? _loggerFactory;
+    private Timer? _registrationCheck;
 
     /// <summary>Creates a server with default options.</summary>
     public RpalServer()
@@ -47,6 +49,12 @@ public sealed class RpalServer : IAsyncDisposable
 
     /// <summary>The server's options.</summary>
     public RpalServerOptions Options { get; }
+
+    /// <summary>How often the server checks that its services are still registered (see <see cref="StartAsync"/>).</summary>
+    internal static TimeSpan RegistrationCheckInterval { get; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long StopAsync waits for its receiver threads to finish, once the calls are answered or given up on.</summary>
+    internal static TimeSpan ReceiverStopTimeout { get; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary><see cref="RpalServerOptions.MaxReceiveMessageSize"/> as of StartAsync; no limit is <see cref="ulong.MaxValue"/>.</summary>
     internal ulong MaxReceive { get; private set; } = ulong.MaxValue;
@@ -127,9 +135,18 @@ public sealed class RpalServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Registers the services and starts serving.</summary>
+    /// <summary>
+    /// Registers the services and starts serving. From then on the server checks once a second
+    /// that its services are still registered: when the runtime directory, or a service's entry
+    /// in it, was removed or replaced (an <c>rm -rf</c> of the directory, say), it makes them again
+    /// and registers the service anew (logging RegistrationRestored), unless another live process
+    /// took the name meanwhile (logging RegistrationLost and trying again each second).
+    /// </summary>
     /// <exception cref="InvalidOperationException">
-    /// No service was added, or another live process already serves one of the names.
+    /// No service was added; another live process already serves one of the names; or the engine
+    /// cannot start or register here (a runtime directory that is not private to this user, say),
+    /// the message saying why and naming the directory, the engine's
+    /// <see cref="RpalException"/> as the inner exception.
     /// </exception>
     public Task StartAsync(CancellationToken cancellationToken = default)
     {
@@ -151,7 +168,15 @@ public sealed class RpalServer : IAsyncDisposable
             MaxReceive = RpalLimits.Effective(Options.MaxReceiveMessageSize, "Options.MaxReceiveMessageSize");
             MaxSend = RpalLimits.Effective(Options.MaxSendMessageSize, "Options.MaxSendMessageSize");
             MaxCallsPerConnection = Options.MaxConcurrentCallsPerConnection == 0 ? int.MaxValue : Options.MaxConcurrentCallsPerConnection;
-            RpalEngine.Start();
+            try
+            {
+                RpalEngine.Start();
+            }
+            catch (RpalException e)
+            {
+                throw new InvalidOperationException($"Cannot start the server: the engine cannot start in this process: {e.Message}", e);
+            }
+
             _loggerFactory = Options.LoggerFactory;
             EngineLogRoute.Attach(_loggerFactory); // the engine's reasons for a failed registration too
             if (Options.SpinBudget is { } spin)
@@ -197,6 +222,7 @@ public sealed class RpalServer : IAsyncDisposable
             }
 
             _state = 1;
+            _registrationCheck = new Timer(static s => ((RpalServer)s!).CheckRegistrations(), this, RegistrationCheckInterval, RegistrationCheckInterval);
             RpalMetrics.Track(this);
             if (_logger.IsEnabled(LogLevel.Information))
             {
@@ -210,7 +236,17 @@ public sealed class RpalServer : IAsyncDisposable
 
     /// <summary>
     /// Stops accepting, lets calls in flight finish for the grace period, then cancels them,
-    /// and closes every connection.
+    /// and closes every connection. Returns within <see cref="RpalServerOptions.ShutdownGracePeriod"/>
+    /// + 1.5 s whatever the handlers do: after the grace period it cancels the tokens of the calls
+    /// still running and waits up to 1 s more; a handler still running then (one that blocks, or
+    /// ignores its token) is abandoned: it is logged (HandlerAbandoned, with its method and how long
+    /// it has run) and counted (rpal.server.calls.abandoned), and its connection is closed, so its
+    /// client sees <see cref="Grpc.Core.StatusCode.Unavailable"/> rather than waiting. StopAsync
+    /// then waits up to 0.5 s for the receiver threads; one blocked in a handler cannot be aborted
+    /// and is left running (a background thread: it does not keep the process alive), and the
+    /// native connections it may still touch are released only once it returns, so that nothing
+    /// is freed under it. An abandoned handler that returns later finds its connection closed:
+    /// its answer goes nowhere.
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
@@ -227,10 +263,14 @@ public sealed class RpalServer : IAsyncDisposable
             _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
 
-        foreach (HostedService service in _services)
+        _registrationCheck?.Dispose();
+        lock (_listenerLock)
         {
-            service.Listener?.Dispose();
-            service.Listener = null;
+            foreach (HostedService service in _services)
+            {
+                service.Listener?.Dispose();
+                service.Listener = null;
+            }
         }
 
         if (TotalInFlight() > 0)
@@ -246,15 +286,36 @@ public sealed class RpalServer : IAsyncDisposable
 
                 await Task.WhenAny(_drained.Task, Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None)).ConfigureAwait(false);
             }
+
+            ReportAbandoned();
         }
 
+        // Each receiver runs the work already queued to it, then takes its connections out of
+        // its set. One blocked in a handler never gets there: do not wait for it beyond the
+        // timeout (a thread cannot be aborted).
         foreach (RpalReceiver receiver in _receivers)
         {
-            receiver.Dispose();
+            receiver.Stop(TimeSpan.Zero);
+        }
+
+        long stopDeadline = Environment.TickCount64 + (long)ReceiverStopTimeout.TotalMilliseconds;
+        bool allStopped = true;
+        foreach (RpalReceiver receiver in _receivers)
+        {
+            long left = Math.Max(0, stopDeadline - Environment.TickCount64);
+            allStopped &= receiver.Stop(TimeSpan.FromMilliseconds(left));
         }
 
         foreach (ServerConnection c in _connections.Values)
         {
+            if (!allStopped || c.InFlight > 0)
+            {
+                // The client must see the end now. Dispose alone would release the native
+                // connection on its receiver's thread, which a blocked handler holds: until it
+                // returns, the native connection stays (valid for the handler), only disconnected.
+                c.Connection.Shutdown();
+            }
+
             c.Connection.Dispose();
         }
 
@@ -267,6 +328,55 @@ public sealed class RpalServer : IAsyncDisposable
         }
 
         EngineLogRoute.Detach(_loggerFactory);
+    }
+
+    /// <summary>Logs and counts the calls still running once StopAsync stops waiting for them.</summary>
+    private void ReportAbandoned()
+    {
+        long now = Environment.TickCount64;
+        foreach (ServerConnection c in _connections.Values)
+        {
+            if (c.InFlight == 0)
+            {
+                continue;
+            }
+
+            foreach ((string method, long startedAtMs) in c.RunningCalls())
+            {
+                RpalLog.HandlerAbandoned(_logger, method, now - startedAtMs);
+                RpalMetrics.ServerCallAbandoned(c.ServiceName, method[(method.LastIndexOf('/') + 1)..]);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The timer's check that each service is still registered (the runtime directory or its
+    /// entry may have been removed); logs when it restored one, or when it cannot.
+    /// </summary>
+    private void CheckRegistrations()
+    {
+        lock (_listenerLock) // StopAsync disposes the listeners under it
+        {
+            foreach (HostedService service in _services)
+            {
+                if (service.Listener is not { } listener)
+                {
+                    continue;
+                }
+
+                int rc = listener.CheckRegistration(out string? reason);
+                if (rc == 1)
+                {
+                    RpalLog.RegistrationRestored(_logger, service.Descriptor.ServiceName);
+                }
+                else if (rc < 0 && rc != -RpalErrno.EBADF && rc != service.LastRegistrationError)
+                {
+                    RpalLog.RegistrationLost(_logger, service.Descriptor.ServiceName, reason ?? RpalErrno.GetName(rc));
+                }
+
+                service.LastRegistrationError = rc < 0 ? rc : 0;
+            }
+        }
     }
 
     private string ServiceNames() => string.Join(", ", _services.Select(s => s.Descriptor.ServiceName));

@@ -13,6 +13,7 @@ internal sealed class ServerConnection
 {
     private readonly Stack<RpalServerCall> _pool = new();
     private readonly Dictionary<ulong, RpalServerCall> _cancellable = [];
+    private readonly List<RpalServerCall> _calls = []; // every call object of this connection, pooled or running
     private readonly Lock _lock = new();
     private int _inflight;
     private int _closed;
@@ -305,6 +306,30 @@ internal sealed class ServerConnection
             }
         }
 
-        return new RpalServerCall(this);
+        var created = new RpalServerCall(this);
+        lock (_lock)
+        {
+            _calls.Add(created);
+        }
+
+        return created;
+    }
+
+    /// <summary>The calls running now: method and when each started (for StopAsync's report; a snapshot, racing with their ends).</summary>
+    public List<(string Method, long StartedAtMs)> RunningCalls()
+    {
+        var running = new List<(string, long)>();
+        lock (_lock)
+        {
+            foreach (RpalServerCall call in _calls)
+            {
+                if (call.CallId != 0 && !_pool.Contains(call))
+                {
+                    running.Add((call.MethodFullName, call.StartedAtMs));
+                }
+            }
+        }
+
+        return running;
     }
 }

@@ -365,6 +365,28 @@ public sealed unsafe partial class RpalConnection : IDisposable
     }
 
     /// <summary>
+    /// Disconnects without releasing (rpal_conn_shutdown): the peer sees
+    /// <see cref="RpalEpollEvents.RpalHangup"/> and its calls fail as if this side had disposed the
+    /// connection; calls in flight on this side fail with -ECONNRESET, and later operations return
+    /// -ECONNRESET. Unlike <see cref="Dispose"/> it takes effect at once even while another thread
+    /// is inside an operation or the connection's receiver is busy (a handler that never returns):
+    /// the native connection stays valid for them, and is released by <see cref="Dispose"/> once
+    /// they are done. Idempotent; does nothing after <see cref="Dispose"/>. Returns 0, or -EBADF
+    /// after <see cref="Dispose"/>.
+    /// </summary>
+    public int Shutdown()
+    {
+        int rc = Enter(out nint conn);
+        if (rc == 0)
+        {
+            rc = NativeMethods.rpal_conn_shutdown(conn);
+            _handle.DangerousRelease();
+        }
+
+        return rc;
+    }
+
+    /// <summary>
     /// Disconnects (rpal_release_service): the peer sees <see cref="RpalEpollEvents.RpalHangup"/>,
     /// calls still in flight on this side fail with -ECONNRESET, pointers into the peer's arena
     /// become invalid. The native release happens when the last operation in flight on another

@@ -181,6 +181,43 @@ public sealed unsafe class RpalServiceListener : IDisposable
     }
 
     /// <summary>
+    /// Checks that the service is still registered where clients look for it, and registers it
+    /// again when its runtime directory, or its entry there, was removed or replaced
+    /// (rpal_service_check; a server calls it periodically). Returns 0 when the registration is
+    /// intact; 1 when it was restored; -EADDRINUSE when another live process took the name (or
+    /// this process's slot) meanwhile: the service then stays unregistered, and a later call
+    /// takes the name back once that process is gone; -EPERM when the runtime directory is no
+    /// longer private to this user; another negative errno when the directory or its files
+    /// cannot be made. The engine logs the reason of a failure (<see cref="RpalEngine.Log"/>);
+    /// <paramref name="reason"/> holds it. -EBADF after <see cref="Dispose"/>.
+    /// </summary>
+    public int CheckRegistration(out string? reason)
+    {
+        reason = null;
+        if (!_handle.TryAcquire(out nint svc))
+        {
+            return -RpalErrno.EBADF;
+        }
+
+        try
+        {
+            RpalEngine.ClearLastError();
+            int rc = NativeMethods.rpal_service_check(svc);
+            if (rc < 0)
+            {
+                string suffix = RpalEngine.LastErrorSuffix();
+                reason = $"{RpalErrno.GetMessage(rc)} ({RpalErrno.GetName(rc)}){suffix}";
+            }
+
+            return rc;
+        }
+        finally
+        {
+            _handle.DangerousRelease();
+        }
+    }
+
+    /// <summary>
     /// Unregisters the service (rpal_unregister_service): closes the listening socket and removes
     /// the registry entry; clients not accepted yet are dropped. Idempotent.
     /// </summary>

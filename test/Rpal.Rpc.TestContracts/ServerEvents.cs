@@ -33,6 +33,12 @@ public static class ServerEvents
     /// <summary>Stdin, "release TAG": let the held call TAG return.</summary>
     public const string Release = "release";
 
+    /// <summary>Stdout of "connect-client", "connected PID": it reached the server with process id PID.</summary>
+    public const string Connected = "connected";
+
+    /// <summary>Stdout of "connect-client", "connect-error CODE DETAIL": its connect failed with RpcException.</summary>
+    public const string ConnectError = "connect-error";
+
     /// <summary>"NAME TAG".</summary>
     public static string WithTag(string name, int tag) => name + " " + tag.ToString(CultureInfo.InvariantCulture);
 }

@@ -8,16 +8,13 @@ namespace Rpal.Rpc.TestServer;
 /// "access-client [--trust-uid N] [--trust-gid N] [--hold]": a client process of AccessControlTests, started
 /// as a chosen user with chosen groups. It connects to the shapes service with those trusted
 /// servers, calls Add(2, 3) and writes "result 5", or "status CODE DETAIL" when the connect or the
-/// call fails with an RpcException, "engine MESSAGE" when the engine does not start; exits 0
+/// call fails with an RpcException (FailedPrecondition when the engine does not start); exits 0
 /// (with --hold, after a successful call, once its stdin closes).
 /// </summary>
 internal static class AccessClient
 {
     /// <summary>Stdout: "result N".</summary>
     public const string Result = "result";
-
-    /// <summary>Stdout: "engine MESSAGE" when the engine cannot start here.</summary>
-    public const string Engine = "engine";
 
     /// <summary>Stdout: "status CODE DETAIL".</summary>
     public const string Status = "status";
@@ -52,10 +49,6 @@ internal static class AccessClient
         catch (RpcException e)
         {
             Events.Write($"{Status} {e.StatusCode} {e.Status.Detail}");
-        }
-        catch (Rpal.Runtime.RpalException e)
-        {
-            Events.Write($"{Engine} {e.Message}"); // the engine refused to start
         }
 
         return 0;

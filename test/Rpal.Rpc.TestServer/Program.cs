@@ -18,7 +18,8 @@
 // AddRpalServer (HostMode.cs, HostingTests).
 //
 // Client modes: "stream-client TAG", "stream-reader N" (StreamClient) and "crash-client TAG"
-// (CrashClient), processes that tests kill or stop; "access-client [--trust-uid N] [--trust-gid N] [--hold]" (AccessClient).
+// (CrashClient), processes that tests kill or stop; "access-client [--trust-uid N] [--trust-gid N]
+// [--hold]" (AccessClient); "connect-client [--retry-ms N]" (ConnectClient).
 
 using System.Diagnostics;
 using System.Globalization;
@@ -48,6 +49,12 @@ if (args is ["access-client", .. var accessArgs])
 {
     // The client side of AccessControlTests, run as another user or with other groups.
     return await AccessClient.RunAsync(accessArgs);
+}
+
+if (args is ["connect-client", .. var connectArgs])
+{
+    // The client side of RuntimeDirectoryTests, in a runtime directory of the test's choosing.
+    return await ConnectClient.RunAsync(connectArgs);
 }
 
 if (args is ["crash-client", string crashTag])

@@ -127,7 +127,8 @@ public sealed class AccessControlTests : IDisposable
         var launch = new ChildLaunch([], new Dictionary<string, string> { ["RPAL_RUNTIME_DIR"] = open });
 
         string line = await RunClient(launch);
-        Assert.StartsWith("engine rpal_init", line, StringComparison.Ordinal);
+        Assert.StartsWith("status FailedPrecondition ", line, StringComparison.Ordinal); // docs/errors.md
+        Assert.Contains(open, line, StringComparison.Ordinal);
         Assert.Contains("mode 0700", line, StringComparison.Ordinal);
         Assert.Contains("EPERM", line, StringComparison.Ordinal);
 
@@ -180,8 +181,7 @@ public sealed class AccessControlTests : IDisposable
     {
         using ServerProcess client = ServerProcess.Launch(launch, ["access-client", .. options]);
         string line = await client.WaitForLineAsync(
-            l => l.StartsWith("result ", StringComparison.Ordinal) || l.StartsWith("status ", StringComparison.Ordinal)
-                || l.StartsWith("engine ", StringComparison.Ordinal),
+            l => l.StartsWith("result ", StringComparison.Ordinal) || l.StartsWith("status ", StringComparison.Ordinal),
             ServerProcess.StartTimeout,
             "the access client's answer");
         Assert.Equal(0, await client.WaitForExitAsync(ServerProcess.EventTimeout));

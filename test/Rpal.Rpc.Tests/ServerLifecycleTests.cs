@@ -77,6 +77,37 @@ public sealed class ServerLifecycleTests
     }
 
     [Fact]
+    public async Task StopAsync_WithAHandlerThatNeverReturns_ReturnsAfterTheGracePeriod_AndTheProcessCanExit()
+    {
+        // A synchronous handler that blocks the server's only receiver thread and is never
+        // released: StopAsync cannot wait for it, nor abort it.
+        var launch = new ChildLaunch([], new Dictionary<string, string> { ["RPAL_SPIN_NS"] = "0" });
+        using ServerProcess server = await ServerProcess.StartAsync(
+            launch, ServiceNames.Lifecycle, "--grace-ms", "500", "--receivers", "1", "--observe");
+        await using RpalChannel channel = await TestEnvironment.ConnectAsync(ServiceNames.Lifecycle);
+        ILifecycleTarget client = channel.CreateClient<ILifecycleTarget>();
+        int tag = Tags.Next();
+        Task<int> call = Task.Run(() => client.Hold(tag));
+        await server.WaitForEventAsync(ServerEvents.Held, tag);
+
+        server.Send(ServerEvents.Stop);
+        Assert.InRange(await StoppedAsync(server), 500, 500 + 2_000);
+
+        // the waiting client gets a status, not a hang
+        RpcException e = await Assert.ThrowsAsync<RpcException>(() => call.WaitAsync(ServerProcess.EventTimeout));
+        Assert.Contains(e.StatusCode, new[] { StatusCode.Unavailable, StatusCode.Cancelled });
+
+        // the abandoned handler is reported by method
+        string abandoned = await server.WaitForLineAsync(
+            l => l.StartsWith("log 16 HandlerAbandoned Warning ", StringComparison.Ordinal), ServerProcess.EventTimeout, "HandlerAbandoned");
+        Assert.Contains($"/{ServiceNames.Lifecycle}/Hold", abandoned, StringComparison.Ordinal);
+
+        // and the process exits, its receiver thread still blocked
+        server.CloseInput();
+        Assert.Equal(0, await server.WaitForExitAsync(ServerProcess.EventTimeout));
+    }
+
+    [Fact]
     public async Task ASecondServerForALiveName_FailsToStart_WithAClearError()
     {
         using ServerProcess first = await ServerProcess.StartAsync(ServiceNames.Lifecycle);

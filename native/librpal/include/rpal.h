@@ -252,6 +252,26 @@ int rpal_register_service_params(const char *name, const struct rpal_service_par
  * already accepted stay up. Returns 0 or -EINVAL. */
 int rpal_unregister_service(struct rpal_service *svc);
 
+/* Checks that svc is still registered where clients look for it, and
+ * registers it again when not. The runtime directory, this process's slot
+ * file or the service's entry (its lock file and socket) may have been
+ * removed or replaced by someone else (rm -rf of the directory, say); then
+ * the directory is created again (mode and ownership checked as by
+ * rpal_init()), this process takes its own slot file again, and svc takes
+ * its name again with a new listening socket (clients in the old socket's
+ * backlog are dropped), as long as no other live process took the name (or
+ * the slot) meanwhile. Connections already accepted are not affected. Call it
+ * periodically (a server does, once a second): clients of a vanished entry
+ * get -ENOENT until then. Thread-safe, also with rpal_accept() on svc.
+ * Returns 0 when the registration is intact; 1 when it was restored;
+ * -EADDRINUSE when another live process now serves the name, or holds this
+ * process's slot (svc then stays unregistered: a later call takes the name
+ * back once that process is gone); -EPERM when the runtime directory is
+ * not private (as rpal_init()); -EINVAL; other -errno from creating the
+ * directory, files or socket. rpal_request_service() restores the directory
+ * and this process's slot file the same way before it connects. */
+int rpal_service_check(struct rpal_service *svc);
+
 /* The fd to wait on for svc (an epoll fd over the listening socket and the
  * clients in the middle of their handshake): put it in an (rpal_)epoll set;
  * EPOLLIN means rpal_accept() has work. Do not read or close it. Returns the
@@ -298,6 +318,18 @@ int rpal_request_service_params(const char *name, const struct rpal_request_para
  * thread may use conn, or wait on an rpal_epoll set holding it, any more;
  * pointers into the peer's arena become invalid. Returns 0 or -EINVAL. */
 int rpal_release_service(struct rpal_conn *conn);
+
+/* Disconnects conn without freeing it: the peer sees EPOLLRPALHUP and its
+ * calls fail as if this side had released the connection; calls in flight
+ * on this side fail with -ECONNRESET, buffers lent to the peer are freed, and
+ * later operations on conn return -ECONNRESET. Unlike
+ * rpal_release_service(), other threads may still be inside conn (or wait
+ * on an rpal_epoll set holding it) while and after this runs: conn stays
+ * valid, and a payload of the peer still being read stays readable (zeros
+ * once the peer's pages are retired). For a server that gives up on a
+ * handler that never returns. Release conn later with
+ * rpal_release_service() as usual. Idempotent. Returns 0 or -EINVAL. */
+int rpal_conn_shutdown(struct rpal_conn *conn);
 
 /* The connection's fd, to pass to rpal_epoll_ctl(). Returns fd or -EINVAL. */
 int rpal_conn_fd(const struct rpal_conn *conn);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -283,6 +284,34 @@ RPAL_API int rpal_release_service(struct rpal_conn *c)
         s_by_fd[c->fd] = NULL;
     pthread_mutex_unlock(&s_map_lock);
     conn_destroy(c);
+    return 0;
+}
+
+RPAL_API int rpal_conn_shutdown(struct rpal_conn *c)
+{
+    if (!c)
+        return -EINVAL;
+    /* What rpal_release_service() does to the peer and to calls in flight,
+     * without forgetting or freeing anything: a thread still inside this
+     * connection (a handler that never returned, say) keeps valid memory,
+     * and its operations fail with -ECONNRESET. The peer's pages are
+     * retired by conn_fail() (zeros, still readable) when nothing else maps
+     * them, as for a dead peer. */
+    atomic_store(&c->self->closed, 1);
+    atomic_thread_fence(memory_order_seq_cst);
+    if (!atomic_load(&c->dead)) {
+        g_backend->wake_receiver(c);
+        g_backend->wake_word(&c->self->ctl_out.tail);
+        g_backend->wake_word(&c->self->req_in.tail);
+        g_backend->wake_word(&c->self->ctl_in.tail);
+    }
+    /* the socket carries only wake-ups after the handshake: its end is what
+     * a peer parked in the kernel notices first */
+    if (c->fd >= 0)
+        shutdown(c->fd, SHUT_RDWR);
+    pthread_mutex_lock(&c->drain_lock);
+    conn_fail(c, -ECONNRESET);
+    pthread_mutex_unlock(&c->drain_lock);
     return 0;
 }
 

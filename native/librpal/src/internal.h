@@ -326,6 +326,8 @@ struct rpal_service {
     int ep_fd;     /* rpal_service_fd(): epoll over fd, the pending clients and timer_fd */
     int timer_fd;  /* fires at the earliest pending deadline */
     int lock_fd;   /* services/NAME.lock, write-locked */
+    dev_t sock_dev; /* the socket file fd is bound to (stat after bind): */
+    ino_t sock_ino; /* rpal_service_check() compares the path with it */
     pthread_mutex_t accept_lock;
     struct rpal_pending pending[RPAL_PENDING_MAX];
     uint32_t npending;

@@ -101,6 +101,54 @@ static int check_dir(const struct rpal_runtime *rt, int fd)
     return -EPERM;
 }
 
+/* Creates the subdirectories of the directory open as fd (those that exist
+ * are left alone). */
+static int make_subdirs(const struct rpal_runtime *rt, int fd)
+{
+    mode_t dmode = shared(rt) ? 02770 : 0700;
+    static const char *const subdirs[] = {"slots", "services"};
+    for (int i = 0; i < 2; i++) {
+        if (mkdirat(fd, subdirs[i], dmode) == 0)
+            own_mode(rt, fd, subdirs[i], dmode);
+        else if (errno != EEXIST)
+            return -errno;
+    }
+    return 0;
+}
+
+/* Creates rt->dir if it is missing, opens it and checks who may use it;
+ * returns 0 and the directory's fd in *out. */
+static int open_dir(const struct rpal_runtime *rt, int *out)
+{
+    mode_t dmode = shared(rt) ? 02770 : 0700;
+    if (mkdir(rt->dir, dmode) == 0) {
+        if (shared(rt) && chown(rt->dir, (uid_t)-1, (gid_t)rt->opt.runtime_group) < 0)
+            rpal_log(LOG_ERR, "cannot give %s to group %lld: %s", rt->dir,
+                     (long long)rt->opt.runtime_group, strerror(errno));
+        own_mode(rt, AT_FDCWD, rt->dir, dmode);
+    } else if (errno != EEXIST) {
+        int rc = -errno;
+        rpal_log(LOG_ERR, "cannot create runtime directory %s: %s", rt->dir, strerror(-rc));
+        return rc;
+    }
+    int fd = open(rt->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        int rc = -errno;
+        rpal_log(LOG_ERR, "cannot open runtime directory %s: %s%s", rt->dir, strerror(-rc),
+                 rc == -EACCES && shared(rt) ? " (is this process in its group?)" : "");
+        return rc;
+    }
+    int rc = check_dir(rt, fd);
+    if (rc == 0)
+        rc = make_subdirs(rt, fd);
+    if (rc < 0) {
+        close(fd);
+        return rc;
+    }
+    *out = fd;
+    return 0;
+}
+
 int registry_open(struct rpal_runtime *rt, const char *dir)
 {
     const char *env = getenv("RPAL_RUNTIME_DIR");
@@ -118,39 +166,7 @@ int registry_open(struct rpal_runtime *rt, const char *dir)
         n = snprintf(rt->dir, sizeof rt->dir, "/tmp/rpal-%u", (unsigned)geteuid());
     if (n < 0 || (size_t)n >= sizeof rt->dir)
         return -ENAMETOOLONG;
-    mode_t dmode = shared(rt) ? 02770 : 0700;
-    if (mkdir(rt->dir, dmode) == 0) {
-        if (shared(rt) && chown(rt->dir, (uid_t)-1, (gid_t)rt->opt.runtime_group) < 0)
-            rpal_log(LOG_ERR, "cannot give %s to group %lld: %s", rt->dir,
-                     (long long)rt->opt.runtime_group, strerror(errno));
-        own_mode(rt, AT_FDCWD, rt->dir, dmode);
-    } else if (errno != EEXIST) {
-        return -errno;
-    }
-    int fd = open(rt->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
-        int rc = -errno;
-        rpal_log(LOG_ERR, "cannot open runtime directory %s: %s%s", rt->dir, strerror(-rc),
-                 rc == -EACCES && shared(rt) ? " (is this process in its group?)" : "");
-        return rc;
-    }
-    int rc = check_dir(rt, fd);
-    if (rc < 0) {
-        close(fd);
-        return rc;
-    }
-    static const char *const subdirs[] = {"slots", "services"};
-    for (int i = 0; i < 2; i++) {
-        if (mkdirat(fd, subdirs[i], dmode) == 0)
-            own_mode(rt, fd, subdirs[i], dmode);
-        else if (errno != EEXIST) {
-            rc = -errno;
-            close(fd);
-            return rc;
-        }
-    }
-    rt->dirfd = fd;
-    return 0;
+    return open_dir(rt, &rt->dirfd);
 }
 
 void registry_close(struct rpal_runtime *rt)
@@ -256,6 +272,251 @@ static void service_free(struct rpal_service *s)
     free(s);
 }
 
+/* Writes "pid slot key" into the service's lock file, for tools. */
+static void record_service(const struct rpal_service *s)
+{
+    char info[96];
+    int n = snprintf(info, sizeof info, "%d %d %016llx\n", (int)g_rt.pid, g_rt.slot,
+                     (unsigned long long)s->key);
+    if (ftruncate(s->lock_fd, 0) < 0 || pwrite(s->lock_fd, info, (size_t)n, 0) < 0)
+        rpal_log(LOG_WARN, "cannot record service %s: %s", s->name, strerror(errno));
+}
+
+/* Binds a new listening socket at sun (whatever file was there goes: the
+ * caller holds the name's lock, so it belonged to a dead or former owner);
+ * returns 0, the socket in *fd and the socket file's identity. */
+static int listen_at(const struct sockaddr_un *sun, int *fd, dev_t *dev, ino_t *ino)
+{
+    if (unlink(sun->sun_path) < 0 && errno != ENOENT)
+        return -errno;
+    int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return -errno;
+    struct stat st;
+    if (bind(s, (const struct sockaddr *)sun, sizeof *sun) < 0 || listen(s, 128) < 0 ||
+        lstat(sun->sun_path, &st) < 0 ||
+        /* connect() needs write permission on the socket file: the group's
+         * members may knock; the handshake decides who gets in */
+        (shared(&g_rt) && chmod(sun->sun_path, 0660) < 0)) {
+        int rc = -errno;
+        close(s);
+        return rc;
+    }
+    *fd = s;
+    *dev = st.st_dev;
+    *ino = st.st_ino;
+    return 0;
+}
+
+/* 1 when rel (under the runtime directory) is the file fd has open, 0 when
+ * it is missing or another file, -errno when that cannot be told. */
+static int is_file_at(const char *rel, int fd)
+{
+    struct stat a, b;
+    if (fstat(fd, &b) < 0)
+        return -errno;
+    if (fstatat(g_rt.dirfd, rel, &a, AT_SYMLINK_NOFOLLOW) < 0)
+        return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+    return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* Whether the runtime directory's path still names the directory we hold. */
+static int dir_intact(const struct rpal_runtime *rt)
+{
+    struct stat a, b;
+    if (fstat(rt->dirfd, &b) < 0)
+        return -errno;
+    if (fstatat(AT_FDCWD, rt->dir, &a, AT_SYMLINK_NOFOLLOW) < 0)
+        return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+    return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* The pid holding the write lock on fd's file, or 0. */
+static pid_t lock_holder(int fd)
+{
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    return fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK ? fl.l_pid : 0;
+}
+
+/* Opens and write-locks rel under the runtime directory, a file that is not
+ * (or no longer) the one we hold: 0 and the fd, -EADDRINUSE when another
+ * process holds it. Never opens a file this process holds a lock on (closing
+ * that fd would drop the lock): callers have checked is_file_at() == 0. */
+static int relock(const char *rel, int *out)
+{
+    int fd = openat(g_rt.dirfd, rel, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        int rc = -errno;
+        rpal_log(LOG_ERR, "cannot open %s/%s: %s", g_rt.dir, rel, strerror(-rc));
+        return rc;
+    }
+    if (shared(&g_rt))
+        fchmod(fd, 0660);
+    int rc = lock_file(fd);
+    if (rc < 0) {
+        if (rc == -EBUSY) {
+            rpal_log(LOG_ERR, "%s/%s is held by pid %d now", g_rt.dir, rel, (int)lock_holder(fd));
+            rc = -EADDRINUSE;
+        }
+        close(fd);
+        return rc;
+    }
+    *out = fd;
+    return 0;
+}
+
+/*
+ * Puts this process back into the registry after its directory, or its slot
+ * file, was removed or replaced: the directory is made (and checked) again
+ * and swapped in under the same fd number (dup3: a thread that uses g_rt.dirfd
+ * meanwhile sees the old directory or the new one, never a closed fd), and
+ * the slot file is locked again. Under s_reg_lock. *repaired is set when
+ * something was done.
+ */
+static int repair_process(bool *repaired)
+{
+    int rc = dir_intact(&g_rt);
+    if (rc < 0)
+        return rc;
+    if (rc == 0) {
+        int fd;
+        if ((rc = open_dir(&g_rt, &fd)) < 0)
+            return rc;
+        if (dup3(fd, g_rt.dirfd, O_CLOEXEC) < 0) {
+            rc = -errno;
+            close(fd);
+            return rc;
+        }
+        close(fd);
+        rpal_log(LOG_WARN, "runtime directory %s was removed or replaced: made it again",
+                 g_rt.dir);
+        *repaired = true;
+    } else if ((rc = make_subdirs(&g_rt, g_rt.dirfd)) < 0) {
+        return rc;
+    }
+    char slot[32];
+    snprintf(slot, sizeof slot, "slots/%d", g_rt.slot);
+    if ((rc = is_file_at(slot, g_rt.slot_lock_fd)) < 0)
+        return rc;
+    if (rc == 0) {
+        int fd;
+        if ((rc = relock(slot, &fd)) < 0) {
+            rpal_log(LOG_ERR, "slot %d of pid %d was taken by another process while its file was "
+                     "gone: peers cannot check it; restart this process", g_rt.slot, (int)g_rt.pid);
+            return rc;
+        }
+        char info[32];
+        int n = snprintf(info, sizeof info, "%d\n", (int)g_rt.pid);
+        if (ftruncate(fd, 0) < 0 || pwrite(fd, info, (size_t)n, 0) < 0)
+            rpal_log(LOG_WARN, "cannot record pid in slot %d: %s", g_rt.slot, strerror(errno));
+        int old = g_rt.slot_lock_fd;
+        g_rt.slot_lock_fd = fd;
+        close(old); /* another inode: our lock on the new file stays */
+        rpal_log(LOG_WARN, "slot %d: its file in %s was gone: took it again", g_rt.slot, g_rt.dir);
+        *repaired = true;
+    }
+    return 0;
+}
+
+/* Takes svc's name again if its lock file or socket file is gone (or another
+ * file): under s_reg_lock, after repair_process(). */
+static int repair_service(struct rpal_service *s, bool *repaired)
+{
+    char lock_name[RPAL_NAME_MAX + 32];
+    snprintf(lock_name, sizeof lock_name, "services/%s.lock", s->name);
+    int rc = is_file_at(lock_name, s->lock_fd);
+    if (rc < 0)
+        return rc;
+    bool rebind = rc == 0;
+    if (rebind) {
+        int fd;
+        if ((rc = relock(lock_name, &fd)) < 0)
+            return rc; /* -EADDRINUSE: another live server took the name meanwhile */
+        int old = s->lock_fd;
+        s->lock_fd = fd;
+        close(old);
+        record_service(s);
+    }
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    if ((rc = registry_socket_path(s->name, sun.sun_path, sizeof sun.sun_path)) < 0)
+        return rc;
+    struct stat st;
+    if (!rebind && lstat(sun.sun_path, &st) == 0 && st.st_dev == s->sock_dev &&
+        st.st_ino == s->sock_ino)
+        return 0;
+    int fd;
+    dev_t dev;
+    ino_t ino;
+    if ((rc = listen_at(&sun, &fd, &dev, &ino)) < 0) {
+        rpal_log(LOG_ERR, "service %s: cannot listen at %s again: %s", s->name, sun.sun_path,
+                 strerror(-rc));
+        return rc;
+    }
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+    pthread_mutex_lock(&s->accept_lock);
+    if (epoll_ctl(s->ep_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        rc = -errno;
+        pthread_mutex_unlock(&s->accept_lock);
+        close(fd);
+        unlink(sun.sun_path);
+        return rc;
+    }
+    epoll_ctl(s->ep_fd, EPOLL_CTL_DEL, s->fd, NULL);
+    int old = s->fd;
+    s->fd = fd;
+    s->sock_dev = dev;
+    s->sock_ino = ino;
+    pthread_mutex_unlock(&s->accept_lock);
+    close(old); /* clients still in its backlog are dropped (their connect fails) */
+    rpal_log(LOG_WARN, "service %s: its entry in %s was gone: registered it again", s->name,
+             g_rt.dir);
+    *repaired = true;
+    return 0;
+}
+
+/* Whether svc is one of ours (under s_reg_lock). */
+static bool is_registered(const struct rpal_service *svc)
+{
+    pthread_mutex_lock(&g_rt.lock);
+    const struct rpal_service *o = g_rt.services;
+    while (o && o != svc)
+        o = o->next;
+    pthread_mutex_unlock(&g_rt.lock);
+    return o != NULL;
+}
+
+RPAL_API int rpal_service_check(struct rpal_service *svc)
+{
+    if (!svc)
+        return -EINVAL;
+    if (!g_rt.started)
+        return -ENOTCONN;
+    bool repaired = false;
+    pthread_mutex_lock(&s_reg_lock);
+    int rc = is_registered(svc) ? 0 : -EINVAL;
+    if (rc == 0)
+        rc = repair_process(&repaired);
+    if (rc == 0)
+        rc = repair_service(svc, &repaired);
+    pthread_mutex_unlock(&s_reg_lock);
+    return rc < 0 ? rc : repaired;
+}
+
+/* Before a connect: this process's own entries (directory, slot file) are
+ * where peers look for them. Cheap when they are (four stat calls). */
+static int check_process(void)
+{
+    char slot[32];
+    snprintf(slot, sizeof slot, "slots/%d", g_rt.slot);
+    if (dir_intact(&g_rt) == 1 && is_file_at(slot, g_rt.slot_lock_fd) == 1)
+        return 0;
+    bool repaired = false;
+    pthread_mutex_lock(&s_reg_lock);
+    int rc = repair_process(&repaired);
+    pthread_mutex_unlock(&s_reg_lock);
+    return rc;
+}
+
 RPAL_API int rpal_register_service(const char *name, struct rpal_service **out, uint64_t *key)
 {
     return rpal_register_service_params(name, NULL, out, key);
@@ -312,20 +573,8 @@ RPAL_API int rpal_register_service_params(const char *name, const struct rpal_se
             rc = -EADDRINUSE;
         goto fail;
     }
-    /* We hold the lock: any socket file left there belongs to a dead server. */
-    if (unlink(sun.sun_path) < 0 && errno != ENOENT) {
-        rc = -errno;
+    if ((rc = listen_at(&sun, &s->fd, &s->sock_dev, &s->sock_ino)) < 0)
         goto fail;
-    }
-    s->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (s->fd < 0) {
-        rc = -errno;
-        goto fail;
-    }
-    if (bind(s->fd, (struct sockaddr *)&sun, sizeof sun) < 0 || listen(s->fd, 128) < 0) {
-        rc = -errno;
-        goto fail;
-    }
     /* What the application waits on: new clients, hellos of accepted ones,
      * and their deadlines. */
     s->ep_fd = epoll_create1(EPOLL_CLOEXEC);
@@ -337,23 +586,13 @@ RPAL_API int rpal_register_service_params(const char *name, const struct rpal_se
         rc = -errno;
         goto fail;
     }
-    /* connect() needs write permission on the socket file: the group's
-     * members may knock; the handshake decides who gets in */
-    if (shared(&g_rt) && chmod(sun.sun_path, 0660) < 0) {
-        rc = -errno;
-        goto fail;
-    }
     do {
         if (getrandom(&s->key, sizeof s->key, 0) != sizeof s->key) {
             rc = -EIO;
             goto fail;
         }
     } while (s->key == 0);
-    char info[96];
-    int n = snprintf(info, sizeof info, "%d %d %016llx\n", (int)g_rt.pid, g_rt.slot,
-                     (unsigned long long)s->key);
-    if (ftruncate(s->lock_fd, 0) < 0 || pwrite(s->lock_fd, info, (size_t)n, 0) < 0)
-        rpal_log(LOG_WARN, "cannot record service %s: %s", name, strerror(errno));
+    record_service(s);
 
     pthread_mutex_lock(&g_rt.lock);
     s->next = g_rt.services;
@@ -386,8 +625,12 @@ RPAL_API int rpal_unregister_service(struct rpal_service *svc)
     }
     *pp = svc->next;
     pthread_mutex_unlock(&g_rt.lock);
+    /* only our own socket file: after the entry vanished and another server
+     * took the name, the file there is that server's */
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-    if (registry_socket_path(svc->name, path, sizeof path) == 0)
+    struct stat st;
+    if (registry_socket_path(svc->name, path, sizeof path) == 0 && lstat(path, &st) == 0 &&
+        st.st_dev == svc->sock_dev && st.st_ino == svc->sock_ino)
         unlink(path);
     service_free(svc);
     pthread_mutex_unlock(&s_reg_lock);
@@ -508,5 +751,8 @@ RPAL_API int rpal_request_service_params(const char *name, const struct rpal_req
         return -EINVAL;
     if (!g_rt.started)
         return -ENOTCONN;
+    int rc = check_process();
+    if (rc < 0)
+        return rc;
     return handshake_client(name, p ? &p->trust : NULL, conn);
 }

@@ -54,6 +54,18 @@ internal static partial class RpalLog
         Message = "{Method}: the handler threw; the call ends with {StatusCode}")]
     public static partial void HandlerFailed(ILogger logger, string method, StatusCode statusCode, Exception exception);
 
+    [LoggerMessage(EventId = 16, EventName = "HandlerAbandoned", Level = LogLevel.Warning,
+        Message = "{Method}: the handler was still running {RunningMs} ms after it started when StopAsync gave up on it (grace period and cancellation over); its connection is closed (the client sees Unavailable) and its receiver thread is left to it")]
+    public static partial void HandlerAbandoned(ILogger logger, string method, long runningMs);
+
+    [LoggerMessage(EventId = 17, EventName = "RegistrationRestored", Level = LogLevel.Warning,
+        Message = "The registration of {Service} had vanished (its runtime directory or its entry there was removed or replaced); registered it again")]
+    public static partial void RegistrationRestored(ILogger logger, string service);
+
+    [LoggerMessage(EventId = 18, EventName = "RegistrationLost", Level = LogLevel.Error,
+        Message = "The registration of {Service} vanished and cannot be restored, so new clients cannot reach this server (retried every second): {Reason}")]
+    public static partial void RegistrationLost(ILogger logger, string service, string reason);
+
     // Client (RpalChannel, ChannelCompletions, PendingCall)
 
     [LoggerMessage(EventId = 20, EventName = "ChannelConnected", Level = LogLevel.Information,

@@ -71,6 +71,9 @@ public static class RpalMetrics
         "rpal.server.call.duration", "s", "From the request's arrival until its answer is sent.",
         tags: null, advice: s_durationAdvice);
 
+    private static readonly Counter<long> s_serverAbandoned = s_meter.CreateCounter<long>(
+        "rpal.server.calls.abandoned", "{call}", "Calls whose handler was still running when StopAsync gave up on it (their connection was closed).");
+
     static RpalMetrics()
     {
         s_meter.CreateObservableUpDownCounter("rpal.client.calls.in_flight", ObserveClientInFlight, "{call}",
@@ -187,6 +190,16 @@ public static class RpalMetrics
         if (started != 0)
         {
             Ended(s_serverCompleted, s_serverFailed, s_serverDuration, service, method?.Name ?? UnknownMethod, code, started);
+        }
+    }
+
+    /// <summary>StopAsync gave up on a call of <paramref name="method"/> (its full name) whose handler still runs.</summary>
+    internal static void ServerCallAbandoned(string service, string method)
+    {
+        if (s_serverAbandoned.Enabled)
+        {
+            TagList tags = Tags(service, method);
+            s_serverAbandoned.Add(1, in tags);
         }
     }
 

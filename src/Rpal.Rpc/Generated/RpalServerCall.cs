@@ -41,6 +41,9 @@ public sealed partial class RpalServerCall
     /// <inheritdoc cref="ObservedSince"/>
     internal RpalMethod? ObservedMethod { get; set; }
 
+    /// <summary>When the request was taken (<see cref="Environment.TickCount64"/>), for the report of a handler StopAsync gives up on.</summary>
+    internal long StartedAtMs { get; private set; }
+
     /// <summary>The wire id of the method called.</summary>
     public uint MethodId { get; private set; }
 
@@ -74,6 +77,7 @@ public sealed partial class RpalServerCall
     internal void Start(in RpalMessage request)
     {
         _request = request;
+        StartedAtMs = Environment.TickCount64;
         _completed = 0;
         _cancelRequested = 0;
         _failure = null;

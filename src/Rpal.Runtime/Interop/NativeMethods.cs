@@ -57,6 +57,9 @@ internal static unsafe partial class NativeMethods
     internal static partial int rpal_service_fd(nint svc);
 
     [LibraryImport(Library)]
+    internal static partial int rpal_service_check(nint svc);
+
+    [LibraryImport(Library)]
     internal static partial int rpal_accept(nint svc, nint* conn);
 
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
@@ -67,6 +70,9 @@ internal static unsafe partial class NativeMethods
 
     [LibraryImport(Library)]
     internal static partial int rpal_release_service(nint conn);
+
+    [LibraryImport(Library)]
+    internal static partial int rpal_conn_shutdown(nint conn);
 
     [LibraryImport(Library)]
     internal static partial int rpal_conn_fd(nint conn);

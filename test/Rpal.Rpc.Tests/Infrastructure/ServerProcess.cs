@@ -193,6 +193,9 @@ internal sealed class ServerProcess : IDisposable
         _process.StandardInput.Flush();
     }
 
+    /// <summary>Closes the server's stdin: it then stops (if it has not) and exits.</summary>
+    public void CloseInput() => _process.StandardInput.Close();
+
     /// <summary>Sends SIGKILL; returns without waiting for the process to be gone.</summary>
     public void Kill() => _process.Kill();
 
