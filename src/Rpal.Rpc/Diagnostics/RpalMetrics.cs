@@ -71,6 +71,10 @@ public static class RpalMetrics
         "rpal.server.call.duration", "s", "From the request's arrival until its answer is sent.",
         tags: null, advice: s_durationAdvice);
 
+    private static readonly Counter<long> s_serverRefused = s_meter.CreateCounter<long>(
+        "rpal.server.connections.refused", "{connection}",
+        "Clients this process's servers refused: limits (connections, arena, file descriptors), access, malformed or silent handshakes.");
+
     static RpalMetrics()
     {
         s_meter.CreateObservableUpDownCounter("rpal.client.calls.in_flight", ObserveClientInFlight, "{call}",
@@ -210,6 +214,15 @@ public static class RpalMetrics
         { "rpc.service", service },
         { "rpc.method", method },
     };
+
+    /// <summary>A service refused <paramref name="count"/> clients (the engine told each why; the log says why too).</summary>
+    internal static void ServerConnectionsRefused(string service, long count)
+    {
+        if (s_serverRefused.Enabled)
+        {
+            s_serverRefused.Add(count, new KeyValuePair<string, object?>("rpc.system", System), new KeyValuePair<string, object?>("rpc.service", service));
+        }
+    }
 
     // ---- live channels and servers, for the observable instruments ------------------------
 
