@@ -426,8 +426,9 @@ int handshake_server(int fd, const struct rpal_service *svc, const struct ucred 
                      (unsigned long long)g_rt.opt.arena_size, RPAL_CONN_ARENA_SHARE - 1,
                      RPAL_CONN_ARENA_SHARE);
         else
-            rpal_log(LOG_WARN, "service %s refused pid %d: no room in the arena for its connection",
-                     name, (int)cred.pid);
+            rpal_log(LOG_WARN, "service %s refused pid %d: no block for its connection: %s", name,
+                     (int)cred.pid,
+                     rc == -ENOMEM ? "the arena is full (messages hold it)" : strerror(-rc));
         c = NULL;
         goto refuse;
     }
