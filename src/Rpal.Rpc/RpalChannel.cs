@@ -34,7 +34,7 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
         : base(serviceName)
     {
         _loggerFactory = loggerFactory;
-        Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger(RpalLog.ChannelCategory);
+        Logger = ContainedLogger.Create(loggerFactory ?? NullLoggerFactory.Instance, RpalLog.ChannelCategory);
         ServiceName = serviceName;
         Connection = connection;
         Options = options;
@@ -118,22 +118,7 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
         catch (RpalException e)
         {
             EngineLogRoute.Detach(loggerFactory);
-            StatusCode code = e.Errno switch
-            {
-                RpalErrno.EACCES => StatusCode.PermissionDenied,
-                RpalErrno.EUSERS => StatusCode.ResourceExhausted,
-                RpalErrno.EINVAL or RpalErrno.ENAMETOOLONG => StatusCode.InvalidArgument,
-                RpalErrno.EPERM => StatusCode.FailedPrecondition, // the runtime directory, checked again before each connect
-                _ => StatusCode.Unavailable,
-            };
-            string detail = e.Errno switch
-            {
-                RpalErrno.ENOENT => $"No process serves '{serviceName}' on this host.",
-                RpalErrno.EACCES => $"Cannot connect to '{serviceName}': the server runs as another user and one side does not admit the other (RpalServerOptions.AllowedPeers, RpalChannelOptions.TrustedServers): {e.Message}",
-                RpalErrno.EUSERS => $"Cannot connect to '{serviceName}': the service has as many clients as it accepts (its MaxConnections).",
-                _ => $"Cannot connect to '{serviceName}': {e.Message}",
-            };
-            throw new RpcException(new Status(code, detail, e));
+            throw new RpcException(StatusMapper.FromConnectFailure(serviceName, e));
         }
 
         return new RpalChannel(serviceName, connection, options, loggerFactory);

@@ -63,8 +63,8 @@ public sealed class RpalChannelOptions
     /// larger one fails that call with ResourceExhausted, naming both sizes, without being
     /// decoded; the channel and its other calls go on. Bodies small enough to travel inline
     /// (32 bytes for a reply, 16 for an element) are never refused. Default 16 MiB (a quarter of
-    /// the engine's default 64 MiB arena, which bounds what a server can send at all); null
-    /// means no limit.
+    /// the 64 MiB of the engine's default arena kept for messages, which bounds what a server can
+    /// send at all); null means no limit.
     /// </summary>
     public int? MaxReceiveMessageSize { get; set; } = RpalLimits.DefaultMaxReceiveMessageSize;
 

@@ -6,7 +6,7 @@ namespace Rpal.Rpc;
 /// <summary>Message-size limits (RpalServerOptions / RpalChannelOptions): defaults and the status a breach becomes.</summary>
 internal static class RpalLimits
 {
-    /// <summary>16 MiB: a quarter of the engine's default arena (64 MiB).</summary>
+    /// <summary>16 MiB: a quarter of the part of the engine's default arena (128 MiB) kept for messages (64 MiB).</summary>
     public const int DefaultMaxReceiveMessageSize = 16 << 20;
 
     /// <summary>A limit as the hot path compares it: null (no limit) as <see cref="ulong.MaxValue"/>.</summary>

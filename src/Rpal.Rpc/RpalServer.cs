@@ -208,7 +208,7 @@ public sealed class RpalServer : IAsyncDisposable
                 throw new InvalidOperationException($"Cannot register the service '{registering}': {why}.", e);
             }
 
-            _logger = (_loggerFactory ?? NullLoggerFactory.Instance).CreateLogger(RpalLog.ServerCategory);
+            _logger = ContainedLogger.Create(_loggerFactory ?? NullLoggerFactory.Instance, RpalLog.ServerCategory);
             var handler = new ReceiverHandler(this);
             _receivers = new RpalReceiver[Options.ReceiverThreads];
             for (int i = 0; i < _receivers.Length; i++)
@@ -412,6 +412,7 @@ public sealed class RpalServer : IAsyncDisposable
     /// <summary>Takes the waiting clients of a service (on receiver 0) and spreads them over the receivers.</summary>
     private void Accept(HostedService service, RpalServiceListener listener)
     {
+        long refused = listener.RefusedCount;
         while (!_stopping && listener.TryAccept(out RpalConnection? connection))
         {
             ulong token = (ulong)Interlocked.Increment(ref _nextToken);
@@ -419,6 +420,12 @@ public sealed class RpalServer : IAsyncDisposable
             _connections[token] = c;
             c.LogConnected();
             _receivers[_nextReceiver++ % _receivers.Length].Add(connection, token);
+        }
+
+        // a refusal (a limit, access, a bad handshake) ends the loop; the engine logged its reason
+        if (listener.RefusedCount != refused)
+        {
+            RpalMetrics.ServerConnectionsRefused(service.Descriptor.ServiceName, listener.RefusedCount - refused);
         }
     }
 

@@ -68,8 +68,8 @@ public sealed class RpalServerOptions
     /// string with its 4-byte length). A larger one fails that call with ResourceExhausted,
     /// naming both sizes, before its body is decoded or its handler runs; the connection and its
     /// other calls go on. Bodies small enough to travel inline (16 bytes) are never refused.
-    /// Default 16 MiB (a quarter of the engine's default 64 MiB arena, which bounds what a
-    /// client can send at all); null means no limit.
+    /// Default 16 MiB (a quarter of the 64 MiB of the engine's default arena kept for messages,
+    /// which bounds what a client can send at all); null means no limit.
     /// </summary>
     public int? MaxReceiveMessageSize { get; set; } = RpalLimits.DefaultMaxReceiveMessageSize;
 

@@ -19,6 +19,29 @@ internal static class StatusMapper
         _ => new RpcException(new Status(StatusCode.Internal, $"{method.FullName}: {RpalErrno.GetName(rc)} ({RpalErrno.GetMessage(rc)}).")),
     };
 
+    /// <summary>
+    /// The status of a failed connect. A limit the client ran into is ResourceExhausted, named in
+    /// the detail; the engine tells which by its errno: EUSERS the service's connection limit,
+    /// ENOSPC the server's arena, EMFILE/ENFILE file descriptors (the server refuses clients to
+    /// keep a reserve; this process may have run out too), ENOMEM this process's arena.
+    /// </summary>
+    public static Status FromConnectFailure(string serviceName, RpalException e)
+    {
+        string prefix = $"Cannot connect to '{serviceName}'";
+        return e.Errno switch
+        {
+            RpalErrno.ENOENT => new Status(StatusCode.Unavailable, $"No process serves '{serviceName}' on this host.", e),
+            RpalErrno.EACCES => new Status(StatusCode.PermissionDenied, $"{prefix}: the server runs as another user and one side does not admit the other (RpalServerOptions.AllowedPeers, RpalChannelOptions.TrustedServers): {e.Message}", e),
+            RpalErrno.EINVAL or RpalErrno.ENAMETOOLONG => new Status(StatusCode.InvalidArgument, $"{prefix}: {e.Message}", e),
+            RpalErrno.EPERM => new Status(StatusCode.FailedPrecondition, $"{prefix}: {e.Message}", e), // the runtime directory, checked again before each connect
+            RpalErrno.EUSERS => new Status(StatusCode.ResourceExhausted, $"{prefix}: the service has as many clients as it accepts (its connection limit: RpalServerOptions.MaxConnectionsPerService, RpalServiceOptions.MaxConnections) (EUSERS).", e),
+            RpalErrno.ENOSPC => new Status(StatusCode.ResourceExhausted, $"{prefix}: the server's connections hold half of its arena, the share they may take; the rest is kept for messages (its arena size: RpalEngineOptions.ArenaSize) (ENOSPC).", e),
+            RpalErrno.EMFILE or RpalErrno.ENFILE => new Status(StatusCode.ResourceExhausted, $"{prefix}: the open-file limit (RLIMIT_NOFILE) is reached: the server keeps a reserve of file descriptors and refuses clients past it, or this process has none left ({RpalErrno.GetName(e.Errno)}).", e),
+            RpalErrno.ENOMEM => new Status(StatusCode.ResourceExhausted, $"{prefix}: no room for the connection in this process's arena (RpalEngineOptions.ArenaSize), or in the server's (ENOMEM).", e),
+            _ => new Status(StatusCode.Unavailable, $"{prefix}: {e.Message}", e),
+        };
+    }
+
     /// <summary>The status a handler's exception becomes.</summary>
     public static Status FromException(Exception e, bool detailed, bool canceled, bool deadlineExceeded)
     {

@@ -267,8 +267,7 @@ public static unsafe class RpalEngine
         {
             if (level <= LogLevelWarning && Environment.GetEnvironmentVariable("RPAL_LOG") is not null)
             {
-                string name = level == LogLevelError ? "error" : "warning";
-                Console.Error.WriteLine($"rpal[{Environment.ProcessId}] {name}: {message}");
+                WriteToStandardError(level, message);
             }
 
             return;
@@ -285,6 +284,23 @@ public static unsafe class RpalEngine
 #pragma warning restore CA1031
             {
             }
+        }
+    }
+
+    // Console.Error can throw: it dups fd 2 when first used (EMFILE when the process is out of
+    // fds), and an application may have replaced it with any writer. A report that cannot be
+    // written is dropped: this runs on receiver threads, whose last resort it is.
+    private static void WriteToStandardError(int level, string message)
+    {
+        try
+        {
+            string name = level == LogLevelError ? "error" : "warning";
+            Console.Error.WriteLine($"rpal[{Environment.ProcessId}] {name}: {message}");
+        }
+#pragma warning disable CA1031 // Nothing is left to report a failure of the last resort to.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
         }
     }
 

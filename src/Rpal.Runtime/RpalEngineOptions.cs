@@ -9,7 +9,9 @@ public sealed class RpalEngineOptions
 {
     /// <summary>
     /// This process's arena in bytes: a multiple of 4096, at least 1 MiB, at most the slot size.
-    /// Default 64 MiB, environment RPAL_ARENA_SIZE.
+    /// Default 128 MiB, environment RPAL_ARENA_SIZE. Its pages are resident only once written.
+    /// A server's connections may hold half of it (64 KiB each with the default rings: 1,024 with
+    /// the defaults); a client past that is refused (ENOSPC), the other half is kept for messages.
     /// </summary>
     public long? ArenaSize { get; set; }
 

@@ -45,8 +45,17 @@ public static class RpalErrno
     /// <summary>Invalid argument.</summary>
     public const int EINVAL = 22;
 
-    /// <summary>Too many open files.</summary>
+    /// <summary>Too many open files in the system.</summary>
+    public const int ENFILE = 23;
+
+    /// <summary>
+    /// Too many open files (this process's RLIMIT_NOFILE; from a server: it keeps its reserve of
+    /// file descriptors and refused us).
+    /// </summary>
     public const int EMFILE = 24;
+
+    /// <summary>No space left on device (from a server: its connections hold the share of its arena they may take).</summary>
+    public const int ENOSPC = 28;
 
     /// <summary>Broken pipe.</summary>
     public const int EPIPE = 32;
@@ -60,7 +69,7 @@ public static class RpalErrno
     /// <summary>File descriptor in bad state (an unsealed or wrongly sized arena).</summary>
     public const int EBADFD = 77;
 
-    /// <summary>Too many users (no free slot).</summary>
+    /// <summary>Too many users (no free slot; from a server: the service is at its connection limit).</summary>
     public const int EUSERS = 87;
 
     /// <summary>Address already in use (a live process serves the name).</summary>
@@ -100,7 +109,9 @@ public static class RpalErrno
         EEXIST => nameof(EEXIST),
         ENOTDIR => nameof(ENOTDIR),
         EINVAL => nameof(EINVAL),
+        ENFILE => nameof(ENFILE),
         EMFILE => nameof(EMFILE),
+        ENOSPC => nameof(ENOSPC),
         EPIPE => nameof(EPIPE),
         ENAMETOOLONG => nameof(ENAMETOOLONG),
         EPROTO => nameof(EPROTO),

@@ -20,6 +20,7 @@ public sealed unsafe class RpalServiceListener : IDisposable
     private readonly int _fd;
     private readonly Lock _acceptLock = new();
     private ReceiverRegistration? _registration;
+    private long _refused;
 
     private RpalServiceListener(RpalServiceHandle handle, string name, ulong key)
     {
@@ -86,6 +87,9 @@ public sealed unsafe class RpalServiceListener : IDisposable
     /// <summary>The service name.</summary>
     public string Name { get; }
 
+    /// <summary>Clients <see cref="TryAccept"/> refused so far (the engine told each why).</summary>
+    public long RefusedCount => Interlocked.Read(ref _refused);
+
     /// <summary>The service's random non-zero key, which clients see in <see cref="RpalPeerInfo.Key"/>.</summary>
     public ulong Key { get; }
 
@@ -123,11 +127,13 @@ public sealed unsafe class RpalServiceListener : IDisposable
     /// <summary>
     /// Accepts one waiting client and completes the handshake (rpal_accept); call it in a loop
     /// until it returns false. Returns false when nothing is ready (EAGAIN), and also when the
-    /// engine refused a client (another uid the service does not admit, the connection limit, a
-    /// malformed hello, an unsealed arena, no hello within 500 ms, it hung up first, too many
-    /// handshakes at once: EACCES, EUSERS, EPROTO, EBADFD, ETIMEDOUT, ECONNREFUSED, EBUSY); such a
-    /// refusal is reported through <see cref="RpalEngine.Log"/>, and the next call handles the
-    /// next client. Throws <see cref="RpalException"/> for other errors (EMFILE, ENOMEM, ...) and
+    /// engine refused a client (another uid the service does not admit, the connection limit, the
+    /// arena's share for connections, the process's reserve of file descriptors, no room in the
+    /// arena, a malformed hello, an unsealed arena, no hello within 500 ms, it hung up first, too
+    /// many handshakes at once: EACCES, EUSERS, ENOSPC, EMFILE, ENFILE, ENOMEM, EPROTO, EBADFD,
+    /// ETIMEDOUT, ECONNREFUSED, EBUSY); the engine told the client why, the refusal is counted in
+    /// <see cref="RefusedCount"/> and reported through <see cref="RpalEngine.Log"/>, and the next
+    /// call handles the next client. Throws <see cref="RpalException"/> for other errors and
     /// <see cref="ObjectDisposedException"/> after <see cref="Dispose"/>. Never waits for a
     /// client: one whose hello has not arrived is finished by a later call.
     /// </summary>
@@ -163,6 +169,11 @@ public sealed unsafe class RpalServiceListener : IDisposable
                 return false;
             case RpalErrno.EACCES:
             case RpalErrno.EUSERS:
+            case RpalErrno.ENOSPC:
+            case RpalErrno.EMFILE:
+            case RpalErrno.ENFILE:
+            case RpalErrno.ENOMEM:
+            case RpalErrno.ESRCH:
             case RpalErrno.EBUSY:
             case RpalErrno.ECONNRESET:
             case RpalErrno.EPIPE:
@@ -170,6 +181,7 @@ public sealed unsafe class RpalServiceListener : IDisposable
             case RpalErrno.EBADFD:
             case RpalErrno.ETIMEDOUT:
             case RpalErrno.ECONNREFUSED:
+                Interlocked.Increment(ref _refused);
                 RpalEngine.WriteLog(
                     RpalEngine.LogLevelWarning,
                     $"service {Name}: refused a client: {RpalErrno.GetMessage(rc)} ({RpalErrno.GetName(rc)})");

@@ -13,6 +13,8 @@
 // MaxSendMessageSize, "none" for no limit), --max-calls-per-connection N.
 // --observe (LoggingTests, MetricsTests): the server's log entries and metrics on stdout
 // (Observer); the command "observe" then reads the observable instruments.
+// --throwing-stderr / --throwing-logger (LogSinkFailureTests): Console.Error, or the server's
+// logger factory, throws on every write (ThrowingLogs).
 //
 // Host mode: "host SERVICE... [--settings FILE]" runs the services in a generic host through
 // AddRpalServer (HostMode.cs, HostingTests).
@@ -100,6 +102,12 @@ for (int i = 0; i < args.Length; i++)
             break;
         case "--max-connections":
             options.MaxConnectionsPerService = int.Parse(args[++i], CultureInfo.InvariantCulture);
+            break;
+        case "--throwing-stderr":
+            Console.SetError(new ThrowingLogs.Writer());
+            break;
+        case "--throwing-logger":
+            options.LoggerFactory = new ThrowingLogs.LoggerFactory();
             break;
         case "--observe":
             options.LoggerFactory = new EventLoggerFactory();

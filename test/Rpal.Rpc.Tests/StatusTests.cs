@@ -99,7 +99,7 @@ public sealed class StatusTests(SharedServerFixture fixture)
     [Fact]
     public void AResponseLargerThanTheServersArena_FailsTheCall_AndTheServerGoesOn()
     {
-        // The server's arena is 64 MiB (the engine's default): the reply cannot be allocated.
+        // The server's arena is 128 MiB (the engine's default; one block is at most 64 MiB): the reply cannot be allocated.
         // The deadline only bounds the test if the server never answers.
         IStatusService client = fixture.Channel(ServiceNames.Status).CreateClient<IStatusService>(
             new CallOptions(deadline: DateTime.UtcNow.AddSeconds(5)));
@@ -111,7 +111,7 @@ public sealed class StatusTests(SharedServerFixture fixture)
     [Fact]
     public void ARequestLargerThanTheCallersArena_FailsWithRpcException()
     {
-        // This process's arena is 64 MiB (the engine's default): the request cannot be allocated.
+        // This process's arena is 128 MiB (the engine's default; one block is at most 64 MiB): the request cannot be allocated.
         byte[] data = new byte[80 << 20];
         Exception e = Record.Exception(() => _client.Measure(data));
         RpcException rpc = Assert.IsType<RpcException>(e);

@@ -69,8 +69,11 @@ struct rpal_options {
     uint32_t ring_entries;  /* descriptors per ring, power of two, 16..65536;
                                default 256, env RPAL_RING_ENTRIES */
     uint64_t arena_size;    /* this process's arena, multiple of 4096, at least
-                               1 MiB, at most slot_size; default 64 MiB,
-                               env RPAL_ARENA_SIZE */
+                               1 MiB, at most slot_size; default 128 MiB,
+                               env RPAL_ARENA_SIZE. Resident only where
+                               written. Accepted connections' blocks (64 KiB
+                               each with 256 ring entries) take at most half
+                               of it: 1,024 with the defaults. */
     uint64_t slot_size;     /* bytes between two slots, power of two >= 2 MiB;
                                default 1 GiB, env RPAL_SLOT_SIZE */
     uint64_t window_base;   /* address of slot 0, slot_size aligned; default
@@ -120,7 +123,9 @@ struct rpal_service_params {
     uint32_t size;
     uint32_t max_conns;     /* live connections this service accepts at once;
                                0 = no limit. A client past it is refused with
-                               -EUSERS. */
+                               -EUSERS. The process's own limits hold
+                               whatever it says (see rpal_accept): -ENOSPC,
+                               -EMFILE. */
     struct rpal_access allow; /* clients of other users it admits (copied) */
 };
 
@@ -280,29 +285,40 @@ int rpal_service_fd(const struct rpal_service *svc);
 
 /* Accepts one client and completes the handshake: checks the peer's
  * credentials (same uid, or admitted by the service's rpal_access), the
- * service's connection limit, protocol version, window and seals, then maps
- * the peer's arena read-only at its slot address. Never waits for a client:
- * one whose hello has not arrived is kept (up to RPAL_PENDING_MAX) and
- * finished by a later call, when rpal_service_fd() reports it. Returns 0 and
- * *conn; -EAGAIN when nothing is ready; -EACCES for a peer of another uid
- * the service does not admit; -EUSERS when the service has max_conns live
- * connections; -EPROTO for a malformed hello (wrong version, layout, fds,
- * or a slot the peer does not hold) or -EBADFD for an unsealed or wrongly
- * sized arena; -ETIMEDOUT when the client sent no hello within 500 ms;
- * -ECONNREFUSED when it hung up first; -EBUSY when RPAL_PENDING_MAX clients
- * are already in the middle of their handshake. In each of these cases the
- * offending client is told why (when it can be), dropped and the reason
- * logged; call again for the next one. -EMFILE/-ENOMEM. Calls on one
- * service are serialised. */
+ * service's connection limit, the process's limits, protocol version,
+ * window and seals, then maps the peer's arena read-only at its slot
+ * address. Never waits for a client: one whose hello has not arrived is
+ * kept (up to RPAL_PENDING_MAX) and finished by a later call, when
+ * rpal_service_fd() reports it. Returns 0 and *conn; -EAGAIN when nothing
+ * is ready; -EACCES for a peer of another uid the service does not admit;
+ * -EUSERS when the service has max_conns live connections; -ENOSPC when
+ * the blocks of this process's accepted connections hold half of its arena
+ * (the rest is kept for messages); -EMFILE when taking the client would
+ * leave fewer fds free than the reserve (an eighth of RLIMIT_NOFILE, at
+ * most 64), or the process is out of fds (-ENFILE: the system is), the
+ * client then taken with a spare fd kept for this, or, without one, the
+ * service not listening for 100 ms; -ENOMEM when the arena has no block
+ * for the connection; -EPROTO for a malformed hello (wrong version,
+ * layout, fds, or a slot the peer does not hold) or -EBADFD for an
+ * unsealed or wrongly sized arena; -ETIMEDOUT when the client sent no
+ * hello within 500 ms; -ECONNREFUSED when it hung up first; -EBUSY when
+ * RPAL_PENDING_MAX clients are already in the middle of their handshake.
+ * In each of these cases the offending client is told why (when it can
+ * be), dropped and the reason logged; call again for the next one. Calls
+ * on one service are serialised. */
 int rpal_accept(struct rpal_service *svc, struct rpal_conn **conn);
 
 /* Connects to the service registered under name (the seed's "request
  * service"). Returns 0 and *conn; -ENOENT when nobody serves that name;
  * -EACCES when the server runs as another uid; the server's reason when it
  * refused us (-EACCES: our uid is not admitted, -EUSERS: the service is at
- * its connection limit, -EPROTO, -EBADFD...); -ECONNREFUSED or -ECONNRESET
- * when it hung up without an answer; -EPROTO or -EBADFD for a malformed
- * answer; -ETIMEDOUT when the server did not answer within 2 s. */
+ * its connection limit, -ENOSPC: the server's arena holds all the
+ * connections it takes, -EMFILE/-ENFILE: the server keeps its reserve of
+ * fds, -EPROTO, -EBADFD...); -ECONNREFUSED or -ECONNRESET when it hung up
+ * without an answer; -EPROTO or -EBADFD for a malformed answer; -ETIMEDOUT
+ * when the server did not answer within 2 s; -ENOMEM when our arena has no
+ * room for the connection; -EMFILE when this process is out of fds (also
+ * when the server's arena fd cannot be received). */
 int rpal_request_service(const char *name, struct rpal_conn **conn);
 
 /* rpal_request_service() that also accepts a server running as one of the

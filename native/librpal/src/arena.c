@@ -111,6 +111,12 @@ static int class_of(size_t payload)
     return cls;
 }
 
+uint64_t arena_block_bytes(size_t payload)
+{
+    int cls = class_of(payload);
+    return cls < 0 ? 0 : class_size(cls);
+}
+
 struct rpal_buf *arena_alloc_block(size_t payload)
 {
     int cls = class_of(payload);

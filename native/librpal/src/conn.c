@@ -19,11 +19,11 @@ static pthread_mutex_t s_map_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct rpal_conn **s_by_fd;
 static int s_by_fd_cap;
 
-struct rpal_conn *conn_new(void)
+int conn_new(bool accepted, struct rpal_conn **out)
 {
     struct rpal_conn *c = calloc(1, sizeof *c);
     if (!c)
-        return NULL;
+        return -ENOMEM;
     c->fd = c->pidfd = -1;
     c->peer_slot = -1;
     pthread_mutex_init(&c->call_lock, NULL);
@@ -34,10 +34,17 @@ struct rpal_conn *conn_new(void)
     uint32_t entries = g_rt.opt.ring_entries;
     /* + a cache line: the block's payload is 16-byte aligned, the shared
      * block must be 64-byte aligned */
-    c->self_buf = arena_alloc_block(conn_shm_size(entries) + RPAL_CACHELINE);
+    size_t need = conn_shm_size(entries) + RPAL_CACHELINE;
+    uint64_t bytes = arena_block_bytes(need);
+    if (!bytes || !limits_take_conn_bytes(bytes, accepted)) {
+        conn_destroy(c);
+        return -ENOSPC;
+    }
+    c->self_bytes = bytes;
+    c->self_buf = arena_alloc_block(need);
     if (!c->self_buf || calls_init(c, g_rt.opt.max_calls) < 0) {
         conn_destroy(c);
-        return NULL;
+        return -ENOMEM;
     }
     uintptr_t p = (uintptr_t)buf_payload(c->self_buf);
     c->self = (struct rpal_conn_shm *)((p + RPAL_CACHELINE - 1) & ~(uintptr_t)(RPAL_CACHELINE - 1));
@@ -46,13 +53,14 @@ struct rpal_conn *conn_new(void)
     if (getrandom(&c->self->incarnation, sizeof c->self->incarnation, 0) !=
         sizeof c->self->incarnation) {
         conn_destroy(c);
-        return NULL;
+        return -EIO;
     }
     c->self->magic = RPAL_MAGIC;
     pthread_mutex_lock(&g_rt.lock);
     c->serial = ++g_rt.next_serial;
     pthread_mutex_unlock(&g_rt.lock);
-    return c;
+    *out = c;
+    return 0;
 }
 
 int conn_attach_peer(struct rpal_conn *c, const struct rpal_hs_msg *m, int arena_fd)
@@ -75,8 +83,15 @@ int conn_attach_peer(struct rpal_conn *c, const struct rpal_hs_msg *m, int arena
     }
     pthread_mutex_lock(&s_map_lock);
     struct rpal_peer_map *pm = &g_rt.peers[m->slot];
-    int rc = g_backend->map_peer(&g_rt, m->slot, arena_fd, m->arena_size);
+    /* Another connection to the same arena (the same sealed memfd, so the
+     * same size) has it mapped already: mapping it again would replace the
+     * mapping and drop its page tables, and every connection to that peer
+     * would fault its pages back in (N connections from one process: N^2
+     * faults). */
+    bool mapped = pm->refs && !pm->retired && pm->dev == st.st_dev && pm->ino == st.st_ino;
+    int rc = mapped ? 0 : g_backend->map_peer(&g_rt, m->slot, arena_fd, m->arena_size);
     if (rc == 0) {
+        pm->retired = false;
         if (pm->refs && (pm->dev != st.st_dev || pm->ino != st.st_ino))
             rpal_log(LOG_INFO, "slot %d now belongs to pid %d", m->slot, (int)c->peer_pid);
         pm->refs++;
@@ -200,6 +215,7 @@ void conn_retire(struct rpal_conn *c)
     if (!c->retired && ours && (pm->refs == 1 || peer_process_dead(c))) {
         g_backend->retire_peer(&g_rt, c->peer_slot, c->peer_size);
         c->retired = true;
+        pm->retired = true;
     }
     pthread_mutex_unlock(&s_map_lock);
 }
@@ -237,6 +253,8 @@ void conn_destroy(struct rpal_conn *c)
     calls_free(c);
     if (c->self_buf)
         arena_free_block(c->self_buf);
+    if (c->self_bytes)
+        limits_give_conn_bytes(c->self_bytes);
     if (c->fd >= 0)
         close(c->fd);
     if (c->pidfd >= 0)

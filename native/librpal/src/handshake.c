@@ -74,6 +74,20 @@ static int hs_send(int fd, const struct rpal_hs_msg *m, const int *fds, int nfds
  * after shutting our receive side so nothing more arrives: closing a unix
  * socket with unread data makes the peer's next receive fail with
  * ECONNRESET before it sees the REFUSE. */
+/* Closes the fds a received message carried (SCM_RIGHTS). */
+static void close_passed_fds(struct msghdr *mh)
+{
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+            continue;
+        for (size_t k = 0; k < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++) {
+            int f;
+            memcpy(&f, CMSG_DATA(cm) + k * sizeof(int), sizeof f);
+            close(f);
+        }
+    }
+}
+
 void handshake_refuse(int fd, int status)
 {
     shutdown(fd, SHUT_RD);
@@ -88,15 +102,7 @@ void handshake_refuse(int fd, int status)
                             .msg_controllen = sizeof u.buf};
         if (recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0)
             break;
-        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-            if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-                continue;
-            for (size_t k = 0; k < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++) {
-                int f;
-                memcpy(&f, CMSG_DATA(cm) + k * sizeof(int), sizeof f);
-                close(f);
-            }
-        }
+        close_passed_fds(&mh);
     }
     struct rpal_hs_msg m;
     hs_fill(&m, RPAL_HS_REFUSE);
@@ -178,6 +184,17 @@ static int hs_recv(int fd, struct rpal_hs_msg *m, int *arena)
         rpal_log(LOG_WARN, "handshake %s", rc == -ETIMEDOUT ? "timed out: the peer sent nothing"
                                                             : strerror(-rc));
         return rc;
+    }
+    /* The kernel truncates the control data (MSG_CTRUNC) when it cannot
+     * install the fds that came with the message, for want of a free fd
+     * here: that is this process's fd limit, not a malformed message. (A
+     * peer that sends more fds than the buffer holds is told apart by the
+     * fds we can still open.) */
+    if ((mh.msg_flags & MSG_CTRUNC) && limits_fds_exhausted(fd)) {
+        close_passed_fds(&mh);
+        rpal_log(LOG_ERR, "handshake: the peer's arena fd could not be received: this process "
+                 "is out of file descriptors (RLIMIT_NOFILE)");
+        return -EMFILE;
     }
     return handshake_parse(&mh, n, m, arena);
 }
@@ -322,11 +339,31 @@ static int finish(struct rpal_conn *c, int fd, const struct ucred *cred, const c
     c->peer_gid = cred->gid;
     c->key = key;
     snprintf(c->name, sizeof c->name, "%s", name);
-    c->pidfd = (int)syscall(SYS_pidfd_open, cred->pid, 0);
-    if (c->pidfd < 0)
+    if (c->pidfd < 0 && (c->pidfd = (int)syscall(SYS_pidfd_open, cred->pid, 0)) < 0)
         return -errno;
     conn_register(c);
     return 0;
+}
+
+/* Server: whether the process can take one more client and keep its
+ * reserve of fds (limits.c); need = the fds the rest of its handshake and
+ * its connection will open. Logs the refusal. */
+static int fd_room(const char *name, pid_t pid, int need)
+{
+    int open_fds, limit;
+    int rc = limits_fd_room(need, &open_fds, &limit);
+    if (rc < 0)
+        rpal_log(LOG_WARN,
+                 "service %s refused pid %d: %d of this process's %d file descriptors "
+                 "(RLIMIT_NOFILE) are open, and the engine keeps %d free",
+                 name, (int)pid, open_fds, limit, limits_fd_reserve(limit));
+    return rc;
+}
+
+int handshake_fd_room(const struct rpal_service *svc, pid_t pid)
+{
+    /* the arena fd and the registry file of the hello, then the pidfd */
+    return fd_room(svc->name, pid, 2);
 }
 
 /* Server, as soon as a client is accepted: is its user admitted? On refusal
@@ -361,6 +398,8 @@ int handshake_server(int fd, const struct rpal_service *svc, const struct ucred 
         rc = -EUSERS;
         goto refuse;
     }
+    if ((rc = handshake_fd_room(svc, cred.pid)) < 0)
+        goto refuse;
     if ((rc = hs_recv(fd, &m, &arena_fd)) < 0)
         goto refuse;
     if (m.type != RPAL_HS_HELLO) {
@@ -377,8 +416,20 @@ int handshake_server(int fd, const struct rpal_service *svc, const struct ucred 
         rc = -EPROTO;
         goto refuse;
     }
-    if (!(c = conn_new())) {
-        rc = -ENOMEM;
+    if ((rc = conn_new(true, &c)) < 0) {
+        if (rc == -ENOSPC)
+            rpal_log(LOG_WARN,
+                     "service %s refused pid %d: connections hold %llu bytes of this process's "
+                     "%llu-byte arena, and the engine keeps %u/%u of it for messages",
+                     name, (int)cred.pid,
+                     (unsigned long long)atomic_load(&g_rt.conn_bytes),
+                     (unsigned long long)g_rt.opt.arena_size, RPAL_CONN_ARENA_SHARE - 1,
+                     RPAL_CONN_ARENA_SHARE);
+        else
+            rpal_log(LOG_WARN, "service %s refused pid %d: no block for its connection: %s", name,
+                     (int)cred.pid,
+                     rc == -ENOMEM ? "the arena is full (messages hold it)" : strerror(-rc));
+        c = NULL;
         goto refuse;
     }
     c->peer_pid = cred.pid;
@@ -386,6 +437,14 @@ int handshake_server(int fd, const struct rpal_service *svc, const struct ucred 
         goto refuse;
     close(arena_fd); /* the mapping keeps the arena */
     arena_fd = -1;
+    /* the pidfd before the welcome: once welcomed, the client believes it
+     * is connected, so running out of fds must refuse it here */
+    if ((c->pidfd = (int)syscall(SYS_pidfd_open, cred.pid, 0)) < 0) {
+        rc = -errno;
+        rpal_log(LOG_WARN, "service %s refused pid %d: cannot watch it: %s", name, (int)cred.pid,
+                 strerror(-rc));
+        goto refuse;
+    }
 
     struct rpal_hs_msg w;
     hs_fill(&w, RPAL_HS_WELCOME);
@@ -431,8 +490,8 @@ int handshake_client(const char *name, const struct rpal_access *trust, struct r
     set_timeouts(fd, HS_CLIENT_TIMEOUT_MS);
     if ((rc = peer_cred(fd, &cred, trust, name, false)) < 0)
         goto fail;
-    if (!(c = conn_new())) {
-        rc = -ENOMEM;
+    if ((rc = conn_new(false, &c)) < 0) {
+        c = NULL;
         goto fail;
     }
     struct rpal_hs_msg m;

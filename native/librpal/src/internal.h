@@ -175,6 +175,8 @@ _Static_assert(sizeof(struct rpal_buf) == 32, "buffer header");
 
 int arena_setup(void *base, uint64_t size);
 struct rpal_buf *arena_alloc_block(size_t payload);
+/* Bytes of the block arena_alloc_block(payload) would take (0: too large). */
+uint64_t arena_block_bytes(size_t payload);
 void arena_free_block(struct rpal_buf *b);
 struct rpal_buf *arena_buf_of(const void *payload, uint16_t want_state);
 static inline void *buf_payload(struct rpal_buf *b) { return b + 1; }
@@ -212,6 +214,7 @@ struct rpal_conn {
 
     struct rpal_conn_shm *self;       /* ours, read-write */
     struct rpal_buf *self_buf;        /* the allocation holding self */
+    uint64_t self_bytes;              /* its size, counted in g_rt.conn_bytes */
     const struct rpal_conn_shm *peer; /* theirs, read-only, untrusted */
     uintptr_t peer_base;
     uint64_t peer_size;
@@ -270,6 +273,7 @@ struct rpal_peer_map {
     uint32_t refs;    /* connections using this slot's mapping */
     dev_t dev;
     ino_t ino;
+    bool retired;     /* the pages were dropped (conn_retire): map again to use it */
 };
 
 struct rpal_runtime {
@@ -290,6 +294,10 @@ struct rpal_runtime {
     struct rpal_service *services;
     uint32_t next_serial;
     _Atomic int64_t spin_ns;
+    /* Bytes of the arena held by connection blocks, both ends (limits.c).
+     * Changed by conn_new()/conn_destroy() with relaxed atomics: it is a
+     * budget, it orders nothing. */
+    _Atomic uint64_t conn_bytes;
 };
 
 extern struct rpal_runtime g_rt;
@@ -333,6 +341,10 @@ struct rpal_service {
     uint32_t npending;
     uint64_t key;
     uint32_t max_conns;       /* 0 = no limit */
+    int spare_fd;             /* /dev/null, held so that a client can still be accepted
+                                 and told -EMFILE once the process is out of fds */
+    int64_t paused_until_ns;  /* accept4() failed for want of fds and no spare was left:
+                                 the listening socket is out of ep_fd until then; 0 = not */
     struct rpal_access allow; /* owned copies of the lists */
     char name[RPAL_NAME_MAX + 1];
     struct rpal_service *next;
@@ -349,14 +361,37 @@ int handshake_admit(int fd, const struct rpal_service *svc, struct ucred *cred);
 int handshake_server(int fd, const struct rpal_service *svc, const struct ucred *cred,
                      struct rpal_conn **out);
 void handshake_refuse(int fd, int status);
+/* Server: 0 when one more client fits in the fd reserve (limits.c), else
+ * -EMFILE, logged. */
+int handshake_fd_room(const struct rpal_service *svc, pid_t pid);
 /* The parsers of what a peer sends in the handshake, internal (hidden, not in
  * librpal.map) but not static, so that fuzz/fuzz_handshake.c reaches them. */
 struct msghdr;
 int handshake_parse(const struct msghdr *mh, ssize_t n, struct rpal_hs_msg *m, int *arena);
 int handshake_validate(const struct rpal_hs_msg *m);
 
+/* limits.c */
+/* Connection blocks of accepted connections take at most 1/N of the arena. */
+#define RPAL_CONN_ARENA_SHARE 2
+/* Most fds the engine keeps free for the rest of the process. */
+#define RPAL_FD_RESERVE_MAX 64
+/* Counts bytes of connection blocks; when capped, refuses (false) past the
+ * arena's share. */
+bool limits_take_conn_bytes(uint64_t bytes, bool capped);
+void limits_give_conn_bytes(uint64_t bytes);
+/* The reserve kept free for a process whose RLIMIT_NOFILE is limit. */
+int limits_fd_reserve(int limit);
+/* 0 when need more fds can be opened with the reserve left free, else
+ * -EMFILE; *open_fds (-1 when not counted) and *limit say why. */
+int limits_fd_room(int need, int *open_fds, int *limit);
+/* Whether this process is out of fds now (dup of fd fails with EMFILE). */
+bool limits_fds_exhausted(int fd);
+
 /* conn.c */
-struct rpal_conn *conn_new(void);
+/* A new connection with its block in our arena. accepted: the server end,
+ * whose blocks are capped by RPAL_CONN_ARENA_SHARE. Returns 0 and *out,
+ * -ENOSPC past the share, -ENOMEM. */
+int conn_new(bool accepted, struct rpal_conn **out);
 int conn_attach_peer(struct rpal_conn *c, const struct rpal_hs_msg *m, int arena_fd);
 void conn_register(struct rpal_conn *c);
 void conn_fail(struct rpal_conn *c, int err);

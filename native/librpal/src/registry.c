@@ -262,6 +262,8 @@ static void service_free(struct rpal_service *s)
         close(s->ep_fd);
     if (s->timer_fd >= 0)
         close(s->timer_fd);
+    if (s->spare_fd >= 0)
+        close(s->spare_fd);
     pthread_mutex_destroy(&s->accept_lock);
     if (s->fd >= 0)
         close(s->fd);
@@ -536,7 +538,7 @@ RPAL_API int rpal_register_service_params(const char *name, const struct rpal_se
     struct rpal_service *s = calloc(1, sizeof *s);
     if (!s)
         return -ENOMEM;
-    s->fd = s->lock_fd = s->ep_fd = s->timer_fd = -1;
+    s->fd = s->lock_fd = s->ep_fd = s->timer_fd = s->spare_fd = -1;
     pthread_mutex_init(&s->accept_lock, NULL);
     strcpy(s->name, name);
     if (p) {
@@ -579,9 +581,10 @@ RPAL_API int rpal_register_service_params(const char *name, const struct rpal_se
      * and their deadlines. */
     s->ep_fd = epoll_create1(EPOLL_CLOEXEC);
     s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     struct epoll_event lev = {.events = EPOLLIN, .data.fd = s->fd};
     struct epoll_event tev = {.events = EPOLLIN, .data.fd = s->timer_fd};
-    if (s->ep_fd < 0 || s->timer_fd < 0 || epoll_ctl(s->ep_fd, EPOLL_CTL_ADD, s->fd, &lev) < 0 ||
+    if (s->ep_fd < 0 || s->timer_fd < 0 || s->spare_fd < 0 || epoll_ctl(s->ep_fd, EPOLL_CTL_ADD, s->fd, &lev) < 0 ||
         epoll_ctl(s->ep_fd, EPOLL_CTL_ADD, s->timer_fd, &tev) < 0) {
         rc = -errno;
         goto fail;
@@ -646,10 +649,11 @@ static bool has_input(int fd)
     return poll(&p, 1, 0) > 0 && p.revents;
 }
 
-/* Arms the timer for the earliest pending deadline (or disarms it). */
+/* Arms the timer for the earliest pending deadline or the end of a pause
+ * (or disarms it). */
 static void arm_timer(struct rpal_service *s)
 {
-    int64_t first = 0;
+    int64_t first = s->paused_until_ns;
     for (uint32_t i = 0; i < s->npending; i++)
         if (!first || s->pending[i].deadline_ns < first)
             first = s->pending[i].deadline_ns;
@@ -671,6 +675,52 @@ static struct rpal_pending pending_take(struct rpal_service *s, uint32_t i)
     return p;
 }
 
+/* How long the listening socket rests when a client cannot even be
+ * accepted to be told why (the process is out of fds, spare included). */
+#define RPAL_ACCEPT_PAUSE_MS 100
+
+/* Stops (until) or resumes (0) watching the listening socket: while the
+ * process has no fd to accept with, a waiting client would keep it readable
+ * and its waiter spinning. */
+static void pause_listening(struct rpal_service *s, int64_t until)
+{
+    struct epoll_event ev = {.events = until ? 0 : EPOLLIN, .data.fd = s->fd};
+    epoll_ctl(s->ep_fd, EPOLL_CTL_MOD, s->fd, &ev);
+    s->paused_until_ns = until;
+    arm_timer(s);
+}
+
+/* accept4() failed with EMFILE or ENFILE (err): take the client with the
+ * spare fd, tell it, give the spare back. Without a spare (another thread
+ * took the fd meanwhile), stop listening for a while. Returns err. */
+static int refuse_out_of_fds(struct rpal_service *s, int err, int64_t now)
+{
+    if (s->spare_fd >= 0) {
+        close(s->spare_fd);
+        int fd = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
+        int accept_errno = errno;
+        if (fd >= 0) {
+            struct ucred cred = {.pid = 0};
+            socklen_t len = sizeof cred;
+            getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len);
+            rpal_log(LOG_WARN, "service %s refused pid %d: this process is out of file "
+                     "descriptors (%s)", s->name, (int)cred.pid, strerror(-err));
+            handshake_refuse(fd, err);
+            close(fd);
+        }
+        s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (fd >= 0)
+            return err;
+        /* accept4() takes the fd before it looks for a client: nobody waits */
+        if (accept_errno == EAGAIN || accept_errno == EWOULDBLOCK)
+            return -EAGAIN;
+    }
+    rpal_log(LOG_ERR, "service %s: this process is out of file descriptors (%s); not "
+             "accepting for %d ms", s->name, strerror(-err), RPAL_ACCEPT_PAUSE_MS);
+    pause_listening(s, now + RPAL_ACCEPT_PAUSE_MS * 1000000ll);
+    return err;
+}
+
 /*
  * One step of accepting, never waiting for a client: first a pending client
  * whose hello arrived (or who hung up, or whose time ran out), then new
@@ -685,6 +735,8 @@ static int accept_step(struct rpal_service *s, struct rpal_conn **conn)
     if (read(s->timer_fd, &ticks, sizeof ticks) < 0 && errno != EAGAIN)
         return -errno;
     int64_t now = now_ns();
+    if (s->paused_until_ns && now >= s->paused_until_ns)
+        pause_listening(s, 0);
     for (uint32_t i = 0; i < s->npending; i++) {
         bool ready = has_input(s->pending[i].fd);
         if (!ready && s->pending[i].deadline_ns > now)
@@ -699,13 +751,24 @@ static int accept_step(struct rpal_service *s, struct rpal_conn **conn)
         return -ETIMEDOUT;
     }
     for (;;) {
+        if (s->paused_until_ns)
+            return -EAGAIN;
         int fd = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE))
+            return refuse_out_of_fds(s, -errno, now);
         if (fd < 0)
             return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : -errno;
         struct ucred cred;
         int rc = handshake_admit(fd, s, &cred);
         if (rc < 0)
             return rc;
+        /* its socket is open; keep the reserve for the rest (handshake_server
+         * checks again when its hello arrives) */
+        if ((rc = handshake_fd_room(s, cred.pid)) < 0) {
+            handshake_refuse(fd, rc);
+            close(fd);
+            return rc;
+        }
         if (has_input(fd))
             return handshake_server(fd, s, &cred, conn);
         if (s->npending == RPAL_PENDING_MAX) {

@@ -107,7 +107,7 @@ RPAL_API int rpal_options_init(struct rpal_options *o)
     memset(o, 0, sizeof *o);
     o->size = sizeof *o;
     o->ring_entries = 256;
-    o->arena_size = 64ull << 20;
+    o->arena_size = 128ull << 20;
     o->slot_size = 1ull << 30;
     o->window_base = DEFAULT_WINDOW;
     o->slot_count = 256;

@@ -65,7 +65,7 @@ static void test_defaults(void)
     CHECK_RC(rpal_options_init(&o), 0);
     CHECK(o.size == sizeof o);
     CHECK(o.ring_entries == 256);
-    CHECK(o.arena_size == 64ull << 20);
+    CHECK(o.arena_size == 128ull << 20);
     CHECK(o.slot_size == 1ull << 30);
     CHECK(o.window_base == DEFAULT_WINDOW);
     CHECK(o.slot_count == 256);

@@ -14,7 +14,8 @@ namespace Rpal.Rpc.Diagnostics;
 /// <see cref="RpalLog.PeerRefused"/>, a descriptor or release the engine rejected ("NAME: pid N
 /// sent ..." / "... which it does not hold") is <see cref="RpalLog.PeerProtocolViolation"/>, the
 /// rest <see cref="RpalLog.EngineMessage"/>. The handler runs inside the engine, possibly under
-/// its locks: it only formats and hands the text to the loggers.
+/// its locks: it only formats and hands the text to the loggers, each a <see cref="ContainedLogger"/>,
+/// so that one that throws neither reaches the engine's thread nor keeps the others from logging.
 /// </remarks>
 internal static class EngineLogRoute
 {
@@ -43,7 +44,7 @@ internal static class EngineLogRoute
                 RpalEngine.Log += OnLog;
             }
 
-            s_factories[factory] = (factory.CreateLogger(RpalLog.EngineCategory), 1);
+            s_factories[factory] = (ContainedLogger.Create(factory, RpalLog.EngineCategory), 1);
             s_loggers = [.. s_factories.Values.Select(v => v.Logger)];
         }
     }

@@ -74,6 +74,10 @@ public static class RpalMetrics
     private static readonly Counter<long> s_serverAbandoned = s_meter.CreateCounter<long>(
         "rpal.server.calls.abandoned", "{call}", "Calls whose handler was still running when StopAsync gave up on it (their connection was closed).");
 
+    private static readonly Counter<long> s_serverRefused = s_meter.CreateCounter<long>(
+        "rpal.server.connections.refused", "{connection}",
+        "Clients this process's servers refused: limits (connections, arena, file descriptors), access, malformed or silent handshakes.");
+
     static RpalMetrics()
     {
         s_meter.CreateObservableUpDownCounter("rpal.client.calls.in_flight", ObserveClientInFlight, "{call}",
@@ -225,6 +229,15 @@ public static class RpalMetrics
         { "rpc.service", service },
         { "rpc.method", method },
     };
+
+    /// <summary>A service refused <paramref name="count"/> clients (the engine told each why; the log says why too).</summary>
+    internal static void ServerConnectionsRefused(string service, long count)
+    {
+        if (s_serverRefused.Enabled)
+        {
+            s_serverRefused.Add(count, new KeyValuePair<string, object?>("rpc.system", System), new KeyValuePair<string, object?>("rpc.service", service));
+        }
+    }
 
     // ---- live channels and servers, for the observable instruments ------------------------
 
