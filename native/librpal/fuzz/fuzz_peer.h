@@ -99,9 +99,10 @@ static inline struct fuzz_conn fz_conn(const uint8_t *data, size_t size)
     size -= size < sizeof h ? size : sizeof h;
 
     struct fuzz_conn f = {0};
-    struct rpal_conn *c = f.c = conn_new();
-    if (!c)
+    struct rpal_conn *c = NULL;
+    if (conn_new(false, &c) < 0)
         FUZZ_FAIL("conn_new failed");
+    f.c = c;
     snprintf(c->name, sizeof c->name, "fuzz");
 
     memset(fz_peer, 0, FUZZ_PEER_SIZE);

@@ -57,8 +57,9 @@ static bool exists(const char *rel)
  * The server: registers s_name, then loops: checks its registration (and
  * reports 'R' each time it was restored), accepts clients and answers their
  * calls (words[0] + 1, words[1] = pid), except ANSWER_NEVER, for which it
- * shuts the connection down and then tries its late reply. Ends when the
- * parent writes 'q'.
+ * shuts the connection down and then tries its late reply. On 'p' it answers
+ * 'p' and does nothing until 'c' (so that the parent removes files without
+ * racing its repair). Ends when the parent writes 'q'.
  */
 static int server(void *arg)
 {
@@ -74,8 +75,12 @@ static int server(void *arg)
     for (;;) {
         struct pollfd q = {.fd = p->to.rd, .events = POLLIN};
         if (poll(&q, 1, 0) == 1) {
-            expect(&p->to, 'q', 0);
-            break;
+            int cmd = test_pipe_get(&p->to, 0);
+            if (cmd == 'q')
+                break;
+            CHECK(cmd == 'p');
+            test_pipe_put(&p->from, 'p');
+            expect(&p->to, 'c', 30000);
         }
         int rc = rpal_service_check(svc);
         CHECK(rc == 0 || rc == 1);
@@ -162,8 +167,11 @@ int main(void)
     call_ok(old, 1);
 
     /* rm -rf of the whole directory: nobody serves the name until the server notices */
+    test_pipe_put(&s_server.to, 'p');
+    expect(&s_server.from, 'p', 10000);
     CHECK(nftw(s_rt, rm_one, 16, FTW_DEPTH | FTW_PHYS) == 0);
     CHECK(!exists("."));
+    test_pipe_put(&s_server.to, 'c');
     expect(&s_server.from, 'R', 10000);
     char rel[256];
     snprintf(rel, sizeof rel, "services/%s.sock", s_name);
@@ -180,10 +188,13 @@ int main(void)
     CHECK_CHILD(s_second.pid, 10000);
 
     /* only the entry goes */
+    test_pipe_put(&s_server.to, 'p');
+    expect(&s_server.from, 'p', 10000);
     snprintf(rel, sizeof rel, "%s/services/%s.sock", s_rt, s_name);
     CHECK(unlink(rel) == 0);
     snprintf(rel, sizeof rel, "%s/services/%s.lock", s_rt, s_name);
     CHECK(unlink(rel) == 0);
+    test_pipe_put(&s_server.to, 'c');
     expect(&s_server.from, 'R', 10000);
     CHECK_OK(rpal_release_service(fresh));
     fresh = test_connect(s_name, 5000);
