@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -120,9 +121,13 @@ static inline pid_t test_fork(int (*fn)(void *), void *arg)
 {
     fflush(stdout);
     fflush(stderr);
+    pid_t parent = getpid();
     pid_t pid = fork();
     CHECK(pid >= 0);
     if (pid == 0) {
+        /* a test killed at its timeout must not leave a child behind (spinning, say) */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+            _exit(TEST_FAIL);
         int rc = fn(arg);
         fflush(stdout);
         fflush(stderr);
