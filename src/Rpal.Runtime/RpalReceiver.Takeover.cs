@@ -43,9 +43,14 @@ public sealed partial class RpalReceiver
     private int _loopGeneration;
     private int _ownerThreadId;
 
-    // Environment.TickCount64 when the owner's current callback began, 0 between callbacks.
-    // Written by the owner, read by the watchdog.
-    private long _busySince;
+    // Callbacks the owner began, and whether one runs now: written by the owner (plain stores,
+    // no clock on the hot path; TakeOver clears _inCallback for the new owner), read by the
+    // watchdog, which takes over when it sees one callback running at two looks a threshold
+    // apart (_watchedSeq, _watchedAt: the watchdog's own).
+    private long _callbackSeq;
+    private volatile bool _inCallback;
+    private long _watchedSeq;
+    private long _watchedAt;
 
     // Threads whose callbacks blocked when the loop was taken from them, not returned yet, and
     // threads waiting as spares (both under _takeoverLock).
@@ -169,8 +174,21 @@ public sealed partial class RpalReceiver
         }
     }
 
-    /// <summary>The owner starts a callback.</summary>
-    private void BeginCallback() => Volatile.Write(ref _busySince, Environment.TickCount64);
+    /// <summary>
+    /// The owner is about to run a callback: false when the loop was taken over meanwhile (a
+    /// takeover while this thread waited on the set, which the watchdog may do by a narrow race).
+    /// </summary>
+    private bool BeginCallback(int generation)
+    {
+        if (Volatile.Read(ref _loopGeneration) != generation)
+        {
+            return false;
+        }
+
+        Volatile.Write(ref _callbackSeq, _callbackSeq + 1);
+        _inCallback = true;
+        return true;
+    }
 
     /// <summary>The callback returned: false when the loop was taken over meanwhile.</summary>
     private bool EndCallback(int generation)
@@ -180,8 +198,22 @@ public sealed partial class RpalReceiver
             return false;
         }
 
-        Volatile.Write(ref _busySince, 0);
+        _inCallback = false;
         return true;
+    }
+
+    /// <summary>The watchdog's look: true when one callback has been running since its look a threshold ago.</summary>
+    private bool BlockedSince(long now, long threshold)
+    {
+        long seq = Volatile.Read(ref _callbackSeq);
+        if (!_inCallback || seq != _watchedSeq)
+        {
+            _watchedSeq = seq;
+            _watchedAt = now;
+            return false;
+        }
+
+        return now - _watchedAt >= threshold;
     }
 
     /// <summary>Gives the loop to another thread, if <paramref name="generation"/> still owns it.</summary>
@@ -214,7 +246,7 @@ public sealed partial class RpalReceiver
             }
 
             _loopGeneration = next;
-            Volatile.Write(ref _busySince, 0);
+            _inCallback = false; // the new owner starts between callbacks
             _blocked++;
             spare = _spares > 0 && _spareGeneration == 0;
             if (spare)
@@ -250,15 +282,16 @@ public sealed partial class RpalReceiver
         {
             while (true)
             {
-                long threshold = Math.Max(1, (long)BlockedCallbackThreshold.TotalMilliseconds);
+                long threshold = Math.Max(2, (long)BlockedCallbackThreshold.TotalMilliseconds);
                 Thread.Sleep((int)Math.Clamp(threshold / 2, 1, 1000)); // a timer, not a wait for an event
                 long now = Environment.TickCount64;
                 foreach (RpalReceiver receiver in s_live.Keys)
                 {
-                    long since = Volatile.Read(ref receiver._busySince);
-                    if (since != 0 && now - since >= threshold)
+                    // read the generation first: a callback seen blocked belongs to it or a later owner
+                    int generation = Volatile.Read(ref receiver._loopGeneration);
+                    if (receiver.BlockedSince(now, threshold))
                     {
-                        receiver.TakeOver(Volatile.Read(ref receiver._loopGeneration));
+                        receiver.TakeOver(generation);
                     }
                 }
             }

@@ -98,9 +98,19 @@ public sealed partial class RpalReceiver
     /// <summary>Runs up to <paramref name="max"/> posted items; false when the loop was taken over meanwhile.</summary>
     private bool RunWork(int max, int generation)
     {
-        for (int i = 0; i < max && _work.TryDequeue(out WorkItem item); i++)
+        for (int i = 0; i < max; i++)
         {
-            BeginCallback();
+            if (!BeginCallback(generation))
+            {
+                return false;
+            }
+
+            if (!_work.TryDequeue(out WorkItem item))
+            {
+                _inCallback = false;
+                break;
+            }
+
             try
             {
                 item.Invoke();

@@ -183,7 +183,11 @@ public sealed partial class RpalReceiver : IDisposable
     /// <summary>Handles one event; false when the loop was taken over meanwhile.</summary>
     private bool Dispatch(RpalEpollEvent e, int generation)
     {
-        BeginCallback();
+        if (!BeginCallback(generation))
+        {
+            return false;
+        }
+
         DispatchCore(in e);
         return EndCallback(generation);
     }
