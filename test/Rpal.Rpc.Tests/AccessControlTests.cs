@@ -42,6 +42,30 @@ public sealed class AccessControlTests : IDisposable
 
     private static bool IsRoot => Environment.UserName == "root" && File.Exists("/usr/bin/setpriv");
 
+    /// <summary>
+    /// Null when uid 65534 can run the test server from this checkout; else the directory it
+    /// cannot enter (a clone under /root or any other 0700 directory).
+    /// </summary>
+    private static string? UnreachableByOthers()
+    {
+        for (string? dir = Path.GetDirectoryName(TestEnvironment.TestServerPath); dir is not null; dir = Path.GetDirectoryName(dir))
+        {
+            if ((File.GetUnixFileMode(dir) & UnixFileMode.OtherExecute) == 0)
+            {
+                return dir;
+            }
+        }
+
+        return null;
+    }
+
+    private static void SkipUnlessNobodyCanRunTheServer()
+    {
+        Skip.IfNot(IsRoot, "needs root and setpriv to run a server as another user");
+        string? closed = UnreachableByOthers();
+        Skip.If(closed is not null, $"uid {Nobody} cannot enter {closed} (not searchable by others), so it cannot run this checkout's test server; clone into a directory others may enter to run this test");
+    }
+
     private static UnixFileMode SharedMode => UnixFileMode.SetGroup | UnixFileMode.UserRead | UnixFileMode.UserWrite
         | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute;
 
@@ -162,7 +186,13 @@ public sealed class AccessControlTests : IDisposable
         ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
     };
 
-    private ChildLaunch AsNobody() => new(
+    private ChildLaunch AsNobody()
+    {
+        SkipUnlessNobodyCanRunTheServer();
+        return AsNobodyUnchecked();
+    }
+
+    private ChildLaunch AsNobodyUnchecked() => new(
         ["setpriv", $"--reuid={Nobody}", $"--regid={Nobody}", $"--groups={Group}", "--"], SharedEnvironment);
 
     private ChildLaunch RootWithGroups(params uint[] groups) => new(
@@ -170,7 +200,7 @@ public sealed class AccessControlTests : IDisposable
 
     private async Task<ServerProcess> StartServerAsNobody(params string[] options)
     {
-        Skip.IfNot(IsRoot, "needs root and setpriv to run a server as another user");
+        SkipUnlessNobodyCanRunTheServer();
         ServerProcess server = await ServerProcess.StartAsync(AsNobody(), [ServiceNames.Shapes, .. options]);
         _children.Add(server);
         return server;
