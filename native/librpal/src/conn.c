@@ -268,6 +268,20 @@ void conn_destroy(struct rpal_conn *c)
     free(c);
 }
 
+/* Marks our end closed and wakes a peer parked in any of its waits, so that
+ * it notices now rather than at its next check. */
+static void announce_closed(struct rpal_conn *c)
+{
+    atomic_store(&c->self->closed, 1);
+    atomic_thread_fence(memory_order_seq_cst);
+    if (!atomic_load(&c->dead)) {
+        g_backend->wake_receiver(c);
+        g_backend->wake_word(&c->self->ctl_out.tail);
+        g_backend->wake_word(&c->self->req_in.tail);
+        g_backend->wake_word(&c->self->ctl_in.tail);
+    }
+}
+
 RPAL_API int rpal_release_service(struct rpal_conn *c)
 {
     if (!c)
@@ -284,15 +298,7 @@ RPAL_API int rpal_release_service(struct rpal_conn *c)
     pthread_mutex_unlock(&g_rt.lock);
 
     ep_forget_conn(c);
-    atomic_store(&c->self->closed, 1);
-    atomic_thread_fence(memory_order_seq_cst);
-    if (!atomic_load(&c->dead)) {
-        /* let a parked peer notice now rather than at its next check */
-        g_backend->wake_receiver(c);
-        g_backend->wake_word(&c->self->ctl_out.tail);
-        g_backend->wake_word(&c->self->req_in.tail);
-        g_backend->wake_word(&c->self->ctl_in.tail);
-    }
+    announce_closed(c);
     /* serialise with a drainer that may be inside the rings */
     pthread_mutex_lock(&c->drain_lock);
     conn_fail(c, -ECONNRESET);
@@ -315,14 +321,7 @@ RPAL_API int rpal_conn_shutdown(struct rpal_conn *c)
      * and its operations fail with -ECONNRESET. The peer's pages are
      * retired by conn_fail() (zeros, still readable) when nothing else maps
      * them, as for a dead peer. */
-    atomic_store(&c->self->closed, 1);
-    atomic_thread_fence(memory_order_seq_cst);
-    if (!atomic_load(&c->dead)) {
-        g_backend->wake_receiver(c);
-        g_backend->wake_word(&c->self->ctl_out.tail);
-        g_backend->wake_word(&c->self->req_in.tail);
-        g_backend->wake_word(&c->self->ctl_in.tail);
-    }
+    announce_closed(c);
     /* the socket carries only wake-ups after the handshake: its end is what
      * a peer parked in the kernel notices first */
     if (c->fd >= 0)
