@@ -56,15 +56,6 @@ static uint64_t get_u64(struct test_pipe *p, int timeout_ms)
     return v;
 }
 
-static void expect(struct test_pipe *p, char want, int timeout_ms)
-{
-    int c = test_pipe_get(p, timeout_ms);
-    if (c != want) {
-        fprintf(stderr, "pid %d: expected '%c' on the pipe, got %d\n", (int)getpid(), want, c);
-        exit(TEST_FAIL);
-    }
-}
-
 static bool exists(const char *rel)
 {
     char path[256];
@@ -164,14 +155,14 @@ static int second_server(void *arg)
 {
     struct peer *p = arg;
     test_init();
-    expect(&p->to, 'a', 10000);
+    test_pipe_expect(&p->to, 'a', 10000);
     struct rpal_service *svc;
     uint64_t key = 0;
     CHECK_RC(rpal_register_service(s_name, &svc, &key), -EADDRINUSE);
     CHECK(key == 0); /* out-pointers are written only on success */
     test_pipe_put(&p->from, 'E');
 
-    expect(&p->to, 'b', 10000); /* the first server is dead now */
+    test_pipe_expect(&p->to, 'b', 10000); /* the first server is dead now */
     CHECK_OK(rpal_register_service(s_name, &svc, &key));
     CHECK(key != 0);
     int ep = rpal_epoll_create(EPOLL_CLOEXEC);
@@ -197,7 +188,7 @@ static int second_server(void *arg)
 static int multi_client(void *arg)
 {
     struct peer *p = arg;
-    expect(&p->to, 'g', 10000);
+    test_pipe_expect(&p->to, 'g', 10000);
     uint64_t key = get_u64(&p->to, 10000);
     test_init();
     struct rpal_conn *c = test_connect(s_multi, 5000);
@@ -399,13 +390,13 @@ int main(void)
     struct rpal_conn *c = test_connect(s_name, 5000);
     check_info(c, s_s1.pid, slot1, key1, s_name);
     put_u64(&s_s1.to, (uint64_t)rpal_slot_id());
-    expect(&s_s1.from, 'i', 10000);
+    test_pipe_expect(&s_s1.from, 'i', 10000);
     for (uint64_t i = 0; i < 100; i++)
         call_ok(c, i, key1, s_s1.pid);
 
     /* a second process cannot take a live name */
     test_pipe_put(&s_s2.to, 'a');
-    expect(&s_s2.from, 'E', 10000);
+    test_pipe_expect(&s_s2.from, 'E', 10000);
     call_ok(c, 1000, key1, s_s1.pid); /* and the first one still serves */
 
     /* the first server crashes: its entry and socket stay, the name is dead */
@@ -432,7 +423,7 @@ int main(void)
     call_ok(c, 7, key2, s_s2.pid);
 
     /* it unregisters: no new connections, the accepted one carries calls */
-    expect(&s_s2.from, 'U', 10000);
+    test_pipe_expect(&s_s2.from, 'U', 10000);
     CHECK_RC(rpal_request_service(s_name, &c2), -ENOENT);
     snprintf(rel, sizeof rel, "services/%s.sock", s_name);
     CHECK(!exists(rel));

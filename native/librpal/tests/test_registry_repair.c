@@ -36,15 +36,6 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
     return remove(path);
 }
 
-static void expect(struct test_pipe *p, char want, int timeout_ms)
-{
-    int c = test_pipe_get(p, timeout_ms);
-    if (c != want) {
-        fprintf(stderr, "pid %d: expected '%c' on the pipe, got %d\n", (int)getpid(), want, c);
-        exit(TEST_FAIL);
-    }
-}
-
 static bool exists(const char *rel)
 {
     char path[256];
@@ -80,7 +71,7 @@ static int server(void *arg)
                 break;
             CHECK(cmd == 'p');
             test_pipe_put(&p->from, 'p');
-            expect(&p->to, 'c', 30000);
+            test_pipe_expect(&p->to, 'c', 30000);
         }
         int rc = rpal_service_check(svc);
         CHECK(rc == 0 || rc == 1);
@@ -126,7 +117,7 @@ static int server(void *arg)
 static int second_server(void *arg)
 {
     struct peer *p = arg;
-    expect(&p->to, 'a', 30000);
+    test_pipe_expect(&p->to, 'a', 30000);
     test_init();
     struct rpal_service *svc;
     CHECK_RC(rpal_register_service(s_name, &svc, NULL), -EADDRINUSE);
@@ -160,7 +151,7 @@ int main(void)
     }
     s_server.pid = test_fork(server, &s_server);
     s_second.pid = test_fork(second_server, &s_second);
-    expect(&s_server.from, 'r', 10000);
+    test_pipe_expect(&s_server.from, 'r', 10000);
 
     test_init();
     struct rpal_conn *old = test_connect(s_name, 5000);
@@ -168,11 +159,11 @@ int main(void)
 
     /* rm -rf of the whole directory: nobody serves the name until the server notices */
     test_pipe_put(&s_server.to, 'p');
-    expect(&s_server.from, 'p', 10000);
+    test_pipe_expect(&s_server.from, 'p', 10000);
     CHECK(nftw(s_rt, rm_one, 16, FTW_DEPTH | FTW_PHYS) == 0);
     CHECK(!exists("."));
     test_pipe_put(&s_server.to, 'c');
-    expect(&s_server.from, 'R', 10000);
+    test_pipe_expect(&s_server.from, 'R', 10000);
     char rel[256];
     snprintf(rel, sizeof rel, "services/%s.sock", s_name);
     CHECK(exists(rel));
@@ -184,18 +175,18 @@ int main(void)
 
     /* a second server in the restored directory: the name is taken */
     test_pipe_put(&s_second.to, 'a');
-    expect(&s_second.from, 'E', 30000);
+    test_pipe_expect(&s_second.from, 'E', 30000);
     CHECK_CHILD(s_second.pid, 10000);
 
     /* only the entry goes */
     test_pipe_put(&s_server.to, 'p');
-    expect(&s_server.from, 'p', 10000);
+    test_pipe_expect(&s_server.from, 'p', 10000);
     snprintf(rel, sizeof rel, "%s/services/%s.sock", s_rt, s_name);
     CHECK(unlink(rel) == 0);
     snprintf(rel, sizeof rel, "%s/services/%s.lock", s_rt, s_name);
     CHECK(unlink(rel) == 0);
     test_pipe_put(&s_server.to, 'c');
-    expect(&s_server.from, 'R', 10000);
+    test_pipe_expect(&s_server.from, 'R', 10000);
     CHECK_OK(rpal_release_service(fresh));
     fresh = test_connect(s_name, 5000);
     call_ok(fresh, 4);

@@ -116,6 +116,17 @@ static inline int test_pipe_get(struct test_pipe *p, int timeout_ms)
     return (unsigned char)c;
 }
 
+/* Waits up to timeout_ms for the byte want; anything else (another byte, a
+ * timeout, EOF) fails the test, naming the process. */
+static inline void test_pipe_expect(struct test_pipe *p, char want, int timeout_ms)
+{
+    int c = test_pipe_get(p, timeout_ms);
+    if (c != want) {
+        fprintf(stderr, "pid %d: expected '%c' on the pipe, got %d\n", (int)getpid(), want, c);
+        exit(TEST_FAIL);
+    }
+}
+
 /* Forks a child that runs fn(arg) and exits with its return value. */
 static inline pid_t test_fork(int (*fn)(void *), void *arg)
 {
