@@ -19,6 +19,9 @@ internal sealed class ChannelCompletions : IRpalReceiverHandler
 
     public static ChannelCompletions Shared => s_shared.Value;
 
+    /// <summary>Runs <paramref name="work"/> on the completion receiver (taken over like any receiver's work when it blocks).</summary>
+    public void Post(Action<object?> work, object? state) => _receiver.Post(work, state);
+
     /// <summary>
     /// A channel's table of calls in flight. The connection joins the completion thread's set
     /// only with its first submitted call: a channel used for synchronous calls alone never

@@ -7,30 +7,33 @@ namespace Rpal.Rpc;
 
 /// <summary>
 /// A submitted call waiting for its completion: the channel's completion thread hands it the
-/// engine's completion, a cancellation or deadline may end it first. Pooled per result type.
+/// engine's completion, a cancellation or deadline (<see cref="DeadlineTimer"/>, whose entry
+/// the call is) may end it first. Pooled per result type.
 /// </summary>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Pooled: the deadline source is disposed when the call leaves the pool.")]
-internal abstract class PendingCall
+internal abstract class PendingCall : DeadlineTimer.Entry
 {
     /// <summary>The engine completion arrived (on the channel's completion thread, or on the caller's when it came within its spin).</summary>
     public abstract void OnCompletion(in RpalCompletion completion);
 }
 
-/// <summary>A pending call whose caller awaits a <typeparamref name="TValue"/>.</summary>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Pooled: the deadline source is disposed when the call leaves the pool.")]
-internal sealed class PendingCall<TResponse, TValue> : PendingCall, IValueTaskSource<TValue>, IValueTaskSource
+/// <summary>
+/// A pending call whose caller awaits a <typeparamref name="TValue"/>. Its result is set on
+/// whatever thread ends the call (the completion receiver, the deadline thread, a canceller);
+/// the caller's continuation then goes to its scheduling context or to
+/// <see cref="CallContinuations"/>, never inline on that thread.
+/// </summary>
+internal sealed class PendingCall<TResponse, TValue> : PendingCall, IValueTaskSource<TValue>, IValueTaskSource, CallContinuation.IDispatch
     where TResponse : struct, IRpalResponse<TResponse, TValue>
 {
     [ThreadStatic]
     private static PendingCall<TResponse, TValue>? s_cached;
 
-    private ManualResetValueTaskSourceCore<TValue> _core = new() { RunContinuationsAsynchronously = true };
+    private ManualResetValueTaskSourceCore<TValue> _core; // continuations run synchronously: they only post (CallContinuation)
+    private CallContinuation _continuation;
     private RpalChannel? _channel;
     private RpalMethod? _method;
     private RpalCallScope? _scope;
     private CancellationTokenRegistration _registration;
-    private CancellationTokenSource? _deadline;
-    private CancellationTokenRegistration _deadlineRegistration;
     private ulong _callId;
     private long _observed; // RpalMetrics.ClientCallStarting's timestamp; 0: not observed
 
@@ -71,9 +74,7 @@ internal sealed class PendingCall<TResponse, TValue> : PendingCall, IValueTaskSo
         _callId = callId;
         if (deadline != 0)
         {
-            TimeSpan left = System.Diagnostics.Stopwatch.GetElapsedTime(System.Diagnostics.Stopwatch.GetTimestamp(), deadline);
-            _deadline = new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero);
-            _deadlineRegistration = _deadline.Token.UnsafeRegister(static s => ((PendingCall<TResponse, TValue>)s!).End(StatusCode.DeadlineExceeded, "Deadline Exceeded"), this);
+            DeadlineTimer.Schedule(this, deadline);
         }
 
         if (cancellationToken.CanBeCanceled)
@@ -143,6 +144,8 @@ internal sealed class PendingCall<TResponse, TValue> : PendingCall, IValueTaskSo
         Leave();
     }
 
+    protected internal override void Fire() => End(StatusCode.DeadlineExceeded, "Deadline Exceeded");
+
     /// <summary>Cancellation or deadline: ends the call for the caller now; tells the server.</summary>
     private void End(StatusCode code, string detail)
     {
@@ -183,7 +186,9 @@ internal sealed class PendingCall<TResponse, TValue> : PendingCall, IValueTaskSo
     public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
 
     public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-        _core.OnCompleted(continuation, state, token, flags);
+        _continuation.OnCompleted(ref _core, this, continuation, state, token, flags);
+
+    void CallContinuation.IDispatch.Dispatch() => _continuation.Post();
 
     private void Leave()
     {
@@ -192,14 +197,11 @@ internal sealed class PendingCall<TResponse, TValue> : PendingCall, IValueTaskSo
             return;
         }
 
-        // Dispose waits for a callback running on another thread, so none can reach this
-        // object once it is back in the pool.
+        // Dispose and Cancel wait for a token's or the deadline's callback running on another
+        // thread, so none can reach this object once it is back in the pool.
         _registration.Dispose();
         _registration = default;
-        _deadlineRegistration.Dispose();
-        _deadlineRegistration = default;
-        _deadline?.Dispose();
-        _deadline = null;
+        DeadlineTimer.Cancel(this);
         _channel = null;
         _method = null;
         _scope = null;

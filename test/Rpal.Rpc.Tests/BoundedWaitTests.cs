@@ -134,6 +134,142 @@ public sealed class BoundedWaitTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task AnAwaitedCall_EndsOnTime_WhileEveryPoolThreadIsBlocked()
+    {
+        using ServerProcess server = await ServerProcess.StartAsync(ServiceNames.Backpressure, "--receivers", "1");
+        await using RpalChannel channel = await TestEnvironment.ConnectAsync(ServiceNames.Backpressure);
+        IBackpressureService client = channel.CreateClient<IBackpressureService>();
+        Assert.Equal(1, client.Echo(1));
+
+        // A healthy pool runs the code after the await, as everywhere in .NET (SlowAsync takes a
+        // millisecond: longer than the caller's spin, so the completion thread completes it).
+        Awaited healthy = AwaitOnDedicatedThread(client, 2);
+        Assert.Equal(2, healthy.Result);
+        Assert.True(healthy.OnPool, $"continued on {healthy.Thread}");
+
+        long rescuedBefore = CallContinuations.Rescued;
+        var gate = new Latch(); // not disposable: work items still queued when the test ends wait on it too
+        int blocked = 0;
+        try
+        {
+            // More blocked work items than the pool has threads: it adds one about every half
+            // second, so nothing queued after them would run for many seconds.
+            int blockers = ThreadPool.ThreadCount + (Environment.ProcessorCount * 4) + 32;
+            for (int i = 0; i < blockers; i++)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(_ =>
+                {
+                    Interlocked.Increment(ref blocked);
+                    gate.Wait(Timeout.InfiniteTimeSpan);
+                }, null);
+            }
+
+            var probe = new Latch();
+            ThreadPool.UnsafeQueueUserWorkItem(_ => probe.Open(), null);
+            Assert.False(probe.Wait(TimeSpan.FromMilliseconds(300)), "the pool is not starved: the test proves nothing");
+
+            // A reply, and a deadline (the server stopped): each ends its await on time.
+            Awaited answered = AwaitOnDedicatedThread(client, 3);
+            Awaited expired;
+            using (server.Suspend())
+            {
+                expired = AwaitOnDedicatedThread(client, 4, s_deadline);
+            }
+
+            output.WriteLine($"pool starved ({Volatile.Read(ref blocked)} workers blocked): a reply continued after {answered.Elapsed.TotalMilliseconds:F0} ms on {answered.Thread}; " +
+                $"a call with a {s_deadline.TotalMilliseconds} ms deadline to a stopped server ended after {expired.Elapsed.TotalMilliseconds:F0} ms on {expired.Thread}");
+            Assert.Equal(3, answered.Result);
+            Assert.Equal(StatusCode.DeadlineExceeded, expired.Status);
+            Assert.True(answered.Elapsed < s_slack, $"the answered call continued after {answered.Elapsed.TotalMilliseconds:F0} ms");
+            Assert.True(expired.Elapsed < s_deadline + s_slack, $"the expired call continued after {expired.Elapsed.TotalMilliseconds:F0} ms");
+            Assert.False(answered.OnPool || expired.OnPool, "a continuation ran on a pool thread");
+            Assert.True(CallContinuations.Rescued >= rescuedBefore + 2, "the continuations were not counted as rescued");
+        }
+        finally
+        {
+            gate.Open();
+        }
+
+        Assert.Equal(5, client.Echo(5));
+    }
+
+    /// <summary>A gate that blocks a thread without the pool noticing (no task, nothing to dispose).</summary>
+    private sealed class Latch
+    {
+        private readonly object _lock = new();
+        private bool _open;
+
+        public void Open()
+        {
+            lock (_lock)
+            {
+                _open = true;
+                Monitor.PulseAll(_lock);
+            }
+        }
+
+        public bool Wait(TimeSpan timeout)
+        {
+            long end = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+            lock (_lock)
+            {
+                while (!_open)
+                {
+                    long left = end - Environment.TickCount64;
+                    if (left <= 0)
+                    {
+                        return false;
+                    }
+
+                    Monitor.Wait(_lock, (int)Math.Min(left, int.MaxValue));
+                }
+
+                return true;
+            }
+        }
+    }
+
+    /// <summary>What the code after an await saw: the result or status, the time, the thread.</summary>
+    private sealed record Awaited(int Result, StatusCode Status, TimeSpan Elapsed, string? Thread, bool OnPool);
+
+    /// <summary>
+    /// Awaits SlowAsync(<paramref name="id"/>) in an async method started on a thread without a
+    /// synchronization context, and reports where and when the code after the await ran.
+    /// </summary>
+    private static Awaited AwaitOnDedicatedThread(IBackpressureService client, int id, TimeSpan? deadline = null)
+    {
+        Task<Awaited>? awaited = null;
+        var thread = new Thread(() => awaited = AwaitAsync());
+        thread.Start();
+        Assert.True(thread.Join(TimeSpan.FromSeconds(30)));
+        Assert.True(awaited!.Wait(TimeSpan.FromSeconds(60)), "the await never ended");
+        return awaited.Result;
+
+        async Task<Awaited> AwaitAsync()
+        {
+            long start = Stopwatch.GetTimestamp();
+            ValueTask<int> call;
+            using (new RpalCallScope(deadline: deadline is { } d ? DateTime.UtcNow + d : null))
+            {
+                call = client.SlowAsync(id, new byte[16]);
+            }
+
+            int result = 0;
+            StatusCode status = StatusCode.OK;
+            try
+            {
+                result = await call;
+            }
+            catch (RpcException e)
+            {
+                status = e.StatusCode;
+            }
+
+            return new Awaited(result, status, Stopwatch.GetElapsedTime(start), Thread.CurrentThread.Name, Thread.CurrentThread.IsThreadPoolThread);
+        }
+    }
+
+    [Fact]
     public async Task AStoppedStreamingClient_DelaysNeitherTheServersOtherClientsCalls_NorNewConnections()
     {
         using ServerProcess server = await ServerProcess.StartAsync(ServiceNames.Backpressure, "--receivers", "1");

@@ -104,6 +104,8 @@ public static class RpalMetrics
             "Descriptors waiting in the live connections' rings: published and not taken yet (rpal.ring: request_out, control_out, request_in, control_in).");
         s_meter.CreateObservableCounter("rpal.receiver.takeovers", static () => RpalReceiver.TotalTakeovers, "{takeover}",
             "Times a receiver went on on another thread because a callback blocked its thread (a handler that slept, waited on a result or made a synchronous call).");
+        s_meter.CreateObservableCounter("rpal.client.continuations.rescued", static () => CallContinuations.Rescued, "{continuation}",
+            "Continuations of awaited calls that waited 20 ms for a thread-pool thread and ran on the client's completion thread instead (a starved pool).");
     }
 
     // ---- client calls --------------------------------------------------------------------

@@ -15,7 +15,7 @@ namespace Rpal.Rpc.Streaming;
 /// the end marker, and then reports the reply's status. The call stays in its channel's stream
 /// table until the end marker arrives (or the connection fails), so late elements are released.
 /// </remarks>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Finish disposes the registrations and the linked source.")]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Finish disposes the registrations and the source.")]
 internal sealed class ClientStreamCall : PendingCall
 {
     private readonly RpalChannel _channel;
@@ -25,9 +25,7 @@ internal sealed class ClientStreamCall : PendingCall
     private readonly Lock _lock = new();
     private readonly CancellationTokenSource _endedSource = new();
     private StreamCore? _core;
-    private CancellationTokenSource? _deadline;
     private CancellationTokenRegistration _tokenRegistration;
-    private CancellationTokenRegistration _deadlineRegistration;
     private Status _status;
     private Metadata _trailers = Metadata.Empty;
     private byte[]? _body;
@@ -94,10 +92,7 @@ internal sealed class ClientStreamCall : PendingCall
 
         if (deadline != 0)
         {
-            TimeSpan left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
-            _deadline = new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero);
-            _deadlineRegistration = _deadline.Token.UnsafeRegister(
-                static s => ((ClientStreamCall)s!).Abort(new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded")), this);
+            DeadlineTimer.Schedule(this, deadline);
         }
 
         if (cancellationToken.CanBeCanceled)
@@ -465,9 +460,15 @@ internal sealed class ClientStreamCall : PendingCall
     private void DisposeWatches()
     {
         _tokenRegistration.Dispose();
-        _deadlineRegistration.Dispose();
-        _deadline?.Dispose();
+        DeadlineTimer.Cancel(this);
     }
+
+    /// <summary>
+    /// The deadline passed: the completion receiver aborts the call (the abort runs the request
+    /// stream's cancellation callbacks, which must not hold the deadline thread).
+    /// </summary>
+    protected internal override void Fire() =>
+        ChannelCompletions.Shared.Post(static s => ((ClientStreamCall)s!).Abort(new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded")), this);
 
     private static void FreeUnsent(in RpalMessage element)
     {
