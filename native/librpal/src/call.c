@@ -46,13 +46,14 @@ void calls_free(struct rpal_conn *c)
     c->calls = NULL;
 }
 
-/* Takes a free slot, waiting for one until deadline (-EAGAIN for DEADLINE_NOW, which also
+/* Takes a free slot, waiting for one until the limit (-EAGAIN for DEADLINE_NOW, which also
  * asks the next slot_put() to report EPOLLRPALOUT; -ETIMEDOUT) or the connection's end. */
-static int slot_get(struct rpal_conn *c, uint32_t *idx, int64_t deadline)
+static int slot_get(struct rpal_conn *c, uint32_t *idx, struct limit *lim)
 {
     pthread_mutex_lock(&c->call_lock);
     int rc = 0;
     while (!c->free_head && !(rc = atomic_load(&c->dead))) {
+        int64_t deadline = limit_deadline(lim);
         int64_t now = now_ns();
         if (now >= deadline) {
             rc = deadline_error(deadline);
@@ -416,18 +417,18 @@ RPAL_API int rpal_recv(struct rpal_conn *c, struct rpal_msg *msg)
 }
 
 /* Starts a call: takes a slot in state st, hands the request buffer to it,
- * publishes the descriptor, waiting for a slot and for ring room until
- * deadline. On -EAGAIN (DEADLINE_NOW) the request buffer is the caller's
+ * publishes the descriptor, waiting for a slot and for ring room until the
+ * limit. On -EAGAIN (DEADLINE_NOW) the request buffer is the caller's
  * again; on other errors it is freed. */
 static int call_start(struct rpal_conn *c, const struct rpal_msg *req, uint32_t st,
-                      uint64_t user_data, uint64_t *id_out, int64_t deadline)
+                      uint64_t user_data, uint64_t *id_out, struct limit *lim)
 {
     struct rpal_buf *b;
     int rc = send_buf(req, &b);
     if (rc < 0)
         return rc;
     uint32_t idx = 0;
-    if ((rc = slot_get(c, &idx, deadline)) < 0) {
+    if ((rc = slot_get(c, &idx, lim)) < 0) {
         if (b && rc != -EAGAIN)
             arena_free_block(b);
         return rc;
@@ -446,7 +447,9 @@ static int call_start(struct rpal_conn *c, const struct rpal_msg *req, uint32_t 
     desc_of(&d, RPAL_DESC_CALL, id, req);
     if (id_out)
         *id_out = id; /* before publishing: the completion may come first */
-    if ((rc = ring_push(c, 0, &d, deadline)) < 0) {
+    if ((rc = ring_try_push(c, &d)) == -EAGAIN)
+        rc = ring_push(c, 0, &d, limit_deadline(lim));
+    if (rc < 0) {
         /* Not published. Either we take the call back, or the connection
          * failed and calls_fail_all() already ended it: a sync call is then
          * DONE (take it back too), a submitted one completes with the error,
@@ -467,18 +470,13 @@ static int call_start(struct rpal_conn *c, const struct rpal_msg *req, uint32_t 
     return 0;
 }
 
-/* The deadline of a wait of timeout_ms (< 0: none) from now. */
-static int64_t deadline_in(int64_t now, int timeout_ms)
-{
-    return timeout_ms < 0 ? DEADLINE_NONE : now + (int64_t)timeout_ms * 1000000;
-}
-
 RPAL_API int rpal_call_submit(struct rpal_conn *c, const struct rpal_msg *req, uint64_t user_data,
                               uint64_t *id)
 {
     if (!c || !req || (req->flags & ~RPAL_MSG_DONTWAIT))
         return -EINVAL;
-    return call_start(c, req, CALL_ASYNC, user_data, id, send_deadline(req, DEADLINE_NONE));
+    struct limit lim = limit_at(send_deadline(req, DEADLINE_NONE));
+    return call_start(c, req, CALL_ASYNC, user_data, id, &lim);
 }
 
 /* Spins until call s is DONE (true) or the clock reaches end (false), taking
@@ -508,14 +506,16 @@ static bool spin_until_done(struct rpal_conn *c, const struct rpal_call_slot *s,
     }
 }
 
-/* Waits for call s: spins until spin_end, then parks on the peer's ctl tail
- * until deadline. True when the call is DONE; false at the deadline (the
+/* Waits for call s: spins for spin_ns, then parks on the peer's ctl tail
+ * until the limit. True when the call is DONE; false at the limit (the
  * call is still SYNC, or being completed: the caller decides). */
-static bool wait_done(struct rpal_conn *c, const struct rpal_call_slot *s, int64_t spin_end,
-                      int64_t deadline)
+static bool wait_done(struct rpal_conn *c, const struct rpal_call_slot *s, int64_t spin_ns,
+                      struct limit *lim)
 {
     const _Atomic uint32_t *tail = &c->peer->ctl_out.tail;
     bool parked = false;
+    int64_t deadline = limit_deadline(lim); /* first: a limit of spin_ns alone ends with the spin */
+    int64_t spin_end = now_ns() + spin_ns;
     bool done = spin_until_done(c, s, spin_end < deadline ? spin_end : deadline);
     while (!done) {
         int64_t now = now_ns();
@@ -571,18 +571,18 @@ static void take_done(struct rpal_conn *c, uint32_t idx, struct rpal_completion 
  * a submitted one (SYNC -> ASYNC, one CAS against the drain's SYNC ->
  * FILLING). 1 with *done, 0 (submitted), or call_start()'s error. */
 static int call_then_submit(struct rpal_conn *c, const struct rpal_msg *req, uint64_t user_data,
-                            int64_t start_deadline, int64_t spin_end, int64_t wait_end,
+                            struct limit *start, int64_t spin_ns, struct limit *wait,
                             uint64_t *id, struct rpal_completion *done)
 {
     uint64_t cid = 0;
-    int rc = call_start(c, req, CALL_SYNC, user_data, &cid, start_deadline);
+    int rc = call_start(c, req, CALL_SYNC, user_data, &cid, start);
     if (rc < 0)
         return rc;
     if (id)
         *id = cid;
     uint32_t idx = (uint32_t)cid - 1;
     struct rpal_call_slot *s = &c->calls[idx];
-    if (wait_done(c, s, spin_end, wait_end)) {
+    if (wait_done(c, s, spin_ns, wait)) {
         take_done(c, idx, done);
         return 1;
     }
@@ -606,9 +606,10 @@ RPAL_API int rpal_call_submit_spin(struct rpal_conn *c, const struct rpal_msg *r
 {
     if (!c || !req || !done || (req->flags & ~RPAL_MSG_DONTWAIT))
         return -EINVAL;
-    int64_t end = now_ns() + (spin_ns < 0 ? spin_budget_ns() : spin_ns);
-    return call_then_submit(c, req, user_data, send_deadline(req, DEADLINE_NONE), end, end, id,
-                            done);
+    int64_t spin = spin_ns < 0 ? spin_budget_ns() : spin_ns;
+    struct limit start = limit_at(send_deadline(req, DEADLINE_NONE));
+    struct limit wait = {.timeout_ns = spin, .deadline = LIMIT_UNRESOLVED}; /* no park: the spin only */
+    return call_then_submit(c, req, user_data, &start, spin, &wait, id, done);
 }
 
 RPAL_API int rpal_call_submit_wait(struct rpal_conn *c, const struct rpal_msg *req,
@@ -617,10 +618,8 @@ RPAL_API int rpal_call_submit_wait(struct rpal_conn *c, const struct rpal_msg *r
 {
     if (!c || !req || !done || req->flags)
         return -EINVAL;
-    int64_t now = now_ns();
-    int64_t deadline = deadline_in(now, timeout_ms);
-    return call_then_submit(c, req, user_data, deadline, now + spin_budget_ns(), deadline, id,
-                            done);
+    struct limit lim = limit_ms(timeout_ms);
+    return call_then_submit(c, req, user_data, &lim, spin_budget_ns(), &lim, id, done);
 }
 
 RPAL_API int rpal_call_complete(struct rpal_conn *c, struct rpal_completion *out)
@@ -662,15 +661,14 @@ RPAL_API int rpal_call(struct rpal_conn *c, const struct rpal_msg *req, struct r
 {
     if (!c || !req || !reply || req->flags)
         return -EINVAL;
-    int64_t start = now_ns();
-    int64_t deadline = deadline_in(start, timeout_ms);
+    struct limit lim = limit_ms(timeout_ms);
     uint64_t id = 0;
-    int rc = call_start(c, req, CALL_SYNC, 0, &id, deadline);
+    int rc = call_start(c, req, CALL_SYNC, 0, &id, &lim);
     if (rc < 0)
         return rc;
     uint32_t idx = (uint32_t)id - 1;
     struct rpal_call_slot *s = &c->calls[idx];
-    if (!wait_done(c, s, start + spin_budget_ns(), deadline)) {
+    if (!wait_done(c, s, spin_budget_ns(), &lim)) {
         if (claim(s, CALL_SYNC, CALL_ABANDONED))
             return -ETIMEDOUT;
         /* its reply (or the connection's end) is being written: take it */

@@ -420,6 +420,8 @@ static inline int deadline_error(int64_t deadline) { return deadline == DEADLINE
  * (then -EAGAIN or -ETIMEDOUT, see deadline_error; -EAGAIN also arms EPOLLRPALOUT); the ctl
  * ring never waits (a backlog, see ring.c). */
 int ring_push(struct rpal_conn *c, int ctl, const struct rpal_desc *d, int64_t deadline);
+/* Publishes d on our req ring if it has room now; -EAGAIN (and nothing else done) if not. */
+int ring_try_push(struct rpal_conn *c, const struct rpal_desc *d);
 /* Whether our req (ctl 0) or ctl ring has a free entry now. */
 bool ring_has_room(const struct rpal_conn *c, int ctl);
 /* After a RPAL_MSG_DONTWAIT send found the req ring full: raises room_wanted so that the peer
@@ -448,6 +450,34 @@ void ep_wake_conn(struct rpal_conn *c);
 /* rpal.c: waiting helpers */
 int64_t now_ns(void);
 int64_t spin_budget_ns(void);
+
+/* A caller's limit on the waits of one operation, given as a timeout and turned into a
+ * deadline only when a wait needs one: a call that finds a free slot and room in the ring
+ * reads no clock before its request is published (a clock read costs about as much as the
+ * cache-line transfer that carries the request). */
+struct limit {
+    int64_t timeout_ns;
+    int64_t deadline; /* LIMIT_UNRESOLVED until limit_deadline() */
+};
+#define LIMIT_UNRESOLVED INT64_MIN
+/* A limit that is already a deadline (DEADLINE_NONE, DEADLINE_NOW). */
+static inline struct limit limit_at(int64_t deadline)
+{
+    return (struct limit){.deadline = deadline};
+}
+/* timeout_ms from the first wait (< 0: none). */
+static inline struct limit limit_ms(int timeout_ms)
+{
+    if (timeout_ms < 0)
+        return limit_at(DEADLINE_NONE);
+    return (struct limit){.timeout_ns = (int64_t)timeout_ms * 1000000, .deadline = LIMIT_UNRESOLVED};
+}
+static inline int64_t limit_deadline(struct limit *l)
+{
+    if (l->deadline == LIMIT_UNRESOLVED)
+        l->deadline = now_ns() + l->timeout_ns;
+    return l->deadline;
+}
 
 /* log.c */
 void rpal_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -197,6 +197,11 @@ void ring_flush_backlog(struct rpal_conn *c)
     pthread_mutex_unlock(&c->backlog_lock);
 }
 
+int ring_try_push(struct rpal_conn *c, const struct rpal_desc *d)
+{
+    return push(c, 0, d, DEADLINE_NOW);
+}
+
 int ring_push(struct rpal_conn *c, int ctl, const struct rpal_desc *d, int64_t deadline)
 {
     if (!ctl) {
