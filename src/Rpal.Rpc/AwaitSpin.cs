@@ -32,6 +32,16 @@ internal struct AwaitSpin
             return false;
         }
 
+        return TryEnterSpinner();
+    }
+
+    /// <summary>
+    /// Whether this thread may spin now (at most half of the processors spin at once), without
+    /// the back-off: for the engine's waits, whose spin policy decides itself whether to spin
+    /// (rpal_call_submit_spin with the default budget). True must be followed by <see cref="ExitSpinner"/>.
+    /// </summary>
+    public static bool TryEnterSpinner()
+    {
         if (Interlocked.Increment(ref s_spinning) > s_maxSpinning)
         {
             Interlocked.Decrement(ref s_spinning);
@@ -41,10 +51,13 @@ internal struct AwaitSpin
         return true;
     }
 
+    /// <summary>The end of a spin <see cref="TryEnterSpinner"/> allowed.</summary>
+    public static void ExitSpinner() => Interlocked.Decrement(ref s_spinning);
+
     /// <summary>The spin ended: <paramref name="answered"/> when what it waited for came.</summary>
     public void End(bool answered)
     {
-        Interlocked.Decrement(ref s_spinning);
+        ExitSpinner();
         if (answered)
         {
             _misses = 0;

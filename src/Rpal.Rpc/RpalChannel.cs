@@ -23,7 +23,6 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
     private readonly ChannelCompletions.Registration _completions;
 
     private readonly bool _spinOnAwait;
-    private AwaitSpin _spin; // awaited calls' (SubmitAndSpin)
     private readonly Lock _siblingsLock = new();
     private Dictionary<string, RpalChannel>? _siblings;
     private readonly ILoggerFactory? _loggerFactory;
@@ -263,11 +262,13 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
     /// call completes here (<paramref name="pending"/>'s result is set, returns 1) and its await
     /// goes on at once, with no thread woken; the completion thread and then a thread-pool
     /// thread would otherwise take two wake-ups. Else returns 0 (the completion thread delivers
-    /// the completion), or the submit's -errno. Backs off as <see cref="AwaitSpin"/> says.
+    /// the completion), or the submit's -errno. The engine's spin policy decides whether and how
+    /// long to spin (not when the server's receiver is parked, nor for a server slower than the
+    /// budget); at most half of the processors spin at once (<see cref="AwaitSpin"/>).
     /// </summary>
     internal int SubmitAndSpin(in RpalMessage message, PendingCall pending, out ulong callId)
     {
-        if (!_spinOnAwait || !_spin.TryBegin())
+        if (!_spinOnAwait || !AwaitSpin.TryEnterSpinner())
         {
             return Submit(in message, pending, out callId);
         }
@@ -282,7 +283,7 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
         }
         finally
         {
-            _spin.End(answered: rc != 0);
+            AwaitSpin.ExitSpinner();
         }
 
         if (rc != 0)
@@ -297,9 +298,6 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
 
         return rc;
     }
-
-    /// <summary>For tests: the awaited calls' spin, misses in a row and calls left to skip.</summary>
-    internal (int Misses, int Skip) SpinState => _spin.State;
 
     internal int Submit(in RpalMessage message, PendingCall pending, out ulong callId)
     {

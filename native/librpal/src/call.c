@@ -481,10 +481,12 @@ RPAL_API int rpal_call_submit(struct rpal_conn *c, const struct rpal_msg *req, u
 
 /* Spins until call s is DONE (true) or the clock reaches end (false), taking
  * the peer's replies and releases meanwhile, and looking for a dead peer
- * every millisecond (a long spin budget must not hide one). */
+ * every millisecond (a long spin budget must not hide one). Ends early when
+ * the thread lost its CPU meanwhile (SPIN_PREEMPTED_NS): parking is better then. */
 static bool spin_until_done(struct rpal_conn *c, const struct rpal_call_slot *s, int64_t end)
 {
-    int64_t next_check = now_ns() + 1000000;
+    int64_t last = now_ns();
+    int64_t next_check = last + 1000000;
     for (unsigned i = 0;; i++) {
         if (atomic_load_explicit(&s->state, memory_order_acquire) == CALL_DONE)
             return true;
@@ -495,8 +497,9 @@ static bool spin_until_done(struct rpal_conn *c, const struct rpal_call_slot *s,
             continue;
         }
         int64_t now = now_ns();
-        if (now >= end)
+        if (now >= end || now - last > SPIN_PREEMPTED_NS)
             return false;
+        last = now;
         if (now >= next_check) {
             next_check = now + 1000000;
             if (conn_peer_gone(c, true))
@@ -506,21 +509,41 @@ static bool spin_until_done(struct rpal_conn *c, const struct rpal_call_slot *s,
     }
 }
 
-/* Waits for call s: spins for spin_ns, then parks on the peer's ctl tail
- * until the limit. True when the call is DONE; false at the limit (the
- * call is still SYNC, or being completed: the caller decides). */
+/* Waits for call s: spins for spin_ns (< 0: as the spin policy says), then
+ * parks on the peer's ctl tail until the limit (NULL: no park, the wait ends
+ * with the spin). True when the call is DONE;
+ * false at the limit (the call is still SYNC, or being completed: the
+ * caller decides).
+ *
+ * The policy (spin_for_probing): no spin when the peer's receiver is parked
+ * (our request just woke it: the reply is a wake-up away, which costs less
+ * parked than spun), else spin when the last reply to an awake receiver
+ * came within the budget. Every 32nd call that did not spin spins all the
+ * same: a receiver parks at once when its last wait was long, and a caller
+ * that does not spin makes the next wait long (its reply, then its next
+ * request, come a wake-up later), so two fast peers could otherwise keep
+ * each other slow; one spun reply sends the next request at once and the
+ * receiver learns. A server that became fast is found the same way. */
 static bool wait_done(struct rpal_conn *c, const struct rpal_call_slot *s, int64_t spin_ns,
                       struct limit *lim)
 {
     const _Atomic uint32_t *tail = &c->peer->ctl_out.tail;
     bool parked = false;
-    int64_t deadline = limit_deadline(lim); /* first: a limit of spin_ns alone ends with the spin */
-    int64_t spin_end = now_ns() + spin_ns;
+    bool asleep = atomic_load_explicit(&c->peer->rx_parked, memory_order_relaxed) != 0;
+    bool learn = !asleep && spin_ns < 0; /* a parked receiver's reply says nothing of the next */
+    if (spin_ns < 0)
+        spin_ns = spin_for_probing(&c->reply_spin, asleep);
+    int64_t start = now_ns();
+    int64_t spin_end = start + spin_ns;
+    int64_t deadline = lim ? limit_deadline(lim) : spin_end;
     bool done = spin_until_done(c, s, spin_end < deadline ? spin_end : deadline);
     while (!done) {
         int64_t now = now_ns();
-        if (now >= deadline)
+        if (now >= deadline) {
+            if (learn && spin_ns > 0)
+                spin_learn(&c->reply_spin, now - start); /* longer than the spin: no spin next */
             return false;
+        }
         /* park: drained under the lock, tail seen, flag up, re-check */
         pthread_mutex_lock(&c->drain_lock);
         drain_ctl(c);
@@ -547,6 +570,8 @@ static bool wait_done(struct rpal_conn *c, const struct rpal_call_slot *s, int64
     }
     if (!parked)
         atomic_fetch_add_explicit(&c->st_spins, 1, memory_order_relaxed);
+    if (learn)
+        spin_learn(&c->reply_spin, now_ns() - start);
     return true;
 }
 
@@ -566,8 +591,8 @@ static void take_done(struct rpal_conn *c, uint32_t idx, struct rpal_completion 
 }
 
 /* A call started as a blocking one (its reply marks the slot DONE, nothing
- * is queued and no epoll waiter is told), waited for until spin_end
- * (spinning) and wait_end (parked); when no reply came by then it turns into
+ * is queued and no epoll waiter is told), waited for as wait_done() does
+ * (spin_ns, then parked until the limit wait); when no reply came by then it turns into
  * a submitted one (SYNC -> ASYNC, one CAS against the drain's SYNC ->
  * FILLING). 1 with *done, 0 (submitted), or call_start()'s error. */
 static int call_then_submit(struct rpal_conn *c, const struct rpal_msg *req, uint64_t user_data,
@@ -606,10 +631,8 @@ RPAL_API int rpal_call_submit_spin(struct rpal_conn *c, const struct rpal_msg *r
 {
     if (!c || !req || !done || (req->flags & ~RPAL_MSG_DONTWAIT))
         return -EINVAL;
-    int64_t spin = spin_ns < 0 ? spin_budget_ns() : spin_ns;
     struct limit start = limit_at(send_deadline(req, DEADLINE_NONE));
-    struct limit wait = {.timeout_ns = spin, .deadline = LIMIT_UNRESOLVED}; /* no park: the spin only */
-    return call_then_submit(c, req, user_data, &start, spin, &wait, id, done);
+    return call_then_submit(c, req, user_data, &start, spin_ns, NULL, id, done); /* the spin only */
 }
 
 RPAL_API int rpal_call_submit_wait(struct rpal_conn *c, const struct rpal_msg *req,
@@ -619,7 +642,7 @@ RPAL_API int rpal_call_submit_wait(struct rpal_conn *c, const struct rpal_msg *r
     if (!c || !req || !done || req->flags)
         return -EINVAL;
     struct limit lim = limit_ms(timeout_ms);
-    return call_then_submit(c, req, user_data, &lim, spin_budget_ns(), &lim, id, done);
+    return call_then_submit(c, req, user_data, &lim, -1, &lim, id, done);
 }
 
 RPAL_API int rpal_call_complete(struct rpal_conn *c, struct rpal_completion *out)
@@ -668,7 +691,7 @@ RPAL_API int rpal_call(struct rpal_conn *c, const struct rpal_msg *req, struct r
         return rc;
     uint32_t idx = (uint32_t)id - 1;
     struct rpal_call_slot *s = &c->calls[idx];
-    if (!wait_done(c, s, spin_budget_ns(), &lim)) {
+    if (!wait_done(c, s, -1, &lim)) {
         if (claim(s, CALL_SYNC, CALL_ABANDONED))
             return -ETIMEDOUT;
         /* its reply (or the connection's end) is being written: take it */

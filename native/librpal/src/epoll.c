@@ -41,6 +41,7 @@ struct rpal_ep {
     unsigned rr;                /* round-robin start of collect() */
     _Atomic int64_t next_fd_poll; /* when ordinary fds are next looked at */
     _Atomic int woken;          /* the last park woke for events not handled yet */
+    struct spin_policy spin;    /* waits for events (rpal_epoll_wait) */
 };
 
 static struct {
@@ -385,6 +386,9 @@ static int poll_fds(struct rpal_ep *ep, struct epoll_event *out, int max)
     return m > 0 ? m : 0;
 }
 
+static int wait_set(struct rpal_ep *ep, struct epoll_event *events, int maxevents, int64_t start,
+                    int64_t spin_end, int64_t deadline, int64_t *end);
+
 RPAL_API int rpal_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout_ms)
 {
     struct rpal_ep *ep = ep_lookup(epfd);
@@ -396,10 +400,26 @@ RPAL_API int rpal_epoll_wait(int epfd, struct epoll_event *events, int maxevents
         return -EINVAL;
     int64_t start = now_ns();
     int64_t deadline = timeout_ms < 0 ? INT64_MAX : start + (int64_t)timeout_ms * 1000000;
-    int64_t spin_end = start + spin_budget_ns();
+    /* the spin policy (spin_for): spin only when the last wait ended within the budget */
+    int64_t spin_end = start + spin_for(&ep->spin);
+    int64_t end = start;
+    int n = wait_set(ep, events, maxevents, start, spin_end, deadline, &end);
+    if (timeout_ms != 0) /* a poll says nothing about when events come */
+        spin_learn(&ep->spin, end - start);
+    return n;
+}
+
+/* rpal_epoll_wait's wait: spins until spin_end, parks until deadline; *end
+ * receives the clock of its last look (no clock read after the events are
+ * found: it would delay their handling). */
+static int wait_set(struct rpal_ep *ep, struct epoll_event *events, int maxevents, int64_t start,
+                    int64_t spin_end, int64_t deadline, int64_t *end)
+{
+    int64_t last = start;
     for (;;) {
         /* Spin, holding the set's lock (rpal_epoll_ctl on this set waits at
-         * most one spin budget); read the clock every 32 looks only. */
+         * most one spin budget); read the clock every 32 looks only. A spinner
+         * that lost its CPU meanwhile parks (SPIN_PREEMPTED_NS). */
         int n;
         int64_t now = 0;
         pthread_mutex_lock(&ep->lock);
@@ -409,6 +429,9 @@ RPAL_API int rpal_epoll_wait(int epfd, struct epoll_event *events, int maxevents
                 break;
             if ((i & 31) == 0) {
                 now = now_ns();
+                if (now - last > SPIN_PREEMPTED_NS)
+                    spin_end = now;
+                last = *end = now;
                 if (now >= atomic_load_explicit(&ep->next_fd_poll, memory_order_relaxed) ||
                     now >= spin_end || now >= deadline)
                     break;
@@ -419,7 +442,7 @@ RPAL_API int rpal_epoll_wait(int epfd, struct epoll_event *events, int maxevents
         /* ordinary fds: at most every FD_POLL_NS, so that a busy RPAL
          * stream makes one syscall per 20 us, not one per message */
         if (n > 0)
-            now = now_ns();
+            now = *end = now_ns();
         if (n < maxevents && now >= atomic_load_explicit(&ep->next_fd_poll, memory_order_relaxed)) {
             atomic_store_explicit(&ep->next_fd_poll, now + FD_POLL_NS, memory_order_relaxed);
             n += poll_fds(ep, events + n, maxevents - n);

@@ -185,6 +185,27 @@ static inline size_t buf_capacity(const struct rpal_buf *b)
     return ((size_t)64 << b->cls) - sizeof(struct rpal_buf);
 }
 
+/* ------------------------------------------------------------ waiting */
+
+/* The spin policy: a waiter spins only when spinning is likely to pay. A policy remembers how
+ * long the last wait of its kind took (a set's wait for its next event; a connection's wait for
+ * a reply while the peer's receiver was awake); a waiter spins for the budget when that was
+ * within the budget, and parks at once otherwise. A wait that parked learns its length too, so
+ * a burst after an idle spell spins again from its second call on. */
+struct spin_policy {
+    _Atomic int64_t expect_ns; /* the last wait's length */
+    _Atomic uint32_t skipped;  /* waits that did not spin (spin_for_probing) */
+};
+int64_t spin_for(struct spin_policy *p);
+/* As spin_for(), also not spinning when the wait is known to be long (the peer's receiver is
+ * parked), except every 32nd such wait, which spins all the same: a wait that does not spin
+ * learns nothing, and two peers that both park could keep each other slow (see wait_done). */
+int64_t spin_for_probing(struct spin_policy *p, bool known_long);
+void spin_learn(struct spin_policy *p, int64_t waited_ns);
+/* A spinner that saw the clock jump this far between two looks lost its CPU to another
+ * thread (more spinners than cores): it parks instead of spinning on. */
+#define SPIN_PREEMPTED_NS 200000
+
 /* ------------------------------------------------------------- connections */
 
 enum { CALL_FREE = 0, CALL_SYNC, CALL_ASYNC, CALL_FILLING, CALL_DONE, CALL_ABANDONED, CALL_QUEUED };
@@ -243,6 +264,7 @@ struct rpal_conn {
                                          EPOLLRPALOUT was not reported since: set by the sender,
                                          cleared by the epoll waiter that reports it */
     _Atomic uint32_t cq_count;
+    struct spin_policy reply_spin;    /* callers waiting for replies (wait_done) */
     _Atomic uint32_t async_pending;   /* submitted calls whose completion was not taken yet:
                                          an epoll waiter that does not want EPOLLRPALIN parks
                                          on this connection only while it is non-zero */
@@ -450,6 +472,7 @@ void ep_wake_conn(struct rpal_conn *c);
 /* rpal.c: waiting helpers */
 int64_t now_ns(void);
 int64_t spin_budget_ns(void);
+
 
 /* A caller's limit on the waits of one operation, given as a timeout and turned into a
  * deadline only when a wait needs one: a call that finds a free slot and room in the ring

@@ -31,6 +31,27 @@ int64_t now_ns(void)
 
 int64_t spin_budget_ns(void) { return atomic_load_explicit(&g_rt.spin_ns, memory_order_relaxed); }
 
+int64_t spin_for(struct spin_policy *p)
+{
+    int64_t budget = spin_budget_ns();
+    return atomic_load_explicit(&p->expect_ns, memory_order_relaxed) <= budget ? budget : 0;
+}
+
+int64_t spin_for_probing(struct spin_policy *p, bool known_long)
+{
+    int64_t spin = known_long ? 0 : spin_for(p);
+    if (!spin && (atomic_fetch_add_explicit(&p->skipped, 1, memory_order_relaxed) & 31) == 31)
+        spin = spin_budget_ns();
+    return spin;
+}
+
+void spin_learn(struct spin_policy *p, int64_t waited_ns)
+{
+    /* the last wait alone: a steady rate is learnt in one wait, and one odd wait costs at
+     * most one budget of spinning or one wake-up */
+    atomic_store_explicit(&p->expect_ns, waited_ns, memory_order_relaxed);
+}
+
 /* Parses "123", "0x1000", "64M", "1G"; returns false when malformed. */
 static bool parse_u64(const char *s, uint64_t *out)
 {
