@@ -1,21 +1,31 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * rpal-latency - the seed's experiment: one-way latency of small messages
- * between two processes, over a Unix socket with epoll (EPOLL) and over RPAL.
+ * between two processes, over a Unix socket with epoll (EPOLL) and over RPAL,
+ * measured against the limit of the two CPUs (FLOOR).
  *
  * The client starts rpal-latency-server (beside its own executable) as a
  * child process, pins itself and the server to two CPUs, and runs ping-pong:
  * it writes the TSC into message i just before sending it, the server takes
  * the TSC on receipt and keeps the difference, acknowledges, and only then is
  * message i+1 sent, so no message ever queues. 1% of the messages (at least
- * 1000) warm up first and are not counted. EPOLL runs first (write() of the
- * message, read() of a 1-byte ack), RPAL second (rpal_call() with the TSC in
+ * 1000) warm up first and are not counted. FLOOR runs first (the TSC into a
+ * shared cache line, a sequence number as the doorbell, both sides spinning,
+ * the server's ack written into the same line), EPOLL second (write() of the
+ * message, read() of a 1-byte ack), RPAL third (rpal_call() with the TSC in
  * words[0], an empty rpal_reply() as the ack). The server sorts the
  * latencies and sends back the total and the percentiles; the client prints
  * them in the seed's format:
  *   EPOLL: Message length: 32 bytes, Total TSC cycles: T, Message count: N,
  *          Average latency: A cycles                          (one line)
  * Lines starting with '#' are notes.
+ *
+ * Paced mode (--gap-us) asks what a call costs when calls do not come back
+ * to back: for each gap, the client sleeps that long (an absolute
+ * clock_nanosleep from the end of the previous call) before each call, times
+ * the round trip itself with the TSC, and both processes measure their CPU
+ * time over the counted calls; the server sends its own back. FLOOR is not
+ * paced: two spinning CPUs cost the whole gap by construction.
  */
 #include "latency_common.h"
 
@@ -31,6 +41,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -44,7 +56,13 @@
 struct client_opts {
     uint64_t messages;
     uint32_t size;
-    uint32_t runs;
+    uint32_t runs;     /* the selection, as the server is told it; a paced
+                          session leaves FLOOR out on both sides */
+    bool floor_asked;  /* --floor or --floor-only given */
+    uint32_t gaps_n;   /* paced mode when > 0 */
+    uint64_t gaps[LAT_PACED_MAX_GAPS]; /* microseconds */
+    uint64_t calls;    /* counted calls per gap, before the cap */
+    const char *json_path;
     bool no_spin;
     bool spawn;
     const char *server;      /* --server, NULL: beside this executable */
@@ -57,9 +75,14 @@ struct client_opts {
 static volatile pid_t g_child = -1; /* read by on_signal() */
 static char g_tmpdir[64];
 static char g_sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
+static const char *g_json_path; /* --json, removed unless it was written */
 
 static void cleanup(void)
 {
+    if (g_json_path) {
+        unlink(g_json_path);
+        g_json_path = NULL;
+    }
     if (g_child > 0) {
         kill(g_child, SIGTERM);
         waitpid(g_child, NULL, 0);
@@ -76,6 +99,8 @@ static void cleanup(void)
  * async-signal-safe calls only. */
 static void on_signal(int sig)
 {
+    if (g_json_path)
+        unlink(g_json_path);
     if (g_child > 0) {
         kill(g_child, SIGTERM);
         waitpid(g_child, NULL, 0);
@@ -116,7 +141,8 @@ static _Noreturn void usage(FILE *f, int code)
     fprintf(f,
             "usage: " PROG " [options]\n"
             "One-way latency of small messages between two processes, ping-pong, in TSC\n"
-            "cycles: a Unix socket with epoll (EPOLL) first, then RPAL.\n"
+            "cycles: one shared cache line both sides spin on (FLOOR, the limit of the two\n"
+            "CPUs) first, a Unix socket with epoll (EPOLL) second, RPAL third.\n"
             "  --messages N    counted messages per run (default 1,000,000; 1%% more, at\n"
             "                  least 1000, warm up first)\n"
             "  --size B        message length, 8..32 bytes (default 32): the bytes EPOLL\n"
@@ -125,8 +151,21 @@ static _Noreturn void usage(FILE *f, int code)
             "                  parks, so the wake-up path is measured\n"
             "  --cpus A,B      pin the client to CPU A and the server to CPU B (default:\n"
             "                  the last two CPUs this process may use)\n"
+            "  --floor-only    only the FLOOR run\n"
             "  --epoll-only    only the EPOLL run\n"
             "  --rpal-only     only the RPAL run\n"
+            "  --floor         FLOOR too (with --epoll-only or --rpal-only; in the default)\n"
+            "  --no-floor      no FLOOR run (EPOLL and RPAL, as before FLOOR existed)\n"
+            "Paced mode: round trip and CPU per call when calls are spaced out (RPAL with\n"
+            "the library's spin policy: RPAL_SPIN_NS applies, --no-spin makes it 0)\n"
+            "  --gap-us LIST   comma-separated gaps in microseconds, 0..100000 each (up to\n"
+            "                  64; 0 = back to back): for EPOLL then RPAL, each gap in turn,\n"
+            "                  the client sleeps the gap before every call; one PACED: row\n"
+            "                  per transport and gap. FLOOR is not paced\n"
+            "  --calls N       counted calls per gap (default 2000; 5%%, at least 50, warm\n"
+            "                  up first); cut for long gaps so that a row's sleeps add up\n"
+            "                  to about 10 s, but never below 100\n"
+            "  --json PATH     also write the rows to PATH, a JSON array of objects\n"
             "  --server PATH   the server program (default: " SERVER_NAME " beside this one)\n"
             "  --no-spawn      use a server started by hand with the same --messages,\n"
             "                  --size, --no-spin and run selection (and --cpu B)\n"
@@ -165,17 +204,50 @@ static void parse_cpus(const char *arg, struct client_opts *o)
     o->cpus_given = true;
 }
 
+/* --gap-us: comma-separated gaps. Not lat_parse_u64 on the whole list, which
+ * takes commas as digit separators ("1,000"); each gap on its own. */
+static void parse_gaps(const char *arg, struct client_opts *o)
+{
+    static const char want[] = "--gap-us wants a comma-separated list of up to 64 gaps in "
+                               "microseconds, 0..100000 each (e.g. 0,10,50,200,1000)";
+    const char *p = arg;
+    o->gaps_n = 0;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char one[24];
+        if (len == 0)
+            usage_error("%s; '%s' has an empty one", want, arg);
+        if (o->gaps_n == LAT_PACED_MAX_GAPS)
+            usage_error("%s; '%s' has more", want, arg);
+        snprintf(one, sizeof one, "%.*s", (int)len, p);
+        if (len >= sizeof one || !lat_parse_u64(one, 0, LAT_PACED_MAX_GAP_US, &o->gaps[o->gaps_n]))
+            usage_error("%s; '%.*s' in '%s' is not one", want, (int)len, p, arg);
+        o->gaps_n++;
+        if (!comma)
+            return;
+        p = comma + 1;
+    }
+}
+
 static void parse_args(int argc, char **argv, struct client_opts *o)
 {
-    enum { O_MESSAGES = 256, O_SIZE, O_NO_SPIN, O_CPUS, O_EPOLL_ONLY, O_RPAL_ONLY, O_SERVER,
-           O_NO_SPAWN, O_SOCKET, O_HELP };
+    enum { O_MESSAGES = 256, O_SIZE, O_NO_SPIN, O_CPUS, O_FLOOR_ONLY, O_EPOLL_ONLY,
+           O_RPAL_ONLY, O_FLOOR, O_NO_FLOOR, O_GAP_US, O_CALLS, O_JSON, O_SERVER, O_NO_SPAWN,
+           O_SOCKET, O_HELP };
     static const struct option longopts[] = {
         {"messages", required_argument, NULL, O_MESSAGES},
         {"size", required_argument, NULL, O_SIZE},
         {"no-spin", no_argument, NULL, O_NO_SPIN},
         {"cpus", required_argument, NULL, O_CPUS},
+        {"floor-only", no_argument, NULL, O_FLOOR_ONLY},
         {"epoll-only", no_argument, NULL, O_EPOLL_ONLY},
         {"rpal-only", no_argument, NULL, O_RPAL_ONLY},
+        {"floor", no_argument, NULL, O_FLOOR},
+        {"no-floor", no_argument, NULL, O_NO_FLOOR},
+        {"gap-us", required_argument, NULL, O_GAP_US},
+        {"calls", required_argument, NULL, O_CALLS},
+        {"json", required_argument, NULL, O_JSON},
         {"server", required_argument, NULL, O_SERVER},
         {"no-spawn", no_argument, NULL, O_NO_SPAWN},
         {"socket", required_argument, NULL, O_SOCKET},
@@ -185,9 +257,12 @@ static void parse_args(int argc, char **argv, struct client_opts *o)
     memset(o, 0, sizeof *o);
     o->messages = LAT_DEFAULT_MESSAGES;
     o->size = LAT_DEFAULT_SIZE;
-    o->runs = LAT_RUN_EPOLL | LAT_RUN_RPAL;
+    o->calls = LAT_PACED_DEFAULT_CALLS;
     o->spawn = true;
     o->cpu_client = o->cpu_server = -1;
+    struct lat_run_choice runs = {0};
+    const char *conflict = NULL;
+    bool messages_given = false, calls_given = false;
     uint64_t v;
     int c;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -195,6 +270,7 @@ static void parse_args(int argc, char **argv, struct client_opts *o)
         case O_MESSAGES:
             if (!lat_parse_u64(optarg, 1, LAT_MAX_MESSAGES, &o->messages))
                 usage_error("--messages wants a count from 1 to 100,000,000, not '%s'", optarg);
+            messages_given = true;
             break;
         case O_SIZE:
             if (!lat_parse_u64(optarg, LAT_MIN_SIZE, LAT_MAX_SIZE, &v))
@@ -208,15 +284,33 @@ static void parse_args(int argc, char **argv, struct client_opts *o)
         case O_CPUS:
             parse_cpus(optarg, o);
             break;
+        case O_FLOOR_ONLY:
+            conflict = lat_choose_only(&runs, LAT_RUN_FLOOR);
+            o->floor_asked = true;
+            break;
         case O_EPOLL_ONLY:
-            if (o->runs == LAT_RUN_RPAL)
-                usage_error("--epoll-only and --rpal-only exclude each other");
-            o->runs = LAT_RUN_EPOLL;
+            conflict = lat_choose_only(&runs, LAT_RUN_EPOLL);
             break;
         case O_RPAL_ONLY:
-            if (o->runs == LAT_RUN_EPOLL)
-                usage_error("--epoll-only and --rpal-only exclude each other");
-            o->runs = LAT_RUN_RPAL;
+            conflict = lat_choose_only(&runs, LAT_RUN_RPAL);
+            break;
+        case O_FLOOR:
+            conflict = lat_choose_floor(&runs, 1);
+            o->floor_asked = true;
+            break;
+        case O_NO_FLOOR:
+            conflict = lat_choose_floor(&runs, -1);
+            break;
+        case O_GAP_US:
+            parse_gaps(optarg, o);
+            break;
+        case O_CALLS:
+            if (!lat_parse_u64(optarg, 1, LAT_PACED_MAX_CALLS, &o->calls))
+                usage_error("--calls wants a count from 1 to 1,000,000, not '%s'", optarg);
+            calls_given = true;
+            break;
+        case O_JSON:
+            o->json_path = optarg;
             break;
         case O_SERVER:
             o->server = optarg;
@@ -235,9 +329,26 @@ static void parse_args(int argc, char **argv, struct client_opts *o)
             fprintf(stderr, "Try '" PROG " --help'.\n");
             exit(2);
         }
+        if (conflict)
+            usage_error("%s", conflict);
     }
     if (optind < argc)
         usage_error("unexpected argument '%s'", argv[optind]);
+    conflict = lat_chosen_runs(&runs, &o->runs);
+    if (conflict)
+        usage_error("%s", conflict);
+    if (o->gaps_n > 0) {
+        if (o->floor_asked)
+            usage_error("FLOOR is not paced: --gap-us goes with the EPOLL and RPAL runs");
+        if (messages_given)
+            usage_error("--messages counts the latency runs; with --gap-us, --calls N "
+                        "counts the calls of each gap");
+    } else {
+        if (calls_given)
+            usage_error("--calls goes with --gap-us (--messages counts the latency runs)");
+        if (o->json_path)
+            usage_error("--json writes the rows of a paced run: it goes with --gap-us");
+    }
     if (o->spawn && o->socket_path)
         usage_error("--socket goes with --no-spawn (a spawned server gets a private one)");
     if (!o->spawn && o->server)
@@ -365,6 +476,8 @@ static void spawn_server(const struct client_opts *o)
     snprintf(size, sizeof size, "%u", o->size);
     snprintf(cpu, sizeof cpu, "%d", o->cpu_server);
     snprintf(fd, sizeof fd, "%d", ready[1]);
+    const char *run_args[2];
+    int run_argc = lat_run_args(o->runs, run_args);
     char *argv[20];
     int argc = 0;
     argv[argc++] = path;
@@ -384,10 +497,8 @@ static void spawn_server(const struct client_opts *o)
     }
     if (o->no_spin)
         argv[argc++] = "--no-spin";
-    if (o->runs == LAT_RUN_EPOLL)
-        argv[argc++] = "--epoll-only";
-    if (o->runs == LAT_RUN_RPAL)
-        argv[argc++] = "--rpal-only";
+    for (int k = 0; k < run_argc; k++)
+        argv[argc++] = (char *)run_args[k];
     argv[argc] = NULL;
 
     fflush(NULL);
@@ -458,9 +569,9 @@ static void set_timeouts(int fd)
         die("setsockopt: %s", strerror(errno));
 }
 
-static void recv_record(int ctl, uint32_t type, void *body, size_t len, const char *what)
+/* Ends the process when a record could not be read; rc 0 returns. */
+static void record_failed(int rc, const char *what)
 {
-    int rc = lat_recv_record(ctl, type, body, len);
     if (rc == -EPIPE)
         die("%s: the server closed the connection (see its messages above)", what);
     if (rc == -EPROTO)
@@ -469,22 +580,24 @@ static void recv_record(int ctl, uint32_t type, void *body, size_t len, const ch
         die("%s: %s", what, strerror(-rc));
 }
 
-/* The server's parameters must be ours (they differ only with --no-spawn). */
-static const char *run_names(uint32_t runs)
+static void recv_record(int ctl, uint32_t type, void *body, size_t len, const char *what)
 {
-    return runs == LAT_RUN_EPOLL ? "EPOLL only" : runs == LAT_RUN_RPAL ? "RPAL only" : "both";
+    record_failed(lat_recv_record(ctl, type, body, len), what);
 }
 
+/* The server's parameters must be ours (they differ only with --no-spawn). */
 static void check_hello(const struct lat_hello *h, const struct client_opts *o)
 {
-    char diff[128] = "";
+    char diff[128] = "", theirs[32], ours[32];
+    lat_run_names(h->runs, theirs, sizeof theirs);
+    lat_run_names(o->runs, ours, sizeof ours);
     if (h->messages != o->messages)
         snprintf(diff, sizeof diff, "--messages %llu, here %llu",
                  (unsigned long long)h->messages, (unsigned long long)o->messages);
     else if (h->size != o->size)
         snprintf(diff, sizeof diff, "--size %u, here %u", h->size, o->size);
     else if (h->runs != o->runs)
-        snprintf(diff, sizeof diff, "runs %s, here %s", run_names(h->runs), run_names(o->runs));
+        snprintf(diff, sizeof diff, "runs %s, here %s", theirs, ours);
     else if ((h->no_spin != 0) != o->no_spin)
         snprintf(diff, sizeof diff, "%s --no-spin, here %s", h->no_spin ? "with" : "without",
                  o->no_spin ? "with" : "without");
@@ -493,7 +606,8 @@ static void check_hello(const struct lat_hello *h, const struct client_opts *o)
                  (unsigned long long)h->warmup);
     if (diff[0])
         die("the server (pid %d) was started with other options: %s; give both the same "
-            "--messages, --size, --no-spin and --epoll-only/--rpal-only", (int)h->pid, diff);
+            "--messages, --size, --no-spin and run selection (--floor-only, --epoll-only, "
+            "--rpal-only, --floor, --no-floor)", (int)h->pid, diff);
 }
 
 static void print_result(const char *label, const struct client_opts *o,
@@ -512,27 +626,69 @@ static void print_result(const char *label, const struct client_opts *o,
              label, (unsigned long long)r->negative, (long long)r->min);
 }
 
-/* EPOLL run: write() the message with the TSC in its first 8 bytes (and the
+/* One transport on the client side. call() sends message seq, with the TSC
+ * stamped into it last, just before the send, and returns once the server
+ * acknowledged it: 0 or -errno. Each run sets its transport up, drives it
+ * (run_latency() or run_paced()) and tears it down. */
+struct transport {
+    const char *name;
+    int (*call)(struct transport *t, uint64_t seq);
+    uint32_t size;               /* --size */
+    int ctl;                     /* EPOLL: the data path */
+    struct rpal_conn *conn;      /* RPAL */
+    struct rpal_msg req;         /* RPAL: the request, reused */
+    struct lat_floor_line *line; /* FLOOR */
+};
+
+/* FLOOR: the message into the line, the doorbell last (a release: the
+ * server reads the words only after it saw seq), then spin for the ack the
+ * server writes into the same line. */
+static int call_floor(struct transport *t, uint64_t seq)
+{
+    struct lat_floor_line *line = t->line;
+    for (uint32_t k = 1; k < t->size / 8; k++)
+        line->words[k] = seq;
+    line->words[0] = lat_tsc();
+    __atomic_store_n(&line->seq, seq + 1, __ATOMIC_RELEASE);
+    return lat_spin_until(&line->ack, seq + 1, LAT_TIMEOUT_MS);
+}
+
+/* EPOLL: write() the message with the TSC in its first 8 bytes (and the
  * sequence number in the next 8 when it is long enough), block in read() for
  * the 1-byte ack. */
-static void run_epoll(int ctl, const struct client_opts *o, struct lat_result *r)
+static int call_epoll(struct transport *t, uint64_t seq)
 {
-    const uint64_t total = lat_warmup(o->messages) + o->messages;
     uint64_t buf[LAT_MAX_SIZE / 8] = {0};
     char ack;
-    for (uint64_t i = 0; i < total; i++) {
-        buf[1] = i; /* beyond o->size when the message is 8 bytes: not sent */
-        buf[0] = lat_tsc();
-        int rc = lat_write_full(ctl, buf, o->size);
-        if (rc == 0)
-            rc = lat_read_full(ctl, &ack, 1);
-        if (rc == -EPIPE || rc == -ECONNRESET)
-            die("EPOLL: the server went away at message %llu (see its messages above)",
-                (unsigned long long)i);
-        if (rc < 0)
-            die("EPOLL: message %llu: %s", (unsigned long long)i, strerror(-rc));
-    }
-    recv_record(ctl, LAT_RESULT, r, sizeof *r, "EPOLL result");
+    buf[1] = seq; /* beyond t->size when the message is 8 bytes: not sent */
+    buf[0] = lat_tsc();
+    int rc = lat_write_full(t->ctl, buf, t->size);
+    return rc < 0 ? rc : lat_read_full(t->ctl, &ack, 1);
+}
+
+/* RPAL: rpal_call() with the TSC in words[0] (and the sequence number in
+ * words[1]); the empty reply is the ack. */
+static int call_rpal(struct transport *t, uint64_t seq)
+{
+    struct rpal_msg reply;
+    if (t->size >= 16)
+        t->req.words[1] = seq;
+    t->req.words[0] = lat_tsc();
+    int rc = rpal_call(t->conn, &t->req, &reply, LAT_TIMEOUT_MS);
+    if (rc == 0 && reply.data)
+        rpal_release(t->conn, &reply);
+    return rc;
+}
+
+static _Noreturn void call_failed(const struct transport *t, uint64_t seq, int rc)
+{
+    if (rc == -EPIPE || rc == -ECONNRESET)
+        die("%s: the server went away at message %llu (see its messages above)", t->name,
+            (unsigned long long)seq);
+    if (rc == -ETIMEDOUT)
+        die("%s: message %llu got no answer within %d ms (see the server's messages above)",
+            t->name, (unsigned long long)seq, LAT_TIMEOUT_MS);
+    die("%s: message %llu: %s", t->name, (unsigned long long)seq, strerror(-rc));
 }
 
 static void rpal_check(int rc, const char *what)
@@ -541,10 +697,24 @@ static void rpal_check(int rc, const char *what)
         die("RPAL: %s: %s", what, strerror(-rc));
 }
 
-/* RPAL run: rpal_call() with the TSC in words[0] (and the sequence number in
- * words[1]); the empty reply is the ack. */
-static void run_rpal(int ctl, const struct client_opts *o, struct lat_result *r,
-                     struct rpal_conn_stats *st, bool *have_stats)
+/* The server created the line and passes it with LAT_FLOOR_READY. */
+static void open_floor(int ctl, struct transport *t)
+{
+    int fd;
+    record_failed(lat_recv_record_fd(ctl, LAT_FLOOR_READY, &fd), "FLOOR start");
+    t->line = mmap(NULL, sizeof *t->line, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (t->line == MAP_FAILED)
+        die("FLOOR: mmap of the server's line: %s", strerror(errno));
+    close(fd);
+}
+
+static void close_floor(struct transport *t)
+{
+    munmap(t->line, sizeof *t->line);
+    t->line = NULL;
+}
+
+static void open_rpal(int ctl, const struct client_opts *o, struct transport *t)
 {
     struct lat_ready ready;
     recv_record(ctl, LAT_RPAL_READY, &ready, sizeof ready, "RPAL start");
@@ -556,11 +726,10 @@ static void run_rpal(int ctl, const struct client_opts *o, struct lat_result *r,
 
     /* The server registered before it sent READY, so -ENOENT is not expected;
      * still, give a registry that lags the same deadline as everything else. */
-    struct rpal_conn *conn;
     struct timespec start, now, nap = {.tv_nsec = 1000 * 1000};
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (;;) {
-        int rc = rpal_request_service(ready.service, &conn);
+        int rc = rpal_request_service(ready.service, &t->conn);
         if (rc == 0)
             break;
         clock_gettime(CLOCK_MONOTONIC, &now);
@@ -569,27 +738,321 @@ static void run_rpal(int ctl, const struct client_opts *o, struct lat_result *r,
             die("RPAL: rpal_request_service(%s): %s", ready.service, strerror(-rc));
         nanosleep(&nap, NULL);
     }
+    memset(&t->req, 0, sizeof t->req);
+}
 
-    const uint64_t total = lat_warmup(o->messages) + o->messages;
-    struct rpal_msg req, reply;
-    memset(&req, 0, sizeof req);
-    for (uint64_t i = 0; i < total; i++) {
-        if (o->size >= 16)
-            req.words[1] = i;
-        req.words[0] = lat_tsc();
-        int rc = rpal_call(conn, &req, &reply, LAT_TIMEOUT_MS);
-        if (rc == -ECONNRESET)
-            die("RPAL: the server went away at message %llu (see its messages above)",
-                (unsigned long long)i);
-        if (rc < 0)
-            die("RPAL: rpal_call, message %llu: %s", (unsigned long long)i, strerror(-rc));
-        if (reply.data)
-            rpal_release(conn, &reply);
-    }
-    *have_stats = rpal_conn_stats(conn, st) == 0;
-    recv_record(ctl, LAT_RESULT, r, sizeof *r, "RPAL result");
-    rpal_check(rpal_release_service(conn), "rpal_release_service");
+static void close_rpal(struct transport *t)
+{
+    rpal_check(rpal_release_service(t->conn), "rpal_release_service");
     rpal_check(rpal_exit(), "rpal_exit");
+    t->conn = NULL;
+}
+
+/* A latency run: the warm-up, the counted messages, the server's summary. */
+static void run_latency(int ctl, struct transport *t, const struct client_opts *o,
+                        struct lat_result *r)
+{
+    const uint64_t total = lat_warmup(o->messages) + o->messages;
+    for (uint64_t i = 0; i < total; i++) {
+        int rc = t->call(t, i);
+        if (rc < 0)
+            call_failed(t, i, rc);
+    }
+    char what[32];
+    snprintf(what, sizeof what, "%s result", t->name);
+    recv_record(ctl, LAT_RESULT, r, sizeof *r, what);
+}
+
+/* One row of the paced table (and of --json). */
+struct paced_row {
+    const char *transport;
+    uint64_t gap_us;
+    uint64_t calls;
+    double rtt_p50_us, rtt_p99_us;
+    double cpu_client_us, cpu_server_us; /* per call */
+    double slept_us; /* mean time from a reply to the next send: the gap as slept */
+    double parked;   /* RPAL: share of the client's reply waits that parked; < 0 n/a */
+};
+
+/* The counted calls of one gap: --calls, cut so that warm-up and counted
+ * calls sleep about LAT_PACED_ROW_US in all (a 10 ms gap: 950 calls, not
+ * 2000), but not below LAT_PACED_MIN_CAPPED. */
+static uint64_t paced_calls(uint64_t calls, uint64_t gap_us)
+{
+    if (gap_us == 0)
+        return calls;
+    uint64_t fit = LAT_PACED_ROW_US / gap_us; /* messages whose sleeps fit in a row */
+    if (calls + lat_paced_warmup(calls) <= fit)
+        return calls;
+    uint64_t w = lat_paced_warmup(fit * 20 / 21);
+    uint64_t cut = fit > w ? fit - w : 0;
+    if (cut < LAT_PACED_MIN_CAPPED)
+        cut = LAT_PACED_MIN_CAPPED;
+    return cut < calls ? cut : calls;
+}
+
+static void add_us(struct timespec *t, uint64_t us)
+{
+    t->tv_sec += (time_t)(us / 1000000);
+    t->tv_nsec += (long)(us % 1000000) * 1000;
+    if (t->tv_nsec >= 1000000000) {
+        t->tv_nsec -= 1000000000;
+        t->tv_sec++;
+    }
+}
+
+/* One gap of a paced run. Before each call the client sleeps until gap_us
+ * after the end of the previous one (an absolute time, so an early wake-up
+ * sleeps again and the time the loop itself takes is not added on top).
+ * The round trip is the client's TSC before the send to after the ack. The
+ * CPU window of both processes opens at the end of the last warm-up call and
+ * closes at the end of the last counted one: calls gaps and calls calls. */
+static void paced_gap(int ctl, struct transport *t, uint64_t gap_us, uint64_t calls,
+                      double ghz, int64_t *rtt, struct paced_row *row)
+{
+    const uint64_t warmup = lat_paced_warmup(calls), total = warmup + calls;
+    struct lat_segment seg = {.gap_us = gap_us, .warmup = warmup, .calls = calls};
+    int rc = lat_send_record(ctl, LAT_SEGMENT, &seg, sizeof seg);
+    if (rc < 0)
+        die("%s: cannot announce the %llu us gap: %s", t->name, (unsigned long long)gap_us,
+            strerror(-rc));
+
+    struct rpal_conn_stats st0 = {0}, st1 = {0};
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    uint64_t cpu0 = 0, prev_end = 0, slept = 0;
+    for (uint64_t i = 0; i < total; i++) {
+        if (gap_us > 0) {
+            add_us(&next, gap_us);
+            while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
+                ;
+        }
+        uint64_t t0 = lat_tsc();
+        rc = t->call(t, i);
+        uint64_t t1 = lat_tsc();
+        if (rc < 0)
+            call_failed(t, i, rc);
+        if (gap_us > 0)
+            clock_gettime(CLOCK_MONOTONIC, &next); /* the next gap starts now */
+        if (i >= warmup) {
+            rtt[i - warmup] = (int64_t)(t1 - t0);
+            slept += t0 - prev_end;
+        }
+        prev_end = t1;
+        if (i + 1 == warmup) {
+            if (t->conn)
+                rpal_conn_stats(t->conn, &st0);
+            cpu0 = lat_cpu_ns();
+        }
+    }
+    const uint64_t cpu = lat_cpu_ns() - cpu0;
+    if (t->conn)
+        rpal_conn_stats(t->conn, &st1);
+
+    char what[48];
+    snprintf(what, sizeof what, "%s CPU time, %llu us gap", t->name,
+             (unsigned long long)gap_us);
+    struct lat_cpu server;
+    recv_record(ctl, LAT_CPU, &server, sizeof server, what);
+    if (server.calls != calls)
+        die("%s: the server counted %llu calls, here %llu", what,
+            (unsigned long long)server.calls, (unsigned long long)calls);
+
+    struct lat_result r;
+    lat_summarise(rtt, calls, &r);
+    if (r.negative)
+        warn("%s: %llu round trips were negative: the TSC went backwards", what,
+             (unsigned long long)r.negative);
+    const double cycles_per_us = ghz * 1000.0, n = (double)calls;
+    *row = (struct paced_row){
+        .transport = t->name,
+        .gap_us = gap_us,
+        .calls = calls,
+        .rtt_p50_us = (double)r.p50 / cycles_per_us,
+        .rtt_p99_us = (double)r.p99 / cycles_per_us,
+        .cpu_client_us = (double)cpu / 1000.0 / n,
+        .cpu_server_us = (double)server.cpu_ns / 1000.0 / n,
+        .slept_us = (double)slept / cycles_per_us / n,
+        .parked = -1,
+    };
+    if (t->conn) {
+        uint64_t parks = st1.parks - st0.parks, waits = st1.spins - st0.spins + parks;
+        row->parked = waits ? (double)parks / (double)waits : 0;
+    }
+}
+
+static void print_paced_header(void)
+{
+    printf("# PACED: %-9s %6s %7s %10s %10s %13s %13s %12s\n", "transport", "gap_us", "calls",
+           "rtt_p50_us", "rtt_p99_us", "cpu_client_us", "cpu_server_us", "cpu_total_us");
+}
+
+static void print_paced_row(const struct paced_row *r)
+{
+    printf("PACED:   %-9s %6llu %7llu %10.3f %10.3f %13.3f %13.3f %12.3f\n", r->transport,
+           (unsigned long long)r->gap_us, (unsigned long long)r->calls, r->rtt_p50_us,
+           r->rtt_p99_us, r->cpu_client_us, r->cpu_server_us,
+           r->cpu_client_us + r->cpu_server_us);
+}
+
+/* A paced run: every gap in turn on one transport, a row each, then notes on
+ * how the gaps were slept (and, for RPAL, how the client waited). Returns
+ * the number of rows written to rows. */
+static size_t run_paced(int ctl, struct transport *t, const struct client_opts *o, double ghz,
+                        int64_t *rtt, struct paced_row *rows)
+{
+    for (uint32_t g = 0; g < o->gaps_n; g++) {
+        uint64_t calls = paced_calls(o->calls, o->gaps[g]);
+        if (calls != o->calls)
+            printf("# %s, %llu us gap: %llu calls, not %llu (a row's sleeps stop near %llu s)\n",
+                   t->name, (unsigned long long)o->gaps[g], (unsigned long long)calls,
+                   (unsigned long long)o->calls,
+                   (unsigned long long)(LAT_PACED_ROW_US / 1000000));
+        paced_gap(ctl, t, o->gaps[g], calls, ghz, rtt, &rows[g]);
+        print_paced_row(&rows[g]);
+    }
+    printf("# %s gaps as slept (mean from a reply to the next send, us):", t->name);
+    for (uint32_t g = 0; g < o->gaps_n; g++)
+        printf("%s %llu: %.2f", g ? "," : "", (unsigned long long)rows[g].gap_us,
+               rows[g].slept_us);
+    printf("\n");
+    if (t->conn) {
+        printf("# %s client waits for a reply that parked:", t->name);
+        for (uint32_t g = 0; g < o->gaps_n; g++)
+            printf("%s %llu: %.1f%%", g ? "," : "", (unsigned long long)rows[g].gap_us,
+                   rows[g].parked * 100.0);
+        printf("\n");
+    }
+    fflush(stdout);
+    return o->gaps_n;
+}
+
+/* --json: the rows as an array of objects, the field names of the table. */
+static void write_json(FILE *f, const struct paced_row *rows, size_t n)
+{
+    fprintf(f, "[\n");
+    for (size_t i = 0; i < n; i++) {
+        const struct paced_row *r = &rows[i];
+        fprintf(f,
+                "  {\"transport\": \"%s\", \"gap_us\": %llu, \"calls\": %llu, "
+                "\"rtt_p50_us\": %.3f, \"rtt_p99_us\": %.3f, \"cpu_client_us\": %.3f, "
+                "\"cpu_server_us\": %.3f, \"cpu_total_us\": %.3f}%s\n",
+                r->transport, (unsigned long long)r->gap_us, (unsigned long long)r->calls,
+                r->rtt_p50_us, r->rtt_p99_us, r->cpu_client_us, r->cpu_server_us,
+                r->cpu_client_us + r->cpu_server_us, i + 1 < n ? "," : "");
+    }
+    fprintf(f, "]\n");
+}
+
+/* The seed's experiment: FLOOR, EPOLL, RPAL one-way latencies and ratios. */
+static void latency_session(int ctl, const struct client_opts *o, uint64_t warmup, double ghz,
+                            const char *client, const char *server)
+{
+    printf("# %llu messages of %u bytes after %llu warm-up, ping-pong; client %s, server %s\n",
+           (unsigned long long)o->messages, o->size, (unsigned long long)warmup, client,
+           server);
+    printf("# one-way latency = server TSC on receipt - client TSC before send; "
+           "TSC about %.2f GHz\n", ghz);
+
+    struct lat_result floor_r = {0}, epoll_r = {0}, rpal_r = {0};
+    if (o->runs & LAT_RUN_FLOOR) {
+        struct transport t = {.name = "FLOOR", .call = call_floor, .size = o->size};
+        open_floor(ctl, &t);
+        run_latency(ctl, &t, o, &floor_r);
+        close_floor(&t);
+        printf("# FLOOR: one shared cache line, both sides spinning on it: the limit of "
+               "these two CPUs\n");
+        print_result("FLOOR", o, &floor_r);
+    }
+    if (o->runs & LAT_RUN_EPOLL) {
+        struct transport t = {.name = "EPOLL", .call = call_epoll, .size = o->size,
+                              .ctl = ctl};
+        run_latency(ctl, &t, o, &epoll_r);
+        print_result("EPOLL", o, &epoll_r);
+    }
+    if (o->runs & LAT_RUN_RPAL) {
+        struct transport t = {.name = "RPAL", .call = call_rpal, .size = o->size};
+        open_rpal(ctl, o, &t);
+        run_latency(ctl, &t, o, &rpal_r);
+        struct rpal_conn_stats st;
+        bool have_stats = rpal_conn_stats(t.conn, &st) == 0;
+        close_rpal(&t);
+        if (o->no_spin)
+            printf("# RPAL (spin off): rpal_set_spin_ns(0) in both processes, every wait "
+                   "parks: this measures the wake-up path\n");
+        print_result("RPAL", o, &rpal_r);
+        if (have_stats)
+            printf("# RPAL client, waits for a reply: %llu ended spinning, %llu parked; "
+                   "%llu wake-ups sent\n",
+                   (unsigned long long)st.spins, (unsigned long long)st.parks,
+                   (unsigned long long)st.wakeups);
+    }
+    if ((o->runs & (LAT_RUN_EPOLL | LAT_RUN_RPAL)) == (LAT_RUN_EPOLL | LAT_RUN_RPAL) &&
+        rpal_r.total > 0)
+        printf("RPAL/EPOLL average ratio: 1:%.1f\n",
+               ((double)epoll_r.total / (double)epoll_r.count) /
+                   ((double)rpal_r.total / (double)rpal_r.count));
+    if ((o->runs & (LAT_RUN_FLOOR | LAT_RUN_RPAL)) == (LAT_RUN_FLOOR | LAT_RUN_RPAL)) {
+        if (floor_r.p50 > 0)
+            printf("RPAL/FLOOR p50 ratio: %.1f\n", (double)rpal_r.p50 / (double)floor_r.p50);
+        else
+            warn("FLOOR p50 is %lld cycles: no RPAL/FLOOR ratio", (long long)floor_r.p50);
+    }
+}
+
+/* Paced mode: EPOLL then RPAL, every gap on each, one row per pair. */
+static void paced_session(int ctl, const struct client_opts *o, double ghz, FILE *json,
+                          const char *client, const char *server)
+{
+    if (ghz <= 0)
+        die("the TSC rate is unknown: paced mode cannot report microseconds");
+    /* The default timer slack (50 us) would stretch every sleep by up to
+     * that much: the gap is what this mode varies. */
+    if (prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL) < 0)
+        warn("PR_SET_TIMERSLACK: %s: sleeps may overshoot by up to 50 us", strerror(errno));
+    int64_t *rtt = malloc(o->calls * sizeof *rtt);
+    if (!rtt)
+        die("out of memory for %llu round trips", (unsigned long long)o->calls);
+    memset(rtt, 0, o->calls * sizeof *rtt); /* touched before anything is timed */
+
+    printf("# paced: up to %llu calls per gap after 5%% warm-up (at least 50), %u-byte "
+           "messages; client %s, server %s\n",
+           (unsigned long long)o->calls, o->size, client, server);
+    printf("# rtt = client TSC before the send to after the reply, TSC about %.3f GHz; "
+           "cpu = each process's CPU time over the counted calls and their gaps, per call\n",
+           ghz);
+    if (o->runs & LAT_RUN_RPAL) {
+        const char *spin = getenv("RPAL_SPIN_NS");
+        if (o->no_spin)
+            printf("# RPAL: spin budget 0 (--no-spin): every wait parks\n");
+        else
+            printf("# RPAL: the library's spin policy, %s%s\n",
+                   spin ? "RPAL_SPIN_NS=" : "default budget", spin ? spin : "");
+    }
+    print_paced_header();
+
+    struct paced_row rows[2 * LAT_PACED_MAX_GAPS];
+    size_t n = 0;
+    if (o->runs & LAT_RUN_EPOLL) {
+        struct transport t = {.name = "EPOLL", .call = call_epoll, .size = o->size,
+                              .ctl = ctl};
+        n += run_paced(ctl, &t, o, ghz, rtt, rows + n);
+    }
+    if (o->runs & LAT_RUN_RPAL) {
+        struct transport t = {.name = "RPAL", .call = call_rpal, .size = o->size};
+        open_rpal(ctl, o, &t);
+        n += run_paced(ctl, &t, o, ghz, rtt, rows + n);
+        close_rpal(&t);
+    }
+    free(rtt);
+
+    if (json) {
+        write_json(json, rows, n);
+        bool failed = ferror(json) != 0;
+        if (fclose(json) != 0 || failed)
+            die("cannot write %s: %s", o->json_path, strerror(errno));
+        g_json_path = NULL; /* written: keep it */
+    }
 }
 
 /* Waits for the server to exit after the control socket closed. */
@@ -632,6 +1095,14 @@ int main(int argc, char **argv)
 
     double ghz = check_tsc();
     choose_cpus(&o);
+    /* Opened now, so that a bad path fails before the runs, not after. */
+    FILE *json = NULL;
+    if (o.json_path) {
+        json = fopen(o.json_path, "w");
+        if (!json)
+            die("cannot write %s: %s", o.json_path, strerror(errno));
+        g_json_path = o.json_path;
+    }
 
     int ctl;
     if (o.spawn) {
@@ -662,35 +1133,15 @@ int main(int argc, char **argv)
     char client[24] = "not pinned";
     if (o.cpu_client >= 0)
         snprintf(client, sizeof client, "on CPU %d", o.cpu_client);
-    printf("# %llu messages of %u bytes after %llu warm-up, ping-pong; client %s, server %s\n",
-           (unsigned long long)o.messages, o.size, (unsigned long long)hello.warmup, client,
-           server);
-    printf("# one-way latency = server TSC on receipt - client TSC before send; "
-           "TSC about %.2f GHz\n", ghz);
 
-    struct lat_result epoll_r = {0}, rpal_r = {0};
-    if (o.runs & LAT_RUN_EPOLL) {
-        run_epoll(ctl, &o, &epoll_r);
-        print_result("EPOLL", &o, &epoll_r);
-    }
-    if (o.runs & LAT_RUN_RPAL) {
-        struct rpal_conn_stats st;
-        bool have_stats;
-        run_rpal(ctl, &o, &rpal_r, &st, &have_stats);
-        if (o.no_spin)
-            printf("# RPAL (spin off): rpal_set_spin_ns(0) in both processes, every wait "
-                   "parks: this measures the wake-up path\n");
-        print_result("RPAL", &o, &rpal_r);
-        if (have_stats)
-            printf("# RPAL client, waits for a reply: %llu ended spinning, %llu parked; "
-                   "%llu wake-ups sent\n",
-                   (unsigned long long)st.spins, (unsigned long long)st.parks,
-                   (unsigned long long)st.wakeups);
-    }
-    if (o.runs == (LAT_RUN_EPOLL | LAT_RUN_RPAL) && rpal_r.total > 0)
-        printf("RPAL/EPOLL average ratio: 1:%.1f\n",
-               ((double)epoll_r.total / (double)epoll_r.count) /
-                   ((double)rpal_r.total / (double)rpal_r.count));
+    struct lat_mode mode = {.paced = o.gaps_n > 0, .segments = o.gaps_n};
+    rc = lat_send_record(ctl, LAT_MODE, &mode, sizeof mode);
+    if (rc < 0)
+        die("cannot tell the server the mode: %s", strerror(-rc));
+    if (mode.paced)
+        paced_session(ctl, &o, ghz, json, client, server);
+    else
+        latency_session(ctl, &o, hello.warmup, ghz, client, server);
 
     close(ctl);
     reap_server();

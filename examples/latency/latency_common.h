@@ -11,11 +11,21 @@
  * one clock. The runs are ping-pong (the client sends message i+1 only after
  * the server acknowledged message i), so no message ever waits in a queue.
  *
+ * FLOOR is the same measurement without any transport: one shared cache line
+ * (struct lat_floor_line) that both processes spin on, the physical limit of
+ * the two pinned CPUs, so that every other run can say how far from it it is.
+ *
+ * Paced mode measures what one call costs when calls are spaced out: the
+ * client sleeps a gap between calls, times each round trip itself, and both
+ * processes report their CPU time over the counted calls (see
+ * latency_client.c).
+ *
  * The control socket is a Unix stream socket: the client connects, the
- * server answers with a HELLO record (its parameters), the EPOLL run uses
- * that same socket as its data path, and every run ends with a RESULT record
- * from the server. Records are raw structs: both ends run on one host from
- * one build.
+ * server answers with a HELLO record (its parameters), the client answers
+ * with a MODE record (latency or paced), the EPOLL run uses that same socket
+ * as its data path, and every run ends with a RESULT record from the server
+ * (in paced mode, every gap with a CPU record). Records are raw structs: both
+ * ends run on one host from one build.
  */
 #ifndef RPAL_LATENCY_COMMON_H
 #define RPAL_LATENCY_COMMON_H
@@ -27,7 +37,7 @@
 
 #include "rpal.h"
 
-#define LAT_MAGIC 0x3154414cu /* "LAT1" in memory; bump with the layout */
+#define LAT_MAGIC 0x3254414cu /* "LAT2" in memory; bump with the layout */
 #define LAT_DEFAULT_MESSAGES 1000000ull
 #define LAT_MAX_MESSAGES 100000000ull /* the server keeps 8 bytes per message */
 #define LAT_DEFAULT_SIZE 32u
@@ -36,15 +46,31 @@
 #define LAT_DEFAULT_SERVICE "rpal-latency"
 #define LAT_TIMEOUT_MS 10000          /* any single wait; a run never stalls that long */
 
-/* Which runs a session does. */
+/* Paced mode (--gap-us, --calls). */
+#define LAT_PACED_DEFAULT_CALLS 2000ull
+#define LAT_PACED_MAX_CALLS 1000000ull
+#define LAT_PACED_MAX_GAPS 64u
+#define LAT_PACED_MAX_GAP_US 100000ull   /* 100 ms: far below LAT_TIMEOUT_MS */
+#define LAT_PACED_ROW_US 10000000ull     /* a gap's calls are cut so that its sleeps
+                                            add up to 10 s at most ... */
+#define LAT_PACED_MIN_CAPPED 100ull      /* ... but never below 100 counted calls */
+
+/* Which runs a session does, in this order. */
 #define LAT_RUN_EPOLL 1u
 #define LAT_RUN_RPAL 2u
+#define LAT_RUN_FLOOR 4u
+#define LAT_RUN_ALL (LAT_RUN_FLOOR | LAT_RUN_EPOLL | LAT_RUN_RPAL)
 
 enum lat_record_type {
     LAT_HELLO = 1,   /* server -> client after accept */
     LAT_RESULT = 2,  /* server -> client at the end of a run */
     LAT_RPAL_READY = 3, /* server -> client: the RPAL service is registered,
                            lat_ready names it */
+    LAT_MODE = 4,    /* client -> server after HELLO: lat_mode */
+    LAT_SEGMENT = 5, /* client -> server before each gap of a paced run */
+    LAT_CPU = 6,     /* server -> client after each gap of a paced run */
+    LAT_FLOOR_READY = 7, /* server -> client: the FLOOR line's memfd rides
+                            along (SCM_RIGHTS), no body */
 };
 
 /* Server parameters, sent in the HELLO record so the client can check them
@@ -73,6 +99,46 @@ struct lat_ready {
     char service[RPAL_NAME_MAX + 1];
 };
 
+/* What the client runs; the server learns it here rather than from its
+ * options, so a server started by hand serves either mode. */
+struct lat_mode {
+    uint32_t paced;    /* 0: one-way latency runs; 1: paced runs, FLOOR left out */
+    uint32_t segments; /* paced: gaps per transport, each opened by LAT_SEGMENT */
+};
+
+/* One gap of a paced run: warmup + calls messages follow, sequence numbers
+ * from 0 again. The client cuts calls for long gaps (LAT_PACED_ROW_US), so
+ * the server takes the count from here. */
+struct lat_segment {
+    uint64_t gap_us;
+    uint64_t warmup;
+    uint64_t calls;
+};
+
+/* The server's CPU time over the counted calls of one gap: from the end of
+ * the last warm-up message to the end of the last counted one (calls gaps
+ * and calls messages), CLOCK_PROCESS_CPUTIME_ID. */
+struct lat_cpu {
+    uint64_t cpu_ns;
+    uint64_t calls;
+};
+
+/* The FLOOR run's shared line: a memfd page the server creates and passes
+ * to the client, used as one cache line. Message i is seq = i + 1.
+ * Both processes write this line, never at the same time: the client only
+ * after it saw its previous ack, the server only after it saw seq. */
+struct lat_floor_line {
+    /* Client writes (release, after words), server reads (acquire, then
+     * words): the doorbell of message seq - 1. */
+    uint64_t seq;
+    /* Server writes (release, after it read words and took its TSC), client
+     * reads (acquire): message ack - 1 was received. */
+    uint64_t ack;
+    /* The message, plain accesses ordered by seq and ack: words[0] the
+     * client's TSC, the others the message number (--size bytes written). */
+    uint64_t words[LAT_MAX_SIZE / 8];
+} __attribute__((aligned(64)));
+
 struct lat_record {
     uint32_t magic;
     uint32_t type;
@@ -80,6 +146,9 @@ struct lat_record {
         struct lat_hello hello;
         struct lat_result result;
         struct lat_ready ready;
+        struct lat_mode mode;
+        struct lat_segment segment;
+        struct lat_cpu cpu;
     } u;
 };
 
@@ -102,6 +171,46 @@ static inline uint64_t lat_warmup(uint64_t messages)
     return w < 1000 ? 1000 : w;
 }
 
+/* Warm-up calls before each gap of a paced run: 5%, at least 50. */
+static inline uint64_t lat_paced_warmup(uint64_t calls)
+{
+    uint64_t w = calls / 20;
+    return w < 50 ? 50 : w;
+}
+
+/* This process's CPU time in ns (all threads). Not /proc/self/schedstat:
+ * the kernel updates that only at ticks and context switches, so while a
+ * process spins it lags by up to a tick, as much as a whole gap-0 row. */
+uint64_t lat_cpu_ns(void);
+
+/* Spins until *word (written by the other process) equals want, with pause
+ * like the engine's waiters; the load is an acquire. Past the first few
+ * thousand pauses it yields now and then (a peer that shares the CPU gets to
+ * run) and gives up after timeout_ms. Returns 0 or -ETIMEDOUT. */
+int lat_spin_until(const uint64_t *word, uint64_t want, int timeout_ms);
+
+/* The run selection options, shared so that both programs spell it alike:
+ * --floor-only/--epoll-only/--rpal-only pick one run, --floor adds FLOOR,
+ * --no-floor drops it; nothing given: all three. */
+struct lat_run_choice {
+    uint32_t only; /* the LAT_RUN_* bit of an --X-only option, 0: none */
+    int floor;     /* 1: --floor, -1: --no-floor, 0: neither */
+};
+
+/* Record one option. Return NULL, or why it contradicts an earlier one. */
+const char *lat_choose_only(struct lat_run_choice *c, uint32_t run);
+const char *lat_choose_floor(struct lat_run_choice *c, int add);
+
+/* The LAT_RUN_* bits chosen into *runs; NULL, or why there are none. */
+const char *lat_chosen_runs(const struct lat_run_choice *c, uint32_t *runs);
+
+/* Options that choose runs (for the server's command line): up to two
+ * pointers to static strings in args. Returns how many. */
+int lat_run_args(uint32_t runs, const char *args[2]);
+
+/* Names the runs, "FLOOR+EPOLL+RPAL", into buf. */
+void lat_run_names(uint32_t runs, char *buf, size_t size);
+
 /* Parses a decimal count in [min, max]; accepts 1000000, 1,000,000 and
  * 1_000_000. Returns false when s is not such a number. */
 bool lat_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
@@ -122,6 +231,12 @@ int lat_write_full(int fd, const void *buf, size_t len);
 /* Sends or receives one record. lat_recv_record checks magic and type. */
 int lat_send_record(int fd, uint32_t type, const void *body, size_t len);
 int lat_recv_record(int fd, uint32_t type, void *body, size_t len);
+
+/* The same with a file descriptor passed alongside (SCM_RIGHTS). The
+ * received one is close-on-exec and the caller's; -EPROTO when it is
+ * missing. */
+int lat_send_record_fd(int fd, uint32_t type, int passed);
+int lat_recv_record_fd(int fd, uint32_t type, int *passed);
 
 /* Sorts the samples in place and fills r (total, percentiles). */
 void lat_summarise(int64_t *samples, uint64_t n, struct lat_result *r);

@@ -3,6 +3,10 @@
  * rpal-latency-server - the receiving side of the seed's experiment.
  *
  * It listens on a Unix stream socket and serves one client session:
+ *  - FLOOR run: a memfd page, passed to the client over the control socket,
+ *    holds one cache line (struct lat_floor_line). Each turn spins until the
+ *    client rings the line's seq, takes the TSC, and writes ack into the
+ *    same line: no kernel, no library, the limit of the two CPUs.
  *  - EPOLL run: the accepted socket carries the messages. Each turn is
  *    epoll_wait() + read() of exactly one message, a TSC reading, and a
  *    1-byte acknowledgement that releases the client's next message.
@@ -15,6 +19,11 @@
  * are not counted; the counted ones are kept in an array, sorted for the
  * percentiles, and the summary goes back to the client over the control
  * socket (see latency_common.h).
+ *
+ * In paced mode (the client's MODE record says so) FLOOR is skipped, and the
+ * EPOLL and RPAL runs come as one segment per gap: the client announces the
+ * number of messages, the server serves them without keeping latencies, and
+ * sends back its own CPU time over the counted ones (struct lat_cpu).
  *
  * The client (rpal-latency) normally starts this program itself, passing
  * --ready-fd: the server writes one byte there once it listens, so the client
@@ -31,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -83,12 +93,15 @@ static _Noreturn void usage(FILE *f, int code)
             "  --size B          message length, 8..32 bytes (default 32)\n"
             "  --cpu C           pin to CPU C (default: not pinned)\n"
             "  --no-spin         rpal_set_spin_ns(0): every RPAL wait parks\n"
+            "  --floor-only      serve the FLOOR run only\n"
             "  --epoll-only      serve the EPOLL run only\n"
             "  --rpal-only       serve the RPAL run only\n"
+            "  --floor           serve FLOOR too (with --epoll-only or --rpal-only)\n"
+            "  --no-floor        do not serve FLOOR\n"
             "  --ready-fd FD     write one byte to FD once listening, then close it\n"
             "  --help            this text\n"
             "The client must be started with the same --messages, --size, --no-spin and\n"
-            "run selection.\n");
+            "run selection. Latency or paced mode is the client's choice.\n");
     exit(code);
 }
 
@@ -102,8 +115,8 @@ static _Noreturn void usage_error(const char *fmt, const char *arg)
 
 static void parse_args(int argc, char **argv, struct server_opts *o)
 {
-    enum { O_SOCKET = 256, O_SERVICE, O_MESSAGES, O_SIZE, O_CPU, O_NO_SPIN, O_EPOLL_ONLY,
-           O_RPAL_ONLY, O_READY_FD, O_HELP };
+    enum { O_SOCKET = 256, O_SERVICE, O_MESSAGES, O_SIZE, O_CPU, O_NO_SPIN, O_FLOOR_ONLY,
+           O_EPOLL_ONLY, O_RPAL_ONLY, O_FLOOR, O_NO_FLOOR, O_READY_FD, O_HELP };
     static const struct option longopts[] = {
         {"socket", required_argument, NULL, O_SOCKET},
         {"service", required_argument, NULL, O_SERVICE},
@@ -111,8 +124,11 @@ static void parse_args(int argc, char **argv, struct server_opts *o)
         {"size", required_argument, NULL, O_SIZE},
         {"cpu", required_argument, NULL, O_CPU},
         {"no-spin", no_argument, NULL, O_NO_SPIN},
+        {"floor-only", no_argument, NULL, O_FLOOR_ONLY},
         {"epoll-only", no_argument, NULL, O_EPOLL_ONLY},
         {"rpal-only", no_argument, NULL, O_RPAL_ONLY},
+        {"floor", no_argument, NULL, O_FLOOR},
+        {"no-floor", no_argument, NULL, O_NO_FLOOR},
         {"ready-fd", required_argument, NULL, O_READY_FD},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
@@ -121,10 +137,11 @@ static void parse_args(int argc, char **argv, struct server_opts *o)
     o->service = LAT_DEFAULT_SERVICE;
     o->messages = LAT_DEFAULT_MESSAGES;
     o->size = LAT_DEFAULT_SIZE;
-    o->runs = LAT_RUN_EPOLL | LAT_RUN_RPAL;
     o->cpu = -1;
     o->ready_fd = -1;
     bool have_socket = false;
+    struct lat_run_choice runs = {0};
+    const char *conflict = NULL;
     uint64_t v;
     int c;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -155,11 +172,20 @@ static void parse_args(int argc, char **argv, struct server_opts *o)
         case O_NO_SPIN:
             o->no_spin = true;
             break;
+        case O_FLOOR_ONLY:
+            conflict = lat_choose_only(&runs, LAT_RUN_FLOOR);
+            break;
         case O_EPOLL_ONLY:
-            o->runs = LAT_RUN_EPOLL;
+            conflict = lat_choose_only(&runs, LAT_RUN_EPOLL);
             break;
         case O_RPAL_ONLY:
-            o->runs = LAT_RUN_RPAL;
+            conflict = lat_choose_only(&runs, LAT_RUN_RPAL);
+            break;
+        case O_FLOOR:
+            conflict = lat_choose_floor(&runs, 1);
+            break;
+        case O_NO_FLOOR:
+            conflict = lat_choose_floor(&runs, -1);
             break;
         case O_READY_FD:
             if (!lat_parse_u64(optarg, 0, 1 << 20, &v))
@@ -172,9 +198,14 @@ static void parse_args(int argc, char **argv, struct server_opts *o)
             fprintf(stderr, "Try '" PROG " --help'.\n");
             exit(2);
         }
+        if (conflict)
+            usage_error("%s", conflict);
     }
     if (optind < argc)
         usage_error("unexpected argument '%s'", argv[optind]);
+    conflict = lat_chosen_runs(&runs, &o->runs);
+    if (conflict)
+        usage_error("%s", conflict);
     if (!have_socket && lat_default_socket(o->socket_path, sizeof o->socket_path) < 0)
         usage_error("default socket path too long (%s); use --socket", "$XDG_RUNTIME_DIR");
 }
@@ -216,15 +247,6 @@ static void set_timeouts(int fd)
         die("setsockopt: %s", strerror(errno));
 }
 
-static void send_result(int ctl, const char *label, int64_t *samples, uint64_t n)
-{
-    struct lat_result r;
-    lat_summarise(samples, n, &r);
-    int rc = lat_send_record(ctl, LAT_RESULT, &r, sizeof r);
-    if (rc < 0)
-        die("%s: cannot send the result: %s", label, strerror(-rc));
-}
-
 /* The sequence number a message carries in bytes 8..15 when it is long
  * enough: a lost or reordered message fails the run instead of skewing it. */
 static void check_seq(const char *label, const struct server_opts *o, uint64_t seq,
@@ -235,10 +257,184 @@ static void check_seq(const char *label, const struct server_opts *o, uint64_t s
             (unsigned long long)want);
 }
 
-/* EPOLL run: the control socket is the data path. */
-static void run_epoll(int ctl, const struct server_opts *o, int64_t *samples)
+static void rpal_check(int rc, const char *what)
 {
-    const uint64_t warmup = lat_warmup(o->messages), total = warmup + o->messages;
+    if (rc < 0)
+        die("RPAL: %s: %s", what, strerror(-rc));
+}
+
+/* One transport on the server side. serve() waits for message seq (of
+ * total, for the messages), acknowledges it and returns its one-way latency
+ * in TSC cycles; any failure ends the process with a message. Each run sets
+ * up its transport, hands it to serve_run(), and tears it down. */
+struct endpoint {
+    const char *name;
+    int64_t (*serve)(struct endpoint *e, uint64_t seq, uint64_t total);
+    const struct server_opts *o;
+    int ctl;                     /* EPOLL: the data path */
+    int ep;                      /* EPOLL: an epoll set; RPAL: an rpal_epoll set */
+    struct rpal_conn *conn;      /* RPAL */
+    struct lat_floor_line *line; /* FLOOR */
+};
+
+static int64_t serve_floor(struct endpoint *e, uint64_t seq, uint64_t total)
+{
+    struct lat_floor_line *line = e->line;
+    if (lat_spin_until(&line->seq, seq + 1, LAT_TIMEOUT_MS) < 0)
+        die("FLOOR: no message for %d ms (message %llu of %llu)", LAT_TIMEOUT_MS,
+            (unsigned long long)seq, (unsigned long long)total);
+    uint64_t now = lat_tsc();
+    check_seq("FLOOR", e->o, line->words[1], seq);
+    int64_t latency = (int64_t)(now - line->words[0]);
+    __atomic_store_n(&line->ack, seq + 1, __ATOMIC_RELEASE);
+    return latency;
+}
+
+static int64_t serve_epoll(struct endpoint *e, uint64_t seq, uint64_t total)
+{
+    struct epoll_event ev;
+    for (;;) {
+        int n = epoll_wait(e->ep, &ev, 1, LAT_TIMEOUT_MS);
+        if (n > 0)
+            break;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            die("EPOLL: epoll_wait: %s", strerror(errno));
+        die("EPOLL: no message for %d ms (message %llu of %llu)", LAT_TIMEOUT_MS,
+            (unsigned long long)seq, (unsigned long long)total);
+    }
+    uint64_t buf[LAT_MAX_SIZE / 8] = {0};
+    int rc = lat_read_full(e->ctl, buf, e->o->size);
+    uint64_t now = lat_tsc();
+    if (rc < 0)
+        die("EPOLL: read: %s", rc == -EPIPE ? "the client went away" : strerror(-rc));
+    check_seq("EPOLL", e->o, buf[1], seq);
+    const char ack = 'a';
+    rc = lat_write_full(e->ctl, &ack, 1);
+    if (rc < 0)
+        die("EPOLL: write: %s", strerror(-rc));
+    return (int64_t)(now - buf[0]);
+}
+
+static int64_t serve_rpal(struct endpoint *e, uint64_t seq, uint64_t total)
+{
+    static const struct rpal_msg ack = {0};
+    struct epoll_event evs[4];
+    for (;;) {
+        int n = rpal_epoll_wait(e->ep, evs, 4, LAT_TIMEOUT_MS);
+        if (n == -EINTR)
+            continue;
+        rpal_check(n, "rpal_epoll_wait");
+        if (n == 0)
+            die("RPAL: no message for %d ms (message %llu of %llu)", LAT_TIMEOUT_MS,
+                (unsigned long long)seq, (unsigned long long)total);
+        for (int k = 0; k < n; k++) {
+            if (evs[k].events & EPOLLRPALHUP)
+                die("RPAL: the client went away (message %llu of %llu)",
+                    (unsigned long long)seq, (unsigned long long)total);
+            if (!(evs[k].events & EPOLLRPALIN))
+                continue;
+            struct rpal_msg msg;
+            int rc = rpal_recv(e->conn, &msg);
+            uint64_t now = lat_tsc();
+            if (rc == -EAGAIN)
+                continue;
+            rpal_check(rc, "rpal_recv");
+            if (msg.id == 0)
+                die("RPAL: message %llu is one-way, expected a call", (unsigned long long)seq);
+            check_seq("RPAL", e->o, msg.words[1], seq);
+            rpal_check(rpal_reply(e->conn, msg.id, &ack), "rpal_reply");
+            return (int64_t)(now - msg.words[0]);
+        }
+    }
+}
+
+static void send_result(int ctl, const char *label, int64_t *samples, uint64_t n)
+{
+    struct lat_result r;
+    lat_summarise(samples, n, &r);
+    int rc = lat_send_record(ctl, LAT_RESULT, &r, sizeof r);
+    if (rc < 0)
+        die("%s: cannot send the result: %s", label, strerror(-rc));
+}
+
+/* Paced mode: one segment per gap, each announced by the client. The CPU
+ * window opens at the end of the last warm-up message, as the client's does,
+ * so both cover the same calls gaps and calls messages. */
+static void serve_paced(int ctl, struct endpoint *e, const struct lat_mode *mode)
+{
+    for (uint32_t s = 0; s < mode->segments; s++) {
+        struct lat_segment seg;
+        int rc = lat_recv_record(ctl, LAT_SEGMENT, &seg, sizeof seg);
+        if (rc < 0)
+            die("%s: no gap %u from the client: %s", e->name, s,
+                rc == -EPIPE ? "the client went away" : strerror(-rc));
+        if (seg.warmup == 0 || seg.warmup > LAT_PACED_MAX_CALLS || seg.calls == 0 ||
+            seg.calls > LAT_PACED_MAX_CALLS)
+            die("%s: the client sent a bad gap (%llu warm-up, %llu calls)", e->name,
+                (unsigned long long)seg.warmup, (unsigned long long)seg.calls);
+        const uint64_t total = seg.warmup + seg.calls;
+        uint64_t cpu0 = 0;
+        for (uint64_t i = 0; i < total; i++) {
+            e->serve(e, i, total);
+            if (i + 1 == seg.warmup)
+                cpu0 = lat_cpu_ns();
+        }
+        struct lat_cpu cpu = {.cpu_ns = lat_cpu_ns() - cpu0, .calls = seg.calls};
+        rc = lat_send_record(ctl, LAT_CPU, &cpu, sizeof cpu);
+        if (rc < 0)
+            die("%s: cannot send the CPU time: %s", e->name, strerror(-rc));
+    }
+}
+
+/* Serves one run on a set-up transport: the latency run (warm-up, then the
+ * counted messages' latencies into samples, summary to the client), or the
+ * paced segments. */
+static void serve_run(int ctl, struct endpoint *e, const struct lat_mode *mode,
+                      int64_t *samples)
+{
+    if (mode->paced) {
+        serve_paced(ctl, e, mode);
+        return;
+    }
+    const uint64_t warmup = lat_warmup(e->o->messages), total = warmup + e->o->messages;
+    for (uint64_t i = 0; i < total; i++) {
+        int64_t latency = e->serve(e, i, total);
+        if (i >= warmup)
+            samples[i - warmup] = latency;
+    }
+    send_result(ctl, e->name, samples, e->o->messages);
+}
+
+/* FLOOR run: the line lives in a memfd so that the client gets it over the
+ * control socket, whether it started this server or not. */
+static void run_floor(int ctl, const struct server_opts *o, const struct lat_mode *mode,
+                      int64_t *samples)
+{
+    int fd = memfd_create("rpal-latency-floor", MFD_CLOEXEC);
+    if (fd < 0)
+        die("FLOOR: memfd_create: %s", strerror(errno));
+    if (ftruncate(fd, sizeof(struct lat_floor_line)) < 0)
+        die("FLOOR: ftruncate: %s", strerror(errno));
+    struct lat_floor_line *line =
+        mmap(NULL, sizeof *line, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (line == MAP_FAILED)
+        die("FLOOR: mmap: %s", strerror(errno));
+    int rc = lat_send_record_fd(ctl, LAT_FLOOR_READY, fd);
+    if (rc < 0)
+        die("FLOOR: cannot pass the line to the client: %s", strerror(-rc));
+    close(fd);
+
+    struct endpoint e = {.name = "FLOOR", .serve = serve_floor, .o = o, .line = line};
+    serve_run(ctl, &e, mode, samples);
+    munmap(line, sizeof *line);
+}
+
+/* EPOLL run: the control socket is the data path. */
+static void run_epoll(int ctl, const struct server_opts *o, const struct lat_mode *mode,
+                      int64_t *samples)
+{
     int ep = epoll_create1(EPOLL_CLOEXEC);
     if (ep < 0)
         die("epoll_create1: %s", strerror(errno));
@@ -246,37 +442,9 @@ static void run_epoll(int ctl, const struct server_opts *o, int64_t *samples)
     if (epoll_ctl(ep, EPOLL_CTL_ADD, ctl, &ev) < 0)
         die("epoll_ctl: %s", strerror(errno));
 
-    uint64_t buf[LAT_MAX_SIZE / 8] = {0};
-    const char ack = 'a';
-    for (uint64_t i = 0; i < total;) {
-        int n = epoll_wait(ep, &ev, 1, LAT_TIMEOUT_MS);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            die("EPOLL: epoll_wait: %s", strerror(errno));
-        if (n == 0)
-            die("EPOLL: no message for %d ms (message %llu of %llu)", LAT_TIMEOUT_MS,
-                (unsigned long long)i, (unsigned long long)total);
-        int rc = lat_read_full(ctl, buf, o->size);
-        uint64_t now = lat_tsc();
-        if (rc < 0)
-            die("EPOLL: read: %s", rc == -EPIPE ? "the client went away" : strerror(-rc));
-        check_seq("EPOLL", o, buf[1], i);
-        if (i >= warmup)
-            samples[i - warmup] = (int64_t)(now - buf[0]);
-        i++;
-        rc = lat_write_full(ctl, &ack, 1);
-        if (rc < 0)
-            die("EPOLL: write: %s", strerror(-rc));
-    }
+    struct endpoint e = {.name = "EPOLL", .serve = serve_epoll, .o = o, .ctl = ctl, .ep = ep};
+    serve_run(ctl, &e, mode, samples);
     close(ep);
-    send_result(ctl, "EPOLL", samples, o->messages);
-}
-
-static void rpal_check(int rc, const char *what)
-{
-    if (rc < 0)
-        die("RPAL: %s: %s", what, strerror(-rc));
 }
 
 /* Waits for one client on the service and returns its connection. */
@@ -304,9 +472,9 @@ static struct rpal_conn *rpal_accept_one(int ep, struct rpal_service *svc)
     }
 }
 
-static void run_rpal(int ctl, const struct server_opts *o, int64_t *samples)
+static void run_rpal(int ctl, const struct server_opts *o, const struct lat_mode *mode,
+                     int64_t *samples)
 {
-    const uint64_t warmup = lat_warmup(o->messages), total = warmup + o->messages;
     rpal_check(rpal_init(NULL), "rpal_init");
     if (o->no_spin)
         rpal_check(rpal_set_spin_ns(0), "rpal_set_spin_ns");
@@ -342,38 +510,8 @@ static void run_rpal(int ctl, const struct server_opts *o, int64_t *samples)
     ev.data.u64 = 1;
     rpal_check(rpal_epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &ev), "rpal_epoll_ctl(connection)");
 
-    const struct rpal_msg ack = {0};
-    struct epoll_event evs[4];
-    for (uint64_t i = 0; i < total;) {
-        int n = rpal_epoll_wait(ep, evs, 4, LAT_TIMEOUT_MS);
-        if (n == -EINTR)
-            continue;
-        rpal_check(n, "rpal_epoll_wait");
-        if (n == 0)
-            die("RPAL: no message for %d ms (message %llu of %llu)", LAT_TIMEOUT_MS,
-                (unsigned long long)i, (unsigned long long)total);
-        for (int k = 0; k < n; k++) {
-            if (evs[k].events & EPOLLRPALHUP)
-                die("RPAL: the client went away (message %llu of %llu)",
-                    (unsigned long long)i, (unsigned long long)total);
-            if (!(evs[k].events & EPOLLRPALIN))
-                continue;
-            struct rpal_msg msg;
-            rc = rpal_recv(conn, &msg);
-            uint64_t now = lat_tsc();
-            if (rc == -EAGAIN)
-                continue;
-            rpal_check(rc, "rpal_recv");
-            if (msg.id == 0)
-                die("RPAL: message %llu is one-way, expected a call", (unsigned long long)i);
-            check_seq("RPAL", o, msg.words[1], i);
-            if (i >= warmup)
-                samples[i - warmup] = (int64_t)(now - msg.words[0]);
-            i++;
-            rpal_check(rpal_reply(conn, msg.id, &ack), "rpal_reply");
-        }
-    }
-    send_result(ctl, "RPAL", samples, o->messages);
+    struct endpoint e = {.name = "RPAL", .serve = serve_rpal, .o = o, .ep = ep, .conn = conn};
+    serve_run(ctl, &e, mode, samples);
 
     /* The client releases its end, then closes the control socket. */
     char b;
@@ -430,11 +568,23 @@ int main(int argc, char **argv)
     rc = lat_send_record(ctl, LAT_HELLO, &h, sizeof h);
     if (rc < 0)
         die("cannot greet the client: %s", strerror(-rc));
+    struct lat_mode mode;
+    rc = lat_recv_record(ctl, LAT_MODE, &mode, sizeof mode);
+    if (rc < 0)
+        die("no mode from the client: %s", rc == -EPIPE ? "it went away (after the "
+            "greeting: see its message)" : strerror(-rc));
+    if (mode.paced > 1 || (mode.paced && (mode.segments == 0 ||
+                                          mode.segments > LAT_PACED_MAX_GAPS)))
+        die("the client sent a bad mode (paced %u, %u gaps)", mode.paced, mode.segments);
 
-    if (o.runs & LAT_RUN_EPOLL)
-        run_epoll(ctl, &o, samples);
-    if (o.runs & LAT_RUN_RPAL)
-        run_rpal(ctl, &o, samples);
+    /* FLOOR is not paced: both sides leave it out of a paced session. */
+    uint32_t runs = mode.paced ? o.runs & ~LAT_RUN_FLOOR : o.runs;
+    if (runs & LAT_RUN_FLOOR)
+        run_floor(ctl, &o, &mode, samples);
+    if (runs & LAT_RUN_EPOLL)
+        run_epoll(ctl, &o, &mode, samples);
+    if (runs & LAT_RUN_RPAL)
+        run_rpal(ctl, &o, &mode, samples);
     else {
         char b;
         lat_read_full(ctl, &b, 1); /* wait for the client to close */
