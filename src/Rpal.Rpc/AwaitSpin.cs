@@ -4,21 +4,19 @@ using Rpal.Runtime;
 namespace Rpal.Rpc;
 
 /// <summary>
-/// The short spin of a client that awaits an answer on its own thread (an awaited call, the next
-/// element of a server stream) before it leaves the wait to the completion thread, and its
-/// back-off: one miss in a row is forgiven, two make the owner skip the spin for its next 2 waits,
-/// then 4, ... 512 after further misses in a row, so a slow server costs little spinning. At most
-/// half of the processors spin this way at once, process-wide. One per channel or stream; a
-/// heuristic, so its fields are plain and raced without harm.
+/// The short spin of a stream's reader that awaits its next element on its own thread before it
+/// leaves the wait to the completion thread, and its back-off: one miss in a row is forgiven, two
+/// make the reader skip the spin for its next 2 waits, then 4, ... 512 after further misses in a
+/// row, so a slow server costs little spinning. At most half of the processors spin at once,
+/// process-wide, counting awaited calls, whose spin the engine's policy decides
+/// (<see cref="TryEnterSpinner"/>). One per stream; a heuristic, so its fields are plain and raced
+/// without harm.
 /// </summary>
 internal struct AwaitSpin
 {
     private static readonly int s_maxSpinning = Math.Max(1, Environment.ProcessorCount / 2);
     private static int s_spinning;
     private int _skip, _misses;
-
-    /// <summary>For tests: misses in a row, waits left to skip.</summary>
-    public readonly (int Misses, int Skip) State => (_misses, _skip);
 
     /// <summary>The engine's spin budget, in <see cref="Stopwatch"/> ticks.</summary>
     public static long BudgetTicks => RpalEngine.SpinBudget.Ticks * Stopwatch.Frequency / TimeSpan.TicksPerSecond;
