@@ -203,7 +203,9 @@ struct rpal_conn;    /* a connection between two processes */
 
 /* Log sink for reasons a peer or a request was refused. level is
  * 0 error, 1 warning, 2 info. The default sink writes warnings and errors to
- * stderr when RPAL_LOG is set. fn may be called from any RPAL thread. */
+ * stderr when RPAL_LOG is set. fn may be called from any RPAL thread, with
+ * the engine's locks held: it must not call into librpal, and should return
+ * quickly (queue the message if it must do more). */
 typedef void (*rpal_log_fn)(int level, const char *message, void *context);
 
 /* ---------------------------------------------------------------- lifecycle */

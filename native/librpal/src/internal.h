@@ -9,6 +9,38 @@
  * loads, never assumed stable), every position and pointer is checked before
  * use, and a lie fails one call or one connection, never this process.
  */
+/*
+ * Lock order. A thread holding one of these mutexes takes only mutexes further
+ * down, so no two threads can each wait for a lock the other holds:
+ *
+ *   s_reg_lock         registry.c; over svc->accept_lock and g_rt.lock
+ *   svc->accept_lock   the server's handshake (conn_new...) runs under it
+ *   g_rt.lock          never held together with an ep->lock
+ *   ep->lock           epoll.c: the set's waiter looks at its connections under it
+ *   c->drain_lock      the drain of the peer's ctl ring
+ *   c->backlog_lock    ring.c: control descriptors waiting for ring room
+ *   c->lent_lock       over the arena's lock only (free_lent)
+ *   leaves: c->call_lock, s_map_lock, the arena's lock, s_eps_lock
+ *
+ * The nesting comes from two routines that run with locks held. The drain
+ * (drain_ctl) completes calls (call_lock, the arena), takes back lent buffers
+ * (lent_lock), gives back replies nobody will read (rpal_release: backlog_lock)
+ * and fails the connection when the peer lies. conn_fail ends the calls
+ * (call_lock), frees what was lent (lent_lock) and retires the peer's mapping
+ * (s_map_lock). The drain runs under drain_lock, taken under ep->lock
+ * (collect_locked) and g_rt.lock (alloc_reclaiming); conn_fail runs under
+ * those and under backlog_lock (push() meeting a lying peer). The handshake
+ * under accept_lock takes g_rt.lock, s_map_lock and the arena's lock.
+ *
+ * drain_lock and backlog_lock are taken with trylock where the work is
+ * optional, another thread doing it already (try_drain_ctl, ring_flush_backlog):
+ * a waiter never stalls a set behind a drainer. Such a take never waits, so it
+ * could not close a cycle even against the order; today none goes against it.
+ * Blocking takes of drain_lock (wait_done, release, shutdown) hold no lock.
+ * Locks of one kind are never nested: one connection, set or service at a
+ * time. slot_get waits on call_cond holding call_lock only; futex waits hold
+ * no mutex. The log sink runs under any of these: it must not enter the engine.
+ */
 #ifndef RPAL_INTERNAL_H
 #define RPAL_INTERNAL_H
 
