@@ -102,10 +102,6 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
         RpalLimits.Effective(options.MaxReceiveMessageSize, "options.MaxReceiveMessageSize");
         RpalLimits.Effective(options.MaxSendMessageSize, "options.MaxSendMessageSize");
         StartEngine(serviceName);
-        if (options.SpinBudget is { } spin)
-        {
-            RpalEngine.SpinBudget = spin;
-        }
 
         RpalConnection connection;
         ILoggerFactory? loggerFactory = options.LoggerFactory;

@@ -10,15 +10,6 @@ public sealed class RpalChannelOptions
     public TimeSpan? DefaultTimeout { get; set; }
 
     /// <summary>
-    /// How long a waiter spins before it parks (a synchronous caller, and an awaited caller
-    /// before it leaves the wait to the completion thread). The budget is the engine's and so process-wide:
-    /// setting it here sets it for every wait in the process (the last server or channel that
-    /// sets it wins). Default: the engine's (50 µs, or the RPAL_SPIN_NS environment variable).
-    /// <see cref="TimeSpan.Zero"/> always parks.
-    /// </summary>
-    public TimeSpan? SpinBudget { get; set; }
-
-    /// <summary>
     /// Whether an awaited call spins on the calling thread for its answer, and a server stream's
     /// reader for its next element, for up to the spin budget, before leaving the wait to the
     /// completion thread (docs/threading.md). A server that answers within the budget then

@@ -179,11 +179,6 @@ public sealed class RpalServer : IAsyncDisposable
 
             _loggerFactory = Options.LoggerFactory;
             EngineLogRoute.Attach(_loggerFactory); // the engine's reasons for a failed registration too
-            if (Options.SpinBudget is { } spin)
-            {
-                RpalEngine.SpinBudget = spin;
-            }
-
             string registering = "";
             try
             {

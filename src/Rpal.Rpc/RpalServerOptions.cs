@@ -13,14 +13,6 @@ public sealed class RpalServerOptions
     public int ReceiverThreads { get; set; } = 1;
 
     /// <summary>
-    /// How long a waiter spins before it parks in the kernel. The budget is the engine's and so
-    /// process-wide: setting it here sets it for every wait in the process (the last server or
-    /// channel that sets it wins). Default: the engine's (50 µs, or the RPAL_SPIN_NS environment
-    /// variable). <see cref="TimeSpan.Zero"/> always parks.
-    /// </summary>
-    public TimeSpan? SpinBudget { get; set; }
-
-    /// <summary>
     /// Send the exception's type, message and stack trace to callers when a handler throws
     /// (otherwise only its message). Default false.
     /// </summary>

@@ -67,6 +67,31 @@ public sealed class HostingConfigurationTests
         Assert.Equal(128, provider.GetRequiredService<IOptionsMonitor<RpalClientOptions>>().Get("other").Channel.MaxConcurrentCalls);
     }
 
+    [Theory]
+    [InlineData("Rpal:Server:SpinBudget")]
+    [InlineData("Rpal:Clients:rpal.test.kill:SpinBudget")]
+    public void ASpinBudgetOutsideTheEngineSection_FailsNamingTheKeyToUse(string key)
+    {
+        // the budget is process-wide: a server or client key the binder would silently ignore
+        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [key] = "00:00:00.000010",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddSingleton(configuration);
+        services.AddRpalServer();
+        services.AddRpalClient<IKillTarget>(ServiceNames.Kill);
+        using ServiceProvider provider = services.BuildServiceProvider();
+
+        var e = Assert.Throws<InvalidOperationException>(() =>
+        {
+            _ = provider.GetRequiredService<IOptions<RpalServerOptions>>().Value;
+            _ = provider.GetRequiredService<IOptionsMonitor<RpalClientOptions>>().Get(ServiceNames.Kill);
+        });
+        Assert.Contains(key, e.Message, StringComparison.Ordinal);
+        Assert.Contains("Rpal:Engine:SpinBudget", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task TheOptionsPattern_ConfigureWithAnySection_FillsTheGetOnlyAllowlists()
     {

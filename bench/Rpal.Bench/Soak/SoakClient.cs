@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Rpal.Bench.Contracts;
 using Rpal.Rpc;
+using Rpal.Runtime;
 
 namespace Rpal.Bench.Soak;
 
@@ -37,8 +38,8 @@ internal static class SoakClient
             await Console.Error.WriteLineAsync($"rpal-bench soak-client {id}: not pinned (one core, or sched_setaffinity failed)");
         }
 
-        RpalChannel channel = await RpalChannel.ConnectAsync(SoakCommand.ServiceName,
-            new RpalChannelOptions { SpinBudget = TimeSpan.FromMicroseconds(spinNs / 1000.0) });
+        RpalEngine.Start(new RpalEngineOptions { SpinBudget = TimeSpan.FromMicroseconds(spinNs / 1000.0) });
+        RpalChannel channel = await RpalChannel.ConnectAsync(SoakCommand.ServiceName);
         ISoakService service = channel.CreateClient<ISoakService>();
         int blockingLanes = (inFlight + 1) / 2;
         Lane[] lanes = [.. Enumerable.Range(0, inFlight).Select(j => new Lane(service, id, j, inFlight, calls, blocking: j < blockingLanes))];

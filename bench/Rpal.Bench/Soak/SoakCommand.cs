@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Rpal.Bench.Contracts;
 using Rpal.Rpc;
+using Rpal.Runtime;
 
 namespace Rpal.Bench.Soak;
 
@@ -91,10 +92,10 @@ internal static class SoakCommand
         ChildProcess[] clients = [.. starting.Select(t => t.Result)];
         try
         {
+            RpalEngine.Start(new RpalEngineOptions { SpinBudget = TimeSpan.FromMicroseconds(settings.SpinMicroseconds) });
             await using RpalChannel channel = await RpalChannel.ConnectAsync(ServiceName,
                 new RpalChannelOptions
                 {
-                    SpinBudget = TimeSpan.FromMicroseconds(settings.SpinMicroseconds),
                     DefaultTimeout = TimeSpan.FromSeconds(30), // a server that hangs fails the run rather than hanging it
                 },
                 cancellationToken);

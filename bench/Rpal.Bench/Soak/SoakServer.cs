@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Numerics;
 using Rpal.Bench.Contracts;
 using Rpal.Rpc;
+using Rpal.Runtime;
 
 namespace Rpal.Bench.Soak;
 
@@ -30,7 +31,8 @@ internal static class SoakServer
             await Console.Error.WriteLineAsync("rpal-bench serve-soak: not pinned (one core, or sched_setaffinity failed)");
         }
 
-        await using var server = new RpalServer(new RpalServerOptions { SpinBudget = TimeSpan.FromMicroseconds(spinNs / 1000.0) });
+        RpalEngine.Start(new RpalEngineOptions { SpinBudget = TimeSpan.FromMicroseconds(spinNs / 1000.0) });
+        await using var server = new RpalServer();
         server.AddService<ISoakService>(new SoakService(clients, perClient));
         await server.StartAsync();
         await ChildProcess.ServeUntilStdinClosesAsync();

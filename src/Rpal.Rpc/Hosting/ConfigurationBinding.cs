@@ -17,7 +17,11 @@ internal static class ConfigurationBinding
     // Interceptors and LoggerFactory are objects the binder cannot make: it leaves them alone,
     // which is what we want, and says so (SYSLIB1100/1101, silenced in Rpal.Rpc.csproj: the
     // generator's diagnostics ignore #pragma).
-    public static void BindServer(IConfiguration section, RpalServerOptions options) => section.Bind(options);
+    public static void BindServer(IConfiguration section, RpalServerOptions options)
+    {
+        RefuseEngineKeys(section);
+        section.Bind(options);
+    }
 
     public static void BindService(IConfiguration section, RpalServiceOptions options) => section.Bind(options);
 
@@ -26,9 +30,25 @@ internal static class ConfigurationBinding
     /// <summary>The client's own keys and its channel's, side by side in one section.</summary>
     public static void BindClient(IConfiguration section, RpalClientOptions options)
     {
+        RefuseEngineKeys(section);
         section.Bind(options.Channel);
         options.ReconnectDelay = section.GetValue(nameof(RpalClientOptions.ReconnectDelay), options.ReconnectDelay);
         options.MaxReconnectDelay = section.GetValue(nameof(RpalClientOptions.MaxReconnectDelay), options.MaxReconnectDelay);
+    }
+
+    /// <summary>
+    /// The spin budget is one value for the whole process, so only the engine's section sets it;
+    /// a server or client section that still does would be silently ignored by the binder: it
+    /// fails instead, naming the key to use.
+    /// </summary>
+    private static void RefuseEngineKeys(IConfiguration section)
+    {
+        if (section[nameof(RpalEngineOptions.SpinBudget)] is not null)
+        {
+            string path = (section as IConfigurationSection)?.Path ?? "the section";
+            throw new InvalidOperationException(
+                $"{path}:{nameof(RpalEngineOptions.SpinBudget)} is not read: the spin budget is one value for the whole process. Set {RpalConfigurationSections.Engine}:{nameof(RpalEngineOptions.SpinBudget)} instead.");
+        }
     }
 
     public static IConfigurationSection? Section(IServiceProvider services, string path) =>
