@@ -228,9 +228,10 @@ static int collect_locked(struct rpal_ep *ep, struct epoll_event *out, int max)
     int n = 0;
     /* start where the last look stopped, so a busy connection early in the
      * set cannot starve the others when max is small */
-    int start = ep->nconns ? (int)(ep->rr++ % (unsigned)ep->nconns) : 0;
-    for (int k = 0; k < ep->nconns && n < max; k++) {
-        struct rpal_conn *c = ep->conns[(start + k) % ep->nconns];
+    int start = ep->rr < (unsigned)ep->nconns ? (int)ep->rr : 0;
+    ep->rr = (unsigned)start + 1;
+    for (int k = 0, i = start; k < ep->nconns && n < max; k++, i = i + 1 < ep->nconns ? i + 1 : 0) {
+        struct rpal_conn *c = ep->conns[i]; /* no division: this loop is what a waiter spins on */
         uint32_t ev = 0;
         if (!atomic_load_explicit(&c->dead, memory_order_relaxed) && conn_peer_gone(c, false))
             conn_fail(c, -ECONNRESET);
