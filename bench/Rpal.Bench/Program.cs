@@ -90,7 +90,7 @@ foreach (IScenario scenario in chosen)
         Console.Error.WriteLine($"rpal-bench: {scenario.Name}{(effective.Quick ? " (quick)" : "")} on {MachineInfo.Current}");
         ScenarioReport report = await scenario.RunAsync(effective, cancel.Token);
         await ReportWriter.WriteAsync(report, effective);
-        if (effective.PlotDirectory is { } plots && Rpal.Bench.Plots.PlotRenderer.Render(report, plots) is { } png)
+        foreach (string png in effective.PlotDirectory is { } plots ? Rpal.Bench.Plots.PlotRenderer.Render(report, plots) : [])
         {
             Console.Error.WriteLine($"rpal-bench: wrote {png}");
         }

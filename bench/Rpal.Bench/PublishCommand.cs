@@ -8,8 +8,9 @@ namespace Rpal.Bench;
 /// from those files (<see cref="PublishPage"/>). DIR defaults to the repository's docs/ folder,
 /// found from the current directory up. --no-run runs nothing: it redraws the plots and the page
 /// from the results already in docs/performance/ (copied there from a run on another machine, or
-/// after the template changed). Exit codes: 0 done, 1 a scenario failed (the page is still written,
-/// saying which), 2 bad command line.
+/// after the template changed), with the hand-written readings of those results beside them
+/// (NAME.reading.md), which a run removes. Exit codes: 0 done, 1 a scenario failed (the page is
+/// still written, saying which), 2 bad command line.
 /// </summary>
 internal static class PublishCommand
 {
@@ -85,14 +86,15 @@ internal static class PublishCommand
     }
 
     /// <summary>
-    /// Removes the results and plots of an earlier run, so that the page never mixes two runs: a
-    /// scenario that fails or is gone this time shows no results rather than old ones.
+    /// Removes the results, plots and readings of an earlier run, so that the page never mixes two
+    /// runs: a scenario that fails or is gone this time shows no results rather than old ones, and
+    /// no reading of numbers that are gone.
     /// </summary>
     private static void RemoveEarlierResults(string results, IScenario[] scenarios)
     {
-        IEnumerable<string> names = scenarios.Select(s => s.Name).Concat(["seed", "rtt", "size", "throughput", "idle"]).Distinct();
-        IEnumerable<string> files = names.SelectMany(n => (string[])[n + ".json", n + ".md"])
-            .Concat([PlotRenderer.LatencyBySize, PlotRenderer.LatencyDistribution, PlotRenderer.Seed]);
+        IEnumerable<string> names = scenarios.Select(s => s.Name).Concat(["seed", "rtt", "paced", "size", "throughput", "idle"]).Distinct();
+        IEnumerable<string> files = names.SelectMany(n => (string[])[n + ".json", n + ".md", Path.GetFileName(PublishPage.ReadingPath(results, n))])
+            .Concat([PlotRenderer.LatencyBySize, PlotRenderer.LatencyDistribution, PlotRenderer.Seed, PlotRenderer.PacedLatency, PlotRenderer.PacedCpu]);
         foreach (string file in files)
         {
             File.Delete(Path.Combine(results, file));

@@ -11,8 +11,8 @@ namespace Rpal.Bench;
 /// </summary>
 internal static partial class PublishPage
 {
-    /// <summary>What the page says about one scenario: its heading, what it measures, its plot.</summary>
-    private sealed record Section(string Name, string Title, string Measures, string? Plot, string? PlotAlt);
+    /// <summary>What the page says about one scenario: its heading, what it measures, its plots (file, alternative text).</summary>
+    private sealed record Section(string Name, string Title, string Measures, (string File, string Alt)[] Plots);
 
     // The order of the page. A scenario registered in Scenarios.All but not listed here still gets
     // a section, with its description from the command line's usage text.
@@ -30,7 +30,7 @@ internal static partial class PublishPage
             epoll against 1,703 for RPAL (Xeon 8336C, its kernel implementation); the numbers
             below are this repository's user-space backend on the machine stated above.
             """,
-            PlotRenderer.Seed, "Average cycles per message, epoll against Rpal"),
+            [(PlotRenderer.Seed, "Average cycles per message, epoll against Rpal")]),
         new("rtt", "Round-trip latency of a call",
             """
             One caller makes unary calls one after the other, and each call is timed from the
@@ -48,7 +48,41 @@ internal static partial class PublishPage
             each system's percentiles from p50 to the slowest call; the tail (p99.9, max) is where
             scheduling, page faults and wake-ups show.
             """,
-            PlotRenderer.LatencyDistribution, "Round-trip latency percentiles per system, log scale"),
+            [(PlotRenderer.LatencyDistribution, "Round-trip latency percentiles per system, log scale")]),
+        new("paced", "Paced calls: latency and CPU per call at spaced loads",
+            """
+            The 8-byte echo of the round-trip scenario, made not back to back but a gap apart, as a
+            service called now and then is called: the same systems, against the same kind of
+            server process. Before each call the client sleeps until the gap has passed since the
+            end of the previous one (`clock_nanosleep` to an absolute `CLOCK_MONOTONIC` time, with
+            the thread's timer slack at 1 ns; a gap of 0 does not sleep), and **slept_us** is that
+            time as it really was, on average. For each system and gap: **rtt_p50_us** and
+            **rtt_p99_us**, the round trip; **cpu_client_us** and **cpu_server_us**, each process's
+            CPU time (user and system, every thread, `CLOCK_PROCESS_CPUTIME_ID`) over the counted
+            calls and their gaps, divided by the calls, the server reading its own when the client
+            asks on its standard input; **cpu_total_us**, the two together; and the p50 and the
+            total CPU over those of **uds-epoll** at the same gap, the baseline: a blocking `read`
+            in the client and `epoll_wait` in the server, so every call of it is two wake-ups,
+            whatever the gap. The same measurement of the C engine alone, without .NET, is
+            `rpal-latency --gap-us` (examples/latency).
+
+            Rpal's waiters spin before they park, and the engine decides at each wait whether to
+            spin at all (its spin policy): a receiver in `rpal_epoll_wait` spins, for up to the spin
+            budget (50 µs by default; `RPAL_SPIN_NS`, `RpalEngine.SpinBudget`), only when its
+            previous wait ended within the budget, and otherwise parks at once; a caller waiting
+            for its reply spins only when the last reply from an awake server came within the
+            budget, and not at all when its request found the server's receiver parked (the reply
+            is then a wake-up away); every 32nd wait that would not spin spins all the same, so
+            that a peer that became fast is noticed. A spinning wait costs CPU for as long as it
+            spins; a parked one costs a wake-up. The CPU columns show which of the two each gap
+            gets, and for **rpal-engine** a note gives the engine's own counts: the client's waits
+            that parked, and the calls whose request woke the server's parked receiver. Both
+            processes host every system at once, so each row also carries what the idle ones cost
+            (timers, watchdogs); a note gives that floor per millisecond, which counts at the
+            longest gaps.
+            """,
+            [(PlotRenderer.PacedLatency, "Round-trip p50 against the gap between calls, per system, log scale"),
+             (PlotRenderer.PacedCpu, "CPU time per call of client and server together against the gap between calls, per system, log scale")]),
         new("size", "Latency by message size",
             """
             The p50 latency of a call as its message grows, beside the time a plain `memcpy` of the
@@ -60,14 +94,14 @@ internal static partial class PublishPage
             reads only its last byte: the time measured is the caller's copy into shared memory
             plus the call, not a second pass over the data on the server.
             """,
-            PlotRenderer.LatencyBySize, "p50 latency against message size, Rpal and memcpy, log-log"),
+            [(PlotRenderer.LatencyBySize, "p50 latency against message size, Rpal and memcpy, log-log")]),
         new("throughput", "Throughput with concurrent callers",
             """
             Calls completed per second as client threads are added, each thread making calls back
             to back. It shows whether the call rings and the receiver threads scale with callers,
             or whether callers queue behind one another.
             """,
-            null, null),
+            []),
         new("stream", "Server streaming",
             """
             A server-streaming method (`IAsyncEnumerable<long> Count(long count)`) read with `await
@@ -78,7 +112,7 @@ internal static partial class PublishPage
             element spins for the next one on its own thread, taking the connection's messages
             itself, before it leaves the wait to the completion thread (docs/threading.md).
             """,
-            null, null),
+            []),
         new("idle", "Idle cost and wake-up",
             """
             What a server costs when nobody calls, and what the first call after a pause costs. A
@@ -90,7 +124,7 @@ internal static partial class PublishPage
             are their round trips, the wake-up path. Spinning is the fast path; parking is what
             keeps an idle service from burning a core, and this is its price.
             """,
-            null, null),
+            []),
     ];
 
     private const string Template =
@@ -175,7 +209,7 @@ internal static partial class PublishPage
         List<Section> sections = [.. s_sections];
         sections.AddRange(registered
             .Where(s => !s_sections.Any(k => k.Name == s.Name))
-            .Select(s => new Section(s.Name, s.Name, s.Description + ".", null, null)));
+            .Select(s => new Section(s.Name, s.Name, s.Description + ".", [])));
 
         var reports = new Dictionary<string, ScenarioReport>();
         foreach (Section section in sections)
@@ -261,22 +295,36 @@ internal static partial class PublishPage
         {
             sb.Append(failed.Contains(section.Name)
                 ? "_This scenario failed in this run; see the run's output._\n"
-                : "_No results: this scenario did not run (it is not registered in this build of the bench)._\n");
+                : "_No results: this scenario did not run for this page (publish --no-run finds no results of it, or it is not registered in this build of the bench)._\n");
             return sb.ToString();
         }
 
         string markdownPath = Path.Combine(resultDirectory, section.Name + ".md");
         string table = File.Exists(markdownPath) ? File.ReadAllText(markdownPath) : ReportWriter.Markdown(report);
         sb.Append(Table(table, pageMachine)).Append("\n\n");
-        if (section.Plot is not null && File.Exists(Path.Combine(resultDirectory, section.Plot)))
+        foreach ((string file, string alt) in section.Plots.Where(p => File.Exists(Path.Combine(resultDirectory, p.File))))
         {
-            sb.Append("![").Append(section.PlotAlt).Append("](").Append(relative).Append('/').Append(section.Plot).Append(")\n\n");
+            sb.Append("![").Append(alt).Append("](").Append(relative).Append('/').Append(file).Append(")\n\n");
+        }
+
+        // A reading of these numbers, written by hand for this run (publish removes it with the results it read).
+        string readingPath = ReadingPath(resultDirectory, section.Name);
+        if (File.Exists(readingPath))
+        {
+            sb.Append(File.ReadAllText(readingPath).Trim()).Append("\n\n");
         }
 
         sb.Append("Run alone: `dotnet run -c Release --project bench/Rpal.Bench -- ").Append(section.Name)
           .Append("`. Raw results: [`").Append(section.Name).Append(".json`](").Append(relative).Append('/').Append(section.Name).Append(".json).\n");
         return sb.ToString();
     }
+
+    /// <summary>
+    /// The hand-written reading of scenario <paramref name="name"/>'s results, if any: markdown the
+    /// page puts under the scenario's table and plots. It speaks of one run's numbers, so a
+    /// publish run that measures again removes it with them (<see cref="PublishCommand"/>).
+    /// </summary>
+    public static string ReadingPath(string resultDirectory, string name) => Path.Combine(resultDirectory, name + ".reading.md");
 
     /// <summary>
     /// A scenario's markdown as <see cref="ReportWriter.Markdown"/> wrote it, less its heading (the

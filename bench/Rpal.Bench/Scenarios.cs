@@ -8,6 +8,7 @@ internal static class Scenarios
         new SeedScenario(),
         new IdleScenario(),
         new RttScenario(),
+        new PacedScenario(),
         new SizeScenario(),
         new ThroughputScenario(),
         new StreamScenario(),

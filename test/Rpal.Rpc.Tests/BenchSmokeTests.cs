@@ -32,6 +32,40 @@ public sealed class BenchSmokeTests
         }
     }
 
+    [Fact]
+    public async Task APacedRun_WritesARowPerSystemAndGap()
+    {
+        string json = Path.Combine(TestEnvironment.RuntimeDirectory, "bench-paced.json");
+        DotnetCli.Result run = await BenchProgram.RunAsync(["paced", "--quick", "--gaps", "0,100", "--calls", "60", "--json", json], s_limit);
+
+        Assert.True(run.ExitCode == 0, $"paced exited with {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
+        Assert.Contains("| transport | gap_us |", run.Stdout, StringComparison.Ordinal);
+        using JsonDocument report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        Assert.Equal("paced", report.RootElement.GetProperty("scenario").GetString());
+        JsonElement[] rows = [.. report.RootElement.GetProperty("results").EnumerateArray()];
+        string[] systems = ["rpal", "rpal-await", "rpal-await-nospin", "rpal-engine", "uds-epoll", "grpc-dotnet-uds", "grpc-dotnet-uds-await"];
+        Assert.Equal(systems.Length * 2, rows.Length);
+        foreach (string system in systems)
+        {
+            foreach (long gap in (long[])[0, 100])
+            {
+                JsonElement row = Assert.Single(rows, r => r.GetProperty("transport").GetString() == system && r.GetProperty("gap_us").GetInt64() == gap);
+                Assert.Equal(60, row.GetProperty("calls").GetInt64());
+                Assert.True(row.GetProperty("rtt_p50_us").GetDouble() > 0, $"{system} at {gap} us: no round trip");
+                Assert.True(row.GetProperty("rtt_p99_us").GetDouble() >= row.GetProperty("rtt_p50_us").GetDouble());
+                double client = row.GetProperty("cpu_client_us").GetDouble(), server = row.GetProperty("cpu_server_us").GetDouble();
+                Assert.True(client > 0 && server > 0, $"{system} at {gap} us: CPU client {client}, server {server}");
+                Assert.Equal(client + server, row.GetProperty("cpu_total_us").GetDouble(), 6);
+                Assert.True(row.GetProperty("rtt_p50_vs_uds_epoll").GetDouble() > 0);
+                Assert.True(row.GetProperty("cpu_total_vs_uds_epoll").GetDouble() > 0);
+                if (system == "uds-epoll")
+                {
+                    Assert.Equal(1.0, row.GetProperty("cpu_total_vs_uds_epoll").GetDouble(), 9);
+                }
+            }
+        }
+    }
+
     public static TheoryData<string, string[]> Scenarios => new()
     {
         { "seed", ["epoll", "rpal"] },

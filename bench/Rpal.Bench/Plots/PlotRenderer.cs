@@ -22,6 +22,12 @@ internal static class PlotRenderer
     /// <summary>Average cycles per message, epoll against Rpal (the <c>seed</c> scenario).</summary>
     public const string Seed = "seed.png";
 
+    /// <summary>Round-trip p50 against the gap between calls, per system (the <c>paced</c> scenario).</summary>
+    public const string PacedLatency = "paced-latency.png";
+
+    /// <summary>CPU time per call, client and server, against the gap between calls, per system (the <c>paced</c> scenario).</summary>
+    public const string PacedCpu = "paced-cpu.png";
+
     private const int Width = 900;
     private const int Height = 560;
 
@@ -36,34 +42,38 @@ internal static class PlotRenderer
         Render(inDirectory, outDirectory, "size", LatencyBySize, DrawLatencyBySize, written);
         Render(inDirectory, outDirectory, "rtt", LatencyDistribution, DrawLatencyDistribution, written);
         Render(inDirectory, outDirectory, "seed", Seed, DrawSeed, written);
+        Render(inDirectory, outDirectory, "paced", PacedLatency, DrawPacedLatency, written);
+        Render(inDirectory, outDirectory, "paced", PacedCpu, DrawPacedCpu, written);
         return written;
     }
 
-    /// <summary>Draws the plot of one scenario's report, if it has one; returns the file written, or null.</summary>
-    public static string? Render(ScenarioReport report, string outDirectory)
+    /// <summary>Draws the plots of one scenario's report, if it has any; returns the files written.</summary>
+    public static List<string> Render(ScenarioReport report, string outDirectory)
     {
-        (string File, Func<ScenarioReport, Plot?> Draw)? kind = report.Scenario switch
+        (string File, Func<ScenarioReport, Plot?> Draw)[] kinds = report.Scenario switch
         {
-            "size" => (LatencyBySize, DrawLatencyBySize),
-            "rtt" => (LatencyDistribution, DrawLatencyDistribution),
-            "seed" => (Seed, DrawSeed),
-            _ => null,
+            "size" => [(LatencyBySize, DrawLatencyBySize)],
+            "rtt" => [(LatencyDistribution, DrawLatencyDistribution)],
+            "seed" => [(Seed, DrawSeed)],
+            "paced" => [(PacedLatency, DrawPacedLatency), (PacedCpu, DrawPacedCpu)],
+            _ => [],
         };
-        if (kind is not { } k)
+        var written = new List<string>();
+        foreach ((string file, Func<ScenarioReport, Plot?> draw) in kinds)
         {
-            return null;
+            using Plot? plot = draw(report);
+            if (plot is null)
+            {
+                continue;
+            }
+
+            Directory.CreateDirectory(outDirectory);
+            string path = Path.Combine(outDirectory, file);
+            plot.SavePng(path, Width, Height);
+            written.Add(path);
         }
 
-        using Plot? plot = k.Draw(report);
-        if (plot is null)
-        {
-            return null;
-        }
-
-        Directory.CreateDirectory(outDirectory);
-        string path = Path.Combine(outDirectory, k.File);
-        plot.SavePng(path, Width, Height);
-        return path;
+        return written;
     }
 
     private static void Render(string inDirectory, string outDirectory, string scenario, string file,
@@ -183,6 +193,49 @@ internal static class PlotRenderer
             [.. rows.Select(r => SystemLabel(r.System))]);
         plot.Axes.Margins(bottom: 0, top: 0.15);
         plot.YLabel("CPU cycles per message (average)");
+        return plot;
+    }
+
+    private static Plot? DrawPacedLatency(ScenarioReport report) =>
+        DrawPaced(report, "rtt_p50_us", "Round-trip p50 by gap between calls", "round-trip p50 (log scale)");
+
+    private static Plot? DrawPacedCpu(ScenarioReport report) =>
+        DrawPaced(report, "cpu_total_us", "CPU time per call, client + server, by gap between calls", "CPU per call, both processes (log scale)");
+
+    /// <summary>One line per system: <paramref name="metric"/> (µs) at each gap, the gaps evenly spaced (0 has no logarithm).</summary>
+    private static Plot? DrawPaced(ScenarioReport report, string metric, string title, string yLabel)
+    {
+        var points = report.Results
+            .Select(r => (System: ResultFile.Text(r, "transport"), Gap: ResultFile.Number(r, "gap_us"), Value: ResultFile.Number(r, metric)))
+            .Where(p => p.Gap >= 0 && p.Value > 0)
+            .ToList();
+        double[] gaps = [.. points.Select(p => p.Gap!.Value).Distinct().Order()];
+        if (gaps.Length == 0)
+        {
+            return null;
+        }
+
+        Plot plot = NewPlot(title, report);
+        int i = 0;
+        foreach (var line in points.GroupBy(p => p.System))
+        {
+            var ordered = line.OrderBy(p => p.Gap).ToArray();
+            var scatter = plot.Add.Scatter(
+                ordered.Select(p => (double)Array.IndexOf(gaps, p.Gap!.Value)).ToArray(),
+                ordered.Select(p => Math.Log10(p.Value!.Value * 1000)).ToArray()); // µs to ns, for the ticks' units
+            scatter.LegendText = SystemLabel(line.Key);
+            scatter.Color = Color(i++);
+            scatter.LineWidth = 2;
+            scatter.MarkerSize = 7;
+        }
+
+        double[] xs = [.. Enumerable.Range(0, gaps.Length).Select(x => (double)x)];
+        plot.Axes.Bottom.TickGenerator = new NumericManual(xs, [.. gaps.Select(g => g == 0 ? "0 (back to back)" : FormatNanoseconds(g * 1000))]);
+        plot.Axes.Left.TickGenerator = LogTicks(FormatNanoseconds);
+        plot.Axes.SetLimitsX(-0.3, gaps.Length - 0.7);
+        plot.XLabel("gap between calls (sleep from one call's end to the next's start)");
+        plot.YLabel(yLabel);
+        plot.ShowLegend(Edge.Right); // beside the plot: seven lines that cross leave no empty corner
         return plot;
     }
 

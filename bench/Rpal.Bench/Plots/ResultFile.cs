@@ -73,8 +73,11 @@ internal static class ResultFile
         } : null;
 
     /// <summary>Row <paramref name="row"/>'s <c>system</c> (<c>rpal</c>, <c>epoll</c>, ...); "?" when absent.</summary>
-    public static string System(Dictionary<string, object> row) =>
-        row.TryGetValue("system", out object? value) ? value switch
+    public static string System(Dictionary<string, object> row) => Text(row, "system");
+
+    /// <summary>Row <paramref name="row"/>'s <paramref name="key"/> as text; "?" when absent.</summary>
+    public static string Text(Dictionary<string, object> row, string key) =>
+        row.TryGetValue(key, out object? value) ? value switch
         {
             JsonElement { ValueKind: JsonValueKind.String } e => e.GetString() ?? "?",
             string s => s,

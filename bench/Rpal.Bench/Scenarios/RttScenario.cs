@@ -1,13 +1,6 @@
 using System.Globalization;
-using System.Net.Sockets;
-using GreeterExample;
-using Grpc.Net.Client;
 using HdrHistogram;
-using Quickstart;
-using Rpal.Bench.Contracts;
 using Rpal.Bench.Server;
-using Rpal.Rpc;
-using Rpal.Runtime;
 
 namespace Rpal.Bench;
 
@@ -15,7 +8,7 @@ namespace Rpal.Bench;
 /// rtt: the unary round trip of an 8-byte echo between two processes on different cores, through
 /// Rpal's generated client (blocking, and awaited with and without its spin), the raw engine
 /// call, a Unix socket with an epoll server, and grpc-dotnet over HTTP/2 on a Unix socket
-/// (blocking and awaited), side by side against one server process.
+/// (blocking and awaited), side by side against one server process (<see cref="EchoClients"/>).
 /// </summary>
 internal sealed class RttScenario : IScenario
 {
@@ -32,41 +25,21 @@ internal sealed class RttScenario : IScenario
         TimeSpan warmup = options.Quick ? TimeSpan.FromSeconds(0.2) : TimeSpan.FromSeconds(2.5);
 
         using BenchServerProcess server = await BenchServerProcess.StartAsync(cancellationToken);
-        await using RpalChannel channel = await RpalChannel.ConnectAsync(BenchEndpoints.RpalService, cancellationToken: cancellationToken);
-        IBenchService rpal = channel.CreateClient<IBenchService>();
-        await using RpalChannel noSpinChannel = await RpalChannel.ConnectAsync(
-            BenchEndpoints.RpalService, new RpalChannelOptions { SpinOnAwaitedCalls = false }, cancellationToken);
-        IBenchService rpalNoSpin = noSpinChannel.CreateClient<IBenchService>();
-        using RpalConnection engine = RpalConnection.Connect(BenchEndpoints.RawEngineService);
-        using Socket uds = EpollEcho.Connect(server.Endpoints.EchoSocket);
-        int udsFd = (int)uds.Handle;
-        using GrpcChannel grpcChannel = UnixSocketChannel.Create(server.Endpoints.GrpcSocket);
-        IBenchService grpc = RpalGrpc.CreateClient<IBenchService>(grpcChannel);
-
-        Func<Task<LongHistogram>> Blocking(Func<long, long> call) =>
-            () => Task.FromResult(RttRecorder.Measure(call, calls, warmup, cancellationToken));
-        (string System, Func<Task<LongHistogram>> Measure)[] systems =
-        [
-            ("rpal", Blocking(v => rpal.Echo(v))),
-            ("rpal-await", () => RttRecorder.MeasureAsync(rpal.EchoAsync, calls, warmup, cancellationToken)),
-            ("rpal-await-nospin", () => RttRecorder.MeasureAsync(rpalNoSpin.EchoAsync, calls, warmup, cancellationToken)),
-            ("rpal-engine", Blocking(v => RawEngineEcho.Call(engine, v))),
-            ("uds-epoll", Blocking(v => EpollEcho.RoundTrip(udsFd, v))),
-            ("grpc-dotnet-uds", Blocking(v => grpc.Echo(v))),
-            ("grpc-dotnet-uds-await", () => RttRecorder.MeasureAsync(grpc.EchoAsync, calls, warmup, cancellationToken)),
-        ];
+        await using EchoClients clients = await EchoClients.ConnectAsync(server.Endpoints, cancellationToken);
 
         var report = new ScenarioReport { Scenario = Name, Machine = MachineInfo.Current, Quick = options.Quick };
         var p50 = new Dictionary<string, long>();
-        foreach ((string system, Func<Task<LongHistogram>> measure) in systems)
+        foreach (EchoSystem system in clients.Systems)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            Console.Error.WriteLine($"rpal-bench: rtt {system}: {warmup.TotalSeconds:F1} s warm-up, {calls:N0} calls");
-            LongHistogram h = await measure();
-            p50[system] = h.GetValueAtPercentile(50);
+            Console.Error.WriteLine($"rpal-bench: rtt {system.Name}: {warmup.TotalSeconds:F1} s warm-up, {calls:N0} calls");
+            LongHistogram h = system.Blocking is { } call
+                ? RttRecorder.Measure(call, calls, warmup, cancellationToken)
+                : await RttRecorder.MeasureAsync(system.Awaited!, calls, warmup, cancellationToken);
+            p50[system.Name] = h.GetValueAtPercentile(50);
             report.Results.Add(new Dictionary<string, object>
             {
-                ["system"] = system,
+                ["system"] = system.Name,
                 ["p50_ns"] = h.GetValueAtPercentile(50),
                 ["p90_ns"] = h.GetValueAtPercentile(90),
                 ["p99_ns"] = h.GetValueAtPercentile(99),

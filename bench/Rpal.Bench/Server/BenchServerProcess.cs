@@ -1,8 +1,10 @@
+using System.Globalization;
+
 namespace Rpal.Bench.Server;
 
 /// <summary>
 /// The client side's handle on the bench server ("serve DIR", a <see cref="ChildProcess"/>):
-/// where its systems listen; disposing stops it and removes its directory.
+/// where its systems listen, and its CPU time; disposing stops it and removes its directory.
 /// </summary>
 internal sealed class BenchServerProcess : IDisposable
 {
@@ -19,6 +21,22 @@ internal sealed class BenchServerProcess : IDisposable
 
     /// <summary>The server's process id.</summary>
     public int Id => _process.Id;
+
+    /// <summary>
+    /// The server's CPU time so far, user and system, of all its threads, in ns, as the server
+    /// reads it itself (<see cref="BenchServer.CpuCommand"/>): asked over its standard input,
+    /// answered on its standard output.
+    /// </summary>
+    public async Task<long> CpuNsAsync(CancellationToken cancellationToken)
+    {
+        await _process.SendLineAsync(BenchServer.CpuCommand);
+        string? answer = await _process.ReadLineAsync(cancellationToken);
+        string prefix = BenchServer.CpuCommand + " ";
+        return answer is not null && answer.StartsWith(prefix, StringComparison.Ordinal)
+            && long.TryParse(answer.AsSpan(prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out long ns)
+            ? ns
+            : throw new InvalidOperationException($"the bench server answered '{answer ?? "(it exited)"}' to '{BenchServer.CpuCommand}'");
+    }
 
     public static async Task<BenchServerProcess> StartAsync(CancellationToken cancellationToken)
     {
