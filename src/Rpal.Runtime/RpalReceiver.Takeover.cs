@@ -22,7 +22,10 @@ namespace Rpal.Runtime;
 /// <para>
 /// When: at once when a callback announces that it is about to block (<see cref="HandOff"/>,
 /// which Rpal's synchronous calls do), and otherwise when the process's watchdog sees a callback
-/// running for longer than <see cref="BlockedCallbackThreshold"/>. At most
+/// running for longer than <see cref="BlockedCallbackThreshold"/> on a thread that is blocked
+/// (asleep in the kernel: Linux's task state is not R). A callback that computes, or that the
+/// scheduler preempted on a loaded machine, keeps the loop: taking it would run the receiver's
+/// non-blocking handlers in parallel, which the receiver promises not to do. At most
 /// <see cref="MaxBlockedThreads"/> threads of one receiver may be blocked at once; past that the
 /// receiver waits as before, and the event is reported.
 /// </para>
@@ -42,6 +45,7 @@ public sealed partial class RpalReceiver
     // callback. The owner's managed thread id, written by the owner as it enters the loop.
     private int _loopGeneration;
     private int _ownerThreadId;
+    private int _ownerTid; // the owner's kernel thread id, for the watchdog's look at its state
 
     // Callbacks the owner began, and whether one runs now: written by the owner (plain stores,
     // no clock on the hot path; TakeOver clears _inCallback for the new owner), read by the
@@ -216,6 +220,26 @@ public sealed partial class RpalReceiver
         return now - _watchedAt >= threshold;
     }
 
+    /// <summary>
+    /// Whether the loop's thread is running or waiting for a CPU (state R in
+    /// /proc/self/task/TID/stat), rather than blocked. Read only for a callback the watchdog saw
+    /// running past the threshold; when the state cannot be read the callback counts as blocked.
+    /// </summary>
+    private bool OwnerOnCpu()
+    {
+        int tid = Volatile.Read(ref _ownerTid);
+        try
+        {
+            string stat = File.ReadAllText($"/proc/self/task/{tid}/stat");
+            int end = stat.LastIndexOf(')'); // after the command name, which may hold anything
+            return end >= 0 && end + 2 < stat.Length && stat[end + 2] == 'R';
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Gives the loop to another thread, if <paramref name="generation"/> still owns it.</summary>
     private void TakeOver(int generation)
     {
@@ -289,7 +313,7 @@ public sealed partial class RpalReceiver
                 {
                     // read the generation first: a callback seen blocked belongs to it or a later owner
                     int generation = Volatile.Read(ref receiver._loopGeneration);
-                    if (receiver.BlockedSince(now, threshold))
+                    if (receiver.BlockedSince(now, threshold) && !receiver.OwnerOnCpu())
                     {
                         receiver.TakeOver(generation);
                     }

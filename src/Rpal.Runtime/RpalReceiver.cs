@@ -141,6 +141,7 @@ public sealed partial class RpalReceiver : IDisposable
     private bool Loop(int generation)
     {
         Volatile.Write(ref _ownerThreadId, Environment.CurrentManagedThreadId);
+        Volatile.Write(ref _ownerTid, Interop.LibC.GetTid());
         var events = new RpalEpollEvent[MaxEvents];
         while (!_stopRequested)
         {

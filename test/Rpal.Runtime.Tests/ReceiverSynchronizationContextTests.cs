@@ -72,10 +72,4 @@ public sealed class ReceiverSynchronizationContextTests
         Assert.True(await inline.Task.WaitAsync(s_timeout));
         Assert.Same(receiver.SynchronizationContext, receiver.SynchronizationContext.CreateCopy());
     }
-
-    private sealed class NoEvents : IRpalReceiverHandler
-    {
-        public void OnEvents(RpalConnection connection, ulong token, uint events) =>
-            throw new InvalidOperationException("no connection was added");
-    }
 }

@@ -178,10 +178,4 @@ public sealed class ReceiverWorkQueueTests
             deadline.Token.ThrowIfCancellationRequested();
         }
     }
-
-    private sealed class NoEvents : IRpalReceiverHandler
-    {
-        public void OnEvents(RpalConnection connection, ulong token, uint events) =>
-            throw new InvalidOperationException("no connection was added");
-    }
 }

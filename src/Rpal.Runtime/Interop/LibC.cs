@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Rpal.Runtime.Interop;
 
-/// <summary>The few libc calls the receiver's wake-up eventfd needs.</summary>
+/// <summary>The few libc calls the receivers need: their wake-up eventfd, their threads' kernel ids.</summary>
 internal static unsafe partial class LibC
 {
     // CoreCLR maps "libc" to the C library's real soname (libc.so.6 on glibc).
@@ -22,4 +22,8 @@ internal static unsafe partial class LibC
 
     [LibraryImport(Library, EntryPoint = "close", SetLastError = true)]
     internal static partial int Close(int fd);
+
+    /// <summary>The calling thread's kernel id (glibc 2.30 and later).</summary>
+    [LibraryImport(Library, EntryPoint = "gettid")]
+    internal static partial int GetTid();
 }
