@@ -481,9 +481,11 @@ RPAL_API int rpal_call_submit(struct rpal_conn *c, const struct rpal_msg *req, u
 
 /* Spins until call s is DONE (true) or the clock reaches end (false), taking
  * the peer's replies and releases meanwhile, and looking for a dead peer
- * every millisecond (a long spin budget must not hide one). Ends early when
- * the thread lost its CPU meanwhile (SPIN_PREEMPTED_NS): parking is better then. */
-static bool spin_until_done(struct rpal_conn *c, const struct rpal_call_slot *s, int64_t end)
+ * every millisecond (a long spin budget must not hide one). With preemptible,
+ * ends early when the thread lost its CPU meanwhile (SPIN_PREEMPTED_NS):
+ * parking is better then. */
+static bool spin_until_done(struct rpal_conn *c, const struct rpal_call_slot *s, int64_t end,
+                            bool preemptible)
 {
     int64_t last = now_ns();
     int64_t next_check = last + 1000000;
@@ -497,7 +499,7 @@ static bool spin_until_done(struct rpal_conn *c, const struct rpal_call_slot *s,
             continue;
         }
         int64_t now = now_ns();
-        if (now >= end || now - last > SPIN_PREEMPTED_NS)
+        if (now >= end || (preemptible && now - last > SPIN_PREEMPTED_NS))
             return false;
         last = now;
         if (now >= next_check) {
@@ -530,13 +532,14 @@ static bool wait_done(struct rpal_conn *c, const struct rpal_call_slot *s, int64
     const _Atomic uint32_t *tail = &c->peer->ctl_out.tail;
     bool parked = false;
     bool asleep = atomic_load_explicit(&c->peer->rx_parked, memory_order_relaxed) != 0;
-    bool learn = !asleep && spin_ns < 0; /* a parked receiver's reply says nothing of the next */
-    if (spin_ns < 0)
+    bool policy = spin_ns < 0; /* else the caller chose the spin: it is kept whole */
+    bool learn = !asleep && policy; /* a parked receiver's reply says nothing of the next */
+    if (policy)
         spin_ns = spin_for_probing(&c->reply_spin, asleep);
     int64_t start = now_ns();
     int64_t spin_end = start + spin_ns;
     int64_t deadline = lim ? limit_deadline(lim) : spin_end;
-    bool done = spin_until_done(c, s, spin_end < deadline ? spin_end : deadline);
+    bool done = spin_until_done(c, s, spin_end < deadline ? spin_end : deadline, policy);
     while (!done) {
         int64_t now = now_ns();
         if (now >= deadline) {
@@ -556,15 +559,18 @@ static bool wait_done(struct rpal_conn *c, const struct rpal_call_slot *s, int64
             moved = atomic_load(tail) != seen;
         }
         pthread_mutex_unlock(&c->drain_lock);
+        int waited = 0;
         if (flagged && !moved) {
             int64_t slice = deadline - now < 10000000 ? deadline - now : 10000000;
-            g_backend->wait_word(tail, seen, slice);
+            waited = g_backend->wait_word(tail, seen, slice);
             atomic_fetch_add_explicit(&c->st_parks, 1, memory_order_relaxed);
             parked = true;
         }
         if (flagged)
             atomic_fetch_sub(&c->self->callers_parked, 1);
-        if (flagged && !moved && conn_peer_gone(c, true))
+        /* A peer that died wakes nobody: its end shows when a slice passes unwoken (one
+         * system call, not one per reply). A release wakes us and raises its flag. */
+        if (flagged && !moved && conn_peer_gone(c, waited == -ETIMEDOUT))
             conn_fail(c, -ECONNRESET);
         done = atomic_load_explicit(&s->state, memory_order_acquire) == CALL_DONE;
     }
