@@ -23,7 +23,7 @@ namespace Rpal.Runtime;
 /// When: at once when a callback announces that it is about to block (<see cref="HandOff"/>,
 /// which Rpal's synchronous calls do), and otherwise when the process's watchdog sees a callback
 /// running for longer than <see cref="BlockedCallbackThreshold"/> on a thread that is blocked
-/// (asleep in the kernel: Linux's task state is not R). A callback that computes, or that the
+/// (asleep in the kernel and using no CPU: <see cref="OwnerBlocked"/>). A callback that computes, or that the
 /// scheduler preempted on a loaded machine, keeps the loop: taking it would run the receiver's
 /// non-blocking handlers in parallel, which the receiver promises not to do. At most
 /// <see cref="MaxBlockedThreads"/> threads of one receiver may be blocked at once; past that the
@@ -55,6 +55,7 @@ public sealed partial class RpalReceiver
     private volatile bool _inCallback;
     private long _watchedSeq;
     private long _watchedAt;
+    private long _watchedCpuTicks = -1; // the owner's utime+stime at the watchdog's last look at this callback
 
     // Threads whose callbacks blocked when the loop was taken from them, not returned yet, and
     // threads waiting as spares (both under _takeoverLock).
@@ -214,6 +215,7 @@ public sealed partial class RpalReceiver
         {
             _watchedSeq = seq;
             _watchedAt = now;
+            _watchedCpuTicks = -1;
             return false;
         }
 
@@ -221,23 +223,38 @@ public sealed partial class RpalReceiver
     }
 
     /// <summary>
-    /// Whether the loop's thread is running or waiting for a CPU (state R in
-    /// /proc/self/task/TID/stat), rather than blocked. Read only for a callback the watchdog saw
-    /// running past the threshold; when the state cannot be read the callback counts as blocked.
+    /// Whether the loop's thread is blocked, from /proc/self/task/TID/stat: not running or
+    /// waiting for a CPU (state R) now, and no CPU time used (utime + stime) since the watchdog's
+    /// previous look at this callback. Both, because a thread that computes is also stopped for
+    /// a moment now and then (a garbage collection suspends it): at one look it may seem blocked,
+    /// but it used CPU since the last. Read only for a callback past the threshold, so a blocked
+    /// callback is taken over one look (half a threshold) later; when the file cannot be read
+    /// the callback counts as blocked.
     /// </summary>
-    private bool OwnerOnCpu()
+    private bool OwnerBlocked()
     {
         int tid = Volatile.Read(ref _ownerTid);
+        string stat;
         try
         {
-            string stat = File.ReadAllText($"/proc/self/task/{tid}/stat");
-            int end = stat.LastIndexOf(')'); // after the command name, which may hold anything
-            return end >= 0 && end + 2 < stat.Length && stat[end + 2] == 'R';
+            stat = File.ReadAllText($"/proc/self/task/{tid}/stat");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return false;
+            return true;
         }
+
+        // after the command name (which may hold anything): "S ppid pgrp ... utime stime ..."
+        int end = stat.LastIndexOf(')');
+        string[] fields = end < 0 ? [] : stat[(end + 2)..].Split(' ');
+        if (fields.Length < 13 || !long.TryParse(fields[11], out long utime) || !long.TryParse(fields[12], out long stime))
+        {
+            return true;
+        }
+
+        long ticks = utime + stime, before = _watchedCpuTicks;
+        _watchedCpuTicks = ticks;
+        return fields[0] != "R" && before >= 0 && ticks == before;
     }
 
     /// <summary>Gives the loop to another thread, if <paramref name="generation"/> still owns it.</summary>
@@ -313,7 +330,7 @@ public sealed partial class RpalReceiver
                 {
                     // read the generation first: a callback seen blocked belongs to it or a later owner
                     int generation = Volatile.Read(ref receiver._loopGeneration);
-                    if (receiver.BlockedSince(now, threshold) && !receiver.OwnerOnCpu())
+                    if (receiver.BlockedSince(now, threshold) && receiver.OwnerBlocked())
                     {
                         receiver.TakeOver(generation);
                     }
