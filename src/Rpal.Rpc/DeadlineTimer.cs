@@ -35,18 +35,6 @@ internal static class DeadlineTimer
         protected internal abstract void Fire();
     }
 
-    /// <summary>Entries scheduled and not yet fired (tests).</summary>
-    internal static int Count
-    {
-        get
-        {
-            lock (s_lock)
-            {
-                return s_count;
-            }
-        }
-    }
-
     /// <summary>Fires <paramref name="entry"/> at <paramref name="due"/> (a <see cref="Stopwatch"/> timestamp). The entry must not be scheduled.</summary>
     public static void Schedule(Entry entry, long due)
     {
