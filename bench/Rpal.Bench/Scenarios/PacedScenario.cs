@@ -39,7 +39,7 @@ internal sealed class PacedScenario : IScenario
 
         using BenchServerProcess server = await BenchServerProcess.StartAsync(cancellationToken);
         await using EchoClients clients = await EchoClients.ConnectAsync(server.Endpoints, cancellationToken);
-        IReadOnlyList<EchoSystem> systems = Chosen(clients.Systems, options);
+        IReadOnlyList<EchoSystem> systems = clients.Chosen(options);
         long ServerCpuNs() => server.CpuNsAsync(cancellationToken).GetAwaiter().GetResult();
 
         var report = new ScenarioReport { Scenario = Name, Machine = MachineInfo.Current, Quick = options.Quick };
@@ -189,21 +189,6 @@ internal sealed class PacedScenario : IScenario
         return long.TryParse(text, NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out long n) && n > 0 && n <= 10_000_000
             ? n
             : throw new FormatException("--calls takes a whole number from 1 to 10,000,000");
-    }
-
-    /// <summary>The systems named by --systems (all by default), in the order <see cref="EchoClients"/> lists them.</summary>
-    private static IReadOnlyList<EchoSystem> Chosen(IReadOnlyList<EchoSystem> all, BenchOptions options)
-    {
-        if (!options.Extra.TryGetValue("systems", out string? text))
-        {
-            return all;
-        }
-
-        string[] names = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        string[] unknown = [.. names.Where(n => all.All(s => s.Name != n))];
-        return unknown.Length == 0 && names.Length > 0
-            ? [.. all.Where(s => names.Contains(s.Name))]
-            : throw new FormatException($"--systems takes a comma-separated list of {string.Join(", ", all.Select(s => s.Name))}");
     }
 
     private static string Percent(ulong part, ulong whole) => Invariant($"{(whole == 0 ? 0 : 100.0 * part / whole):F1}%");

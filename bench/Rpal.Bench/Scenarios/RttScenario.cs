@@ -17,7 +17,7 @@ internal sealed class RttScenario : IScenario
 
     public string Name => "rtt";
 
-    public string Description => "8-byte echo round trip, p50..max: rpal (blocking and awaited), rpal-engine, uds-epoll, grpc-dotnet-uds (blocking and awaited)";
+    public string Description => "8-byte echo round trip, p50..max: rpal (blocking and awaited), rpal-engine, uds-epoll, grpc-dotnet-uds (blocking and awaited); --systems LIST for some";
 
     public async Task<ScenarioReport> RunAsync(BenchOptions options, CancellationToken cancellationToken)
     {
@@ -29,7 +29,7 @@ internal sealed class RttScenario : IScenario
 
         var report = new ScenarioReport { Scenario = Name, Machine = MachineInfo.Current, Quick = options.Quick };
         var p50 = new Dictionary<string, long>();
-        foreach (EchoSystem system in clients.Systems)
+        foreach (EchoSystem system in clients.Chosen(options))
         {
             cancellationToken.ThrowIfCancellationRequested();
             Console.Error.WriteLine($"rpal-bench: rtt {system.Name}: {warmup.TotalSeconds:F1} s warm-up, {calls:N0} calls");
@@ -49,19 +49,27 @@ internal sealed class RttScenario : IScenario
             });
         }
 
-        double grpcOverRpal = p50["grpc-dotnet-uds"] / (double)Math.Max(1, p50["rpal"]);
-        double rpalOverEngine = p50["rpal"] / (double)Math.Max(1, p50["rpal-engine"]);
-        double udsOverRpal = p50["uds-epoll"] / (double)Math.Max(1, p50["rpal"]);
-        report.Notes.Add(string.Create(CultureInfo.InvariantCulture,
-            $"grpc-dotnet-uds p50 / rpal p50 = {grpcOverRpal:F1}x (target >= 50x: {(grpcOverRpal >= 50 ? "met" : "missed")})."));
-        report.Notes.Add(string.Create(CultureInfo.InvariantCulture,
-            $"rpal p50 / rpal-engine p50 = {rpalOverEngine:F2}x (the RPC layer's cost over the engine's own call)."));
-        report.Notes.Add(string.Create(CultureInfo.InvariantCulture,
-            $"uds-epoll p50 / rpal p50 = {udsOverRpal:F1}x."));
-        report.Notes.Add(string.Create(CultureInfo.InvariantCulture,
-            $"rpal-await-nospin p50 / rpal-await p50 = {p50["rpal-await-nospin"] / (double)Math.Max(1, p50["rpal-await"]):F1}x (an awaited call's spin on the caller's thread, against leaving its wait to the completion thread: SpinOnAwaitedCalls = false)."));
-        report.Notes.Add(string.Create(CultureInfo.InvariantCulture,
-            $"grpc-dotnet-uds-await p50 / rpal-await p50 = {p50["grpc-dotnet-uds-await"] / (double)Math.Max(1, p50["rpal-await"]):F1}x."));
+        // each ratio compares two systems of this run; with --systems, those measured
+        void Ratio(string over, string under, string what)
+        {
+            if (p50.TryGetValue(over, out long a) && p50.TryGetValue(under, out long b))
+            {
+                double r = a / (double)Math.Max(1, b);
+                report.Notes.Add(string.Create(CultureInfo.InvariantCulture, $"{over} p50 / {under} p50 = {r:F2}x{what}"));
+            }
+        }
+
+        if (p50.TryGetValue("grpc-dotnet-uds", out long grpc) && p50.TryGetValue("rpal", out long rpal))
+        {
+            double grpcOverRpal = grpc / (double)Math.Max(1, rpal);
+            report.Notes.Add(string.Create(CultureInfo.InvariantCulture,
+                $"grpc-dotnet-uds p50 / rpal p50 = {grpcOverRpal:F1}x (target >= 50x: {(grpcOverRpal >= 50 ? "met" : "missed")})."));
+        }
+
+        Ratio("rpal", "rpal-engine", " (the RPC layer's cost over the engine's own call).");
+        Ratio("uds-epoll", "rpal", ".");
+        Ratio("rpal-await-nospin", "rpal-await", " (an awaited call's spin on the caller's thread, against leaving its wait to the completion thread: SpinOnAwaitedCalls = false).");
+        Ratio("grpc-dotnet-uds-await", "rpal-await", ".");
         report.Notes.Add(string.Create(CultureInfo.InvariantCulture,
             $"Client thread pinned to core {Affinity.ClientCore}, server process (pid {server.Id}) to core {Affinity.ServerCore}; {warmup.TotalSeconds:F1} s warm-up per system; values in ns from HdrHistogram (3 significant digits)."));
         if (options.Quick)

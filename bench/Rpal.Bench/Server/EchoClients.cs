@@ -29,6 +29,21 @@ internal sealed class EchoClients : IAsyncDisposable
     /// <summary>The systems, in the order the reports list them.</summary>
     public IReadOnlyList<EchoSystem> Systems { get; private set; } = [];
 
+    /// <summary>The systems named by --systems (all by default), in the order <see cref="Systems"/> lists them.</summary>
+    public IReadOnlyList<EchoSystem> Chosen(BenchOptions options)
+    {
+        if (!options.Extra.TryGetValue("systems", out string? text))
+        {
+            return Systems;
+        }
+
+        string[] names = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        string[] unknown = [.. names.Where(n => Systems.All(s => s.Name != n))];
+        return unknown.Length == 0 && names.Length > 0
+            ? [.. Systems.Where(s => names.Contains(s.Name))]
+            : throw new FormatException($"--systems takes a comma-separated list of {string.Join(", ", Systems.Select(s => s.Name))}");
+    }
+
     /// <summary>Connects to every system of the server at <paramref name="endpoints"/>.</summary>
     public static async Task<EchoClients> ConnectAsync(BenchEndpoints endpoints, CancellationToken cancellationToken)
     {

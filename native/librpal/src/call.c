@@ -483,11 +483,13 @@ RPAL_API int rpal_call_submit(struct rpal_conn *c, const struct rpal_msg *req, u
  * the peer's replies and releases meanwhile, and looking for a dead peer
  * every millisecond (a long spin budget must not hide one). With preemptible,
  * ends early when the thread lost its CPU meanwhile (SPIN_PREEMPTED_NS):
- * parking is better then. */
+ * parking is better then. *clock holds the last clock read (the caller's on
+ * entry): the clock is read every 64 looks only, never after the reply came,
+ * so a reply seen at once costs no clock read here. */
 static bool spin_until_done(struct rpal_conn *c, const struct rpal_call_slot *s, int64_t end,
-                            bool preemptible)
+                            bool preemptible, int64_t *clock)
 {
-    int64_t last = now_ns();
+    int64_t last = *clock;
     int64_t next_check = last + 1000000;
     for (unsigned i = 0;; i++) {
         if (atomic_load_explicit(&s->state, memory_order_acquire) == CALL_DONE)
@@ -499,6 +501,7 @@ static bool spin_until_done(struct rpal_conn *c, const struct rpal_call_slot *s,
             continue;
         }
         int64_t now = now_ns();
+        *clock = now;
         if (now >= end || (preemptible && now - last > SPIN_PREEMPTED_NS))
             return false;
         last = now;
@@ -537,11 +540,12 @@ static bool wait_done(struct rpal_conn *c, const struct rpal_call_slot *s, int64
     if (policy)
         spin_ns = spin_for_probing(&c->reply_spin, asleep);
     int64_t start = now_ns();
+    int64_t clock = start; /* the last clock read */
     int64_t spin_end = start + spin_ns;
     int64_t deadline = lim ? limit_deadline(lim) : spin_end;
-    bool done = spin_until_done(c, s, spin_end < deadline ? spin_end : deadline, policy);
+    bool done = spin_until_done(c, s, spin_end < deadline ? spin_end : deadline, policy, &clock);
     while (!done) {
-        int64_t now = now_ns();
+        int64_t now = clock = now_ns();
         if (now >= deadline) {
             if (learn && spin_ns > 0)
                 spin_learn(&c->reply_spin, now - start); /* longer than the spin: no spin next */
@@ -576,8 +580,11 @@ static bool wait_done(struct rpal_conn *c, const struct rpal_call_slot *s, int64
     }
     if (!parked)
         atomic_fetch_add_explicit(&c->st_spins, 1, memory_order_relaxed);
+    /* A spun reply is learnt from the spin's last clock read (at most 64 looks,
+     * a few microseconds, early: no clock read on the reply's path); a parked
+     * one from a fresh read. */
     if (learn)
-        spin_learn(&c->reply_spin, now_ns() - start);
+        spin_learn(&c->reply_spin, (parked ? now_ns() : clock) - start);
     return true;
 }
 
