@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 
 namespace Rpal.Runtime;
 
@@ -34,6 +35,9 @@ public sealed partial class RpalReceiver
 {
     private const int SpareIdleMs = 10_000;
 
+    /// <summary>A watchdog's look at a thread that took longer than this tells nothing (<see cref="OwnerBlocked"/>).</summary>
+    private static readonly TimeSpan s_slowLook = TimeSpan.FromMilliseconds(1);
+
     private static readonly ConcurrentDictionary<RpalReceiver, byte> s_live = new();
     private static long s_takeovers;
 
@@ -55,7 +59,7 @@ public sealed partial class RpalReceiver
     private volatile bool _inCallback;
     private long _watchedSeq;
     private long _watchedAt;
-    private long _watchedCpuTicks = -1; // the owner's utime+stime at the watchdog's last look at this callback
+    private long _watchedCpuNs = -1; // the owner's on-CPU time at the watchdog's last look at this callback
 
     // Threads whose callbacks blocked when the loop was taken from them, not returned yet, and
     // threads waiting as spares (both under _takeoverLock).
@@ -215,7 +219,7 @@ public sealed partial class RpalReceiver
         {
             _watchedSeq = seq;
             _watchedAt = now;
-            _watchedCpuTicks = -1;
+            _watchedCpuNs = -1;
             return false;
         }
 
@@ -223,38 +227,79 @@ public sealed partial class RpalReceiver
     }
 
     /// <summary>
-    /// Whether the loop's thread is blocked, from /proc/self/task/TID/stat: not running or
-    /// waiting for a CPU (state R) now, and no CPU time used (utime + stime) since the watchdog's
-    /// previous look at this callback. Both, because a thread that computes is also stopped for
-    /// a moment now and then (a garbage collection suspends it): at one look it may seem blocked,
-    /// but it used CPU since the last. Read only for a callback past the threshold, so a blocked
-    /// callback is taken over one look (half a threshold) later; when the file cannot be read
-    /// the callback counts as blocked.
+    /// Whether the loop's thread is blocked: not running or waiting for a CPU (state R in
+    /// /proc/self/task/TID/stat) now, and no CPU time used (its on-CPU nanoseconds in
+    /// /proc/self/task/TID/schedstat) since the watchdog's previous look at this callback. Both,
+    /// because a thread that computes is also stopped for a moment now and then: at one look it
+    /// may seem blocked, but it used CPU since the last. A look that a garbage collection
+    /// overlapped counts as not blocked (the collection suspends every managed thread, the
+    /// computing owner included, and this look may have seen it so), as does a look that took
+    /// longer than a millisecond (another suspension of the runtime, or this thread
+    /// preempted meanwhile); the next look decides.
+    /// Read only for a callback past the threshold, so a blocked callback is taken over one look
+    /// (half a threshold) later; when the files cannot be read the callback counts as blocked.
     /// </summary>
     private bool OwnerBlocked()
     {
         int tid = Volatile.Read(ref _ownerTid);
+        int collections = GC.CollectionCount(0);
+        long started = Stopwatch.GetTimestamp();
         string stat;
+        long cpuNs;
         try
         {
             stat = File.ReadAllText($"/proc/self/task/{tid}/stat");
+            cpuNs = CpuNs(tid, stat);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return true;
         }
 
-        // after the command name (which may hold anything): "S ppid pgrp ... utime stime ..."
+        // A collection that began after the count was read ended before this thread came back from
+        // the reads (it is suspended too while one runs): the count shows it. Other suspensions of
+        // the runtime (tiered compilation's, a debugger's) count nothing, but hold this thread as
+        // it comes back, so the reads seem slow: a look that took long is no look.
+        if (GC.CollectionCount(0) != collections || Stopwatch.GetElapsedTime(started) > s_slowLook)
+        {
+            _watchedCpuNs = -1;
+            return false;
+        }
+
+        // after the command name (which may hold anything): "S ppid pgrp ..."
         int end = stat.LastIndexOf(')');
-        string[] fields = end < 0 ? [] : stat[(end + 2)..].Split(' ');
-        if (fields.Length < 13 || !long.TryParse(fields[11], out long utime) || !long.TryParse(fields[12], out long stime))
+        if (end < 0 || end + 2 >= stat.Length || cpuNs < 0)
         {
             return true;
         }
 
-        long ticks = utime + stime, before = _watchedCpuTicks;
-        _watchedCpuTicks = ticks;
-        return fields[0] != "R" && before >= 0 && ticks == before;
+        long before = _watchedCpuNs;
+        _watchedCpuNs = cpuNs;
+        return stat[end + 2] != 'R' && before >= 0 && cpuNs == before;
+    }
+
+    /// <summary>
+    /// The thread's CPU time in ns: its schedstat's first field (exact), or where the kernel has
+    /// none, utime + stime from <paramref name="stat"/> (clock ticks: a computing thread that got
+    /// less than a tick between two looks seems idle there, the garbage-collection check and the
+    /// state keep that rare). -1 when neither can be read.
+    /// </summary>
+    private static long CpuNs(int tid, string stat)
+    {
+        try
+        {
+            string schedstat = File.ReadAllText($"/proc/self/task/{tid}/schedstat");
+            int space = schedstat.IndexOf(' ');
+            return space > 0 && long.TryParse(schedstat.AsSpan(0, space), out long ns) ? ns : -1;
+        }
+        catch (FileNotFoundException)
+        {
+            int end = stat.LastIndexOf(')');
+            string[] fields = end < 0 || end + 2 >= stat.Length ? [] : stat[(end + 2)..].Split(' ');
+            return fields.Length >= 13 && long.TryParse(fields[11], out long utime) && long.TryParse(fields[12], out long stime)
+                ? (utime + stime) * 10_000_000
+                : -1;
+        }
     }
 
     /// <summary>Gives the loop to another thread, if <paramref name="generation"/> still owns it.</summary>
