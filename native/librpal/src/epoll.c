@@ -242,7 +242,8 @@ static int collect_locked(struct rpal_ep *ep, struct epoll_event *out, int max)
             ring_flush_backlog(c);
             if (ring_ready(c, 0))
                 ev |= EPOLLRPALIN;
-            if ((c->ep_events & EPOLLRPALOUT) && calls_room_ready(c))
+            if ((c->ep_events & EPOLLRPALOUT) && atomic_load_explicit(&c->want_room, memory_order_relaxed) &&
+                calls_room_ready(c)) /* the flag first: no call per look of a spin */
                 ev |= EPOLLRPALOUT;
         }
         if (atomic_load_explicit(&c->cq_count, memory_order_relaxed))
