@@ -92,7 +92,10 @@ internal static partial class PublishPage
             two curves meet, the cost of a call is the cost of moving its bytes. The server's
             handler (`int Length(ReadOnlyMemory<byte>)`) gets a view of the caller's memory and
             reads only its last byte: the time measured is the caller's copy into shared memory
-            plus the call, not a second pass over the data on the server.
+            plus the call, not a second pass over the data on the server. The `rpal-inline` row is
+            the same channel's call without a payload (`long Echo(long)`, its argument inline in the
+            message), measured in the same run: a note gives each small payload's p50 over it, what
+            the arena (allocate, lend, release) adds to a call.
             """,
             [(PlotRenderer.LatencyBySize, "p50 latency against message size, Rpal and memcpy, log-log")]),
         new("throughput", "Throughput with concurrent callers",

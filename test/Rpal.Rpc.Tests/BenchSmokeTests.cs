@@ -70,7 +70,7 @@ public sealed class BenchSmokeTests
     {
         { "seed", ["epoll", "rpal"] },
         { "rtt", ["rpal", "rpal-await", "rpal-await-nospin", "rpal-engine", "uds-epoll", "grpc-dotnet-uds", "grpc-dotnet-uds-await"] },
-        { "size", ["rpal", "memcpy"] },
+        { "size", ["rpal-inline", "rpal", "memcpy"] },
         { "throughput", ["rpal"] },
         { "idle", ["rpal"] },
         { "stream", ["rpal", "grpc-dotnet-uds"] },

@@ -9,16 +9,19 @@ namespace Rpal.Bench;
 
 /// <summary>
 /// size: the round trip of <see cref="IBenchService.Length"/> (the payload one way, a tiny reply)
-/// over Rpal for payloads of 32 B to 1 MiB, against memcpy of the same size on this machine.
+/// over Rpal for payloads of 32 B to 1 MiB, against memcpy of the same size on this machine, and
+/// against the same channel's call without a payload (<see cref="IBenchService.Echo"/>, its
+/// arguments inline in the message), measured in the same run.
 /// </summary>
 internal sealed class SizeScenario : IScenario
 {
-    private static readonly int[] s_sizes = [32, 128, 512, 2 << 10, 8 << 10, 32 << 10, 128 << 10, 512 << 10, 1 << 20];
+    private const int SmallPayload = 4 << 10; // payloads up to this size should cost about what an inline call does
+    private static readonly int[] s_sizes = [32, 128, 512, 2 << 10, 4 << 10, 8 << 10, 32 << 10, 128 << 10, 512 << 10, 1 << 20];
     private static readonly int[] s_quickSizes = [32, 2 << 10, 128 << 10, 1 << 20];
 
     public string Name => "size";
 
-    public string Description => "Length(bytes) round trip p50 over rpal, 32 B..1 MiB, against memcpy";
+    public string Description => "Length(bytes) round trip p50 over rpal, 32 B..1 MiB, against memcpy and the inline call";
 
     public async Task<ScenarioReport> RunAsync(BenchOptions options, CancellationToken cancellationToken)
     {
@@ -33,10 +36,12 @@ internal sealed class SizeScenario : IScenario
 
         var report = new ScenarioReport { Scenario = Name, Machine = MachineInfo.Current, Quick = options.Quick };
         var rpalRate = new Dictionary<int, double>();
+        var rpalP50 = new Dictionary<int, long>();
+        long inlineP50 = 0;
         var memcpyRate = new Dictionary<int, double>();
         RttRecorder.RunPinned(() =>
         {
-            // Warm up the one code path over every size (JIT tier-up, arena pages).
+            // Warm up the two code paths, over every size (JIT tier-up, arena pages).
             long warmEnd = Stopwatch.GetTimestamp() + (long)(warmup.TotalSeconds * Stopwatch.Frequency);
             for (int i = 0; Stopwatch.GetTimestamp() < warmEnd || i < payloads.Length; i++)
             {
@@ -45,12 +50,17 @@ internal sealed class SizeScenario : IScenario
                 {
                     throw new InvalidOperationException($"Length returned a wrong length for {p.Length} bytes");
                 }
+
+                rpal.Echo(i);
             }
 
+            inlineP50 = P50(() => rpal.Echo(1), calls);
+            report.Results.Add(Row("rpal-inline", 0, inlineP50, 0));
             foreach (byte[] payload in payloads)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                long p50 = RpalP50(rpal, payload, calls);
+                long p50 = P50(() => rpal.Length(payload), calls);
+                rpalP50[payload.Length] = p50;
                 rpalRate[payload.Length] = payload.Length * 1e9 / Math.Max(1, p50);
                 report.Results.Add(Row("rpal", payload.Length, p50, rpalRate[payload.Length]));
 
@@ -62,6 +72,10 @@ internal sealed class SizeScenario : IScenario
             return 0;
         });
 
+        string[] small = [.. sizes.Where(n => n <= SmallPayload).Select(n => string.Create(CultureInfo.InvariantCulture, $"{n} B {rpalP50[n] / (double)Math.Max(1, inlineP50):F2}x"))];
+        double worst = sizes.Where(n => n <= SmallPayload).Max(n => rpalP50[n] / (double)Math.Max(1, inlineP50));
+        report.Notes.Add(string.Create(CultureInfo.InvariantCulture,
+            $"A call with a payload against the same channel's call without one (rpal-inline: Echo(long), {inlineP50} ns p50, same run): {string.Join(", ", small)} (target <= 1.5x up to {SmallPayload >> 10} KiB: {(worst <= 1.5 ? "met" : "missed")})."));
         int largest = sizes[^1];
         double share = rpalRate[largest] / memcpyRate[largest];
         report.Notes.Add(string.Create(CultureInfo.InvariantCulture,
@@ -83,11 +97,11 @@ internal sealed class SizeScenario : IScenario
         return data;
     }
 
-    private static long RpalP50(IBenchService rpal, byte[] payload, long calls)
+    private static long P50(Action call, long calls)
     {
         for (int i = 0; i < 100; i++)
         {
-            rpal.Length(payload);
+            call();
         }
 
         var histogram = new LongHistogram(60_000_000_000, 3);
@@ -95,7 +109,7 @@ internal sealed class SizeScenario : IScenario
         for (long i = 0; i < calls; i++)
         {
             long t0 = Stopwatch.GetTimestamp();
-            rpal.Length(payload);
+            call();
             histogram.RecordValue(Math.Min((long)((Stopwatch.GetTimestamp() - t0) * nsPerTick), 60_000_000_000));
         }
 
