@@ -184,32 +184,6 @@ struct rpal_buf *arena_buf_of(const void *payload, uint16_t want_state)
     return b;
 }
 
-/* Takes back buffers the peers released, then tries again. */
-static struct rpal_buf *alloc_reclaiming(size_t size)
-{
-    struct rpal_buf *b = arena_alloc_block(size);
-    if (b)
-        return b;
-    pthread_mutex_lock(&g_rt.lock);
-    for (struct rpal_conn *c = g_rt.conns; c; c = c->next_all)
-        try_drain_ctl(c);
-    pthread_mutex_unlock(&g_rt.lock);
-    return arena_alloc_block(size);
-}
-
-RPAL_API int rpal_alloc(size_t size, void **ptr)
-{
-    if (!size || !ptr)
-        return -EINVAL;
-    if (!g_rt.started)
-        return -ENOTCONN;
-    struct rpal_buf *b = alloc_reclaiming(size);
-    if (!b)
-        return -ENOMEM;
-    *ptr = buf_payload(b);
-    return 0;
-}
-
 RPAL_API int rpal_free(void *ptr)
 {
     struct rpal_buf *b = arena_buf_of(ptr, BUF_OWNED);

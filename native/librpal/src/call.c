@@ -332,7 +332,7 @@ static int send_lent(struct rpal_conn *c, int ctl, uint32_t kind, uint64_t id,
     }
     struct rpal_desc d;
     desc_of(&d, kind, id, m);
-    rc = ring_push(c, ctl, &d, deadline);
+    rc = ctl ? ring_push_ctl(c, &d) : push_waiting(c, &d, deadline);
     if (rc == -EAGAIN) {
         if (lent && !conn_unlend(c, lent))
             return -ECONNRESET; /* the connection ended meanwhile and freed it */
@@ -378,7 +378,7 @@ RPAL_API int rpal_release(struct rpal_conn *c, const struct rpal_msg *msg)
     if (!peer_range_ok(c, p, msg->len))
         return -EINVAL;
     struct rpal_desc d = {.kind = RPAL_DESC_RELEASE, .ptr = p, .len = msg->len};
-    return ring_push(c, 1, &d, DEADLINE_NOW);
+    return ring_push_ctl(c, &d);
 }
 
 RPAL_API int rpal_recv(struct rpal_conn *c, struct rpal_msg *msg)
@@ -406,7 +406,7 @@ RPAL_API int rpal_recv(struct rpal_conn *c, struct rpal_msg *msg)
             reject(c, "a request pointing outside its arena", &d);
             if (call) {
                 struct rpal_desc f = {.kind = RPAL_DESC_FAIL, .status = -EPROTO, .id = d.id};
-                ring_push(c, 1, &f, DEADLINE_NOW);
+                ring_push_ctl(c, &f);
             }
             continue;
         }
@@ -447,8 +447,9 @@ static int call_start(struct rpal_conn *c, const struct rpal_msg *req, uint32_t 
     desc_of(&d, RPAL_DESC_CALL, id, req);
     if (id_out)
         *id_out = id; /* before publishing: the completion may come first */
-    if ((rc = ring_try_push(c, &d)) == -EAGAIN)
-        rc = ring_push(c, 0, &d, limit_deadline(lim));
+    uint32_t full_at;
+    if ((rc = ring_try_push(c, &d, &full_at)) == -EAGAIN)
+        rc = push_waiting(c, &d, limit_deadline(lim));
     if (rc < 0) {
         /* Not published. Either we take the call back, or the connection
          * failed and calls_fail_all() already ended it: a sync call is then
@@ -479,39 +480,18 @@ RPAL_API int rpal_call_submit(struct rpal_conn *c, const struct rpal_msg *req, u
     return call_start(c, req, CALL_ASYNC, user_data, id, &lim);
 }
 
-/* Spins until call s is DONE (true) or the clock reaches end (false), taking
- * the peer's replies and releases meanwhile, and looking for a dead peer
- * every millisecond (a long spin budget must not hide one). With preemptible,
- * ends early when the thread lost its CPU meanwhile (SPIN_PREEMPTED_NS):
- * parking is better then. *clock holds the last clock read (the caller's on
- * entry): the clock is read every 64 looks only, never after the reply came,
- * so a reply seen at once costs no clock read here. */
-static bool spin_until_done(struct rpal_conn *c, const struct rpal_call_slot *s, int64_t end,
-                            bool preemptible, int64_t *clock)
+/* A caller's wait for its reply: its slot is DONE. Before a park, the peer's
+ * replies published so far are drained (under drain_lock: a drain by another
+ * thread that is under way has finished then, and ours takes the rest). */
+static bool reply_done(const struct wait *w, bool settle)
 {
-    int64_t last = *clock;
-    int64_t next_check = last + 1000000;
-    for (unsigned i = 0;; i++) {
-        if (atomic_load_explicit(&s->state, memory_order_acquire) == CALL_DONE)
-            return true;
-        try_drain_ctl(c);
-        ring_flush_backlog(c);
-        if (i & 63) {
-            cpu_relax();
-            continue;
-        }
-        int64_t now = now_ns();
-        *clock = now;
-        if (now >= end || (preemptible && now - last > SPIN_PREEMPTED_NS))
-            return false;
-        last = now;
-        if (now >= next_check) {
-            next_check = now + 1000000;
-            if (conn_peer_gone(c, true))
-                conn_fail(c, -ECONNRESET);
-        }
-        cpu_relax();
+    const struct rpal_call_slot *s = w->arg;
+    if (settle) {
+        pthread_mutex_lock(&w->c->drain_lock);
+        drain_ctl(w->c);
+        pthread_mutex_unlock(&w->c->drain_lock);
     }
+    return atomic_load_explicit(&s->state, memory_order_acquire) == CALL_DONE;
 }
 
 /* Waits for call s: spins for spin_ns (< 0: as the spin policy says), then
@@ -532,60 +512,34 @@ static bool spin_until_done(struct rpal_conn *c, const struct rpal_call_slot *s,
 static bool wait_done(struct rpal_conn *c, const struct rpal_call_slot *s, int64_t spin_ns,
                       struct limit *lim)
 {
-    const _Atomic uint32_t *tail = &c->peer->ctl_out.tail;
-    bool parked = false;
     bool asleep = atomic_load_explicit(&c->peer->rx_parked, memory_order_relaxed) != 0;
     bool policy = spin_ns < 0; /* else the caller chose the spin: it is kept whole */
     bool learn = !asleep && policy; /* a parked receiver's reply says nothing of the next */
     if (policy)
         spin_ns = spin_for_probing(&c->reply_spin, asleep);
-    int64_t start = now_ns();
-    int64_t clock = start; /* the last clock read */
+    struct wait w = {
+        .c = c,
+        .word = &c->peer->ctl_out.tail,
+        .parked = &c->self->callers_parked,
+        .done = reply_done,
+        .arg = s,
+        .clock = now_ns(),
+    };
+    int64_t start = w.clock;
     int64_t spin_end = start + spin_ns;
     int64_t deadline = lim ? limit_deadline(lim) : spin_end;
-    bool done = spin_until_done(c, s, spin_end < deadline ? spin_end : deadline, policy, &clock);
-    while (!done) {
-        int64_t now = clock = now_ns();
-        if (now >= deadline) {
-            if (learn && spin_ns > 0)
-                spin_learn(&c->reply_spin, now - start); /* longer than the spin: no spin next */
-            return false;
-        }
-        /* park: drained under the lock, tail seen, flag up, re-check */
-        pthread_mutex_lock(&c->drain_lock);
-        drain_ctl(c);
-        uint32_t seen = atomic_load(tail);
-        bool flagged = atomic_load(&s->state) != CALL_DONE;
-        bool moved = false;
-        if (flagged) {
-            atomic_fetch_add(&c->self->callers_parked, 1);
-            atomic_thread_fence(memory_order_seq_cst);
-            moved = atomic_load(tail) != seen;
-        }
-        pthread_mutex_unlock(&c->drain_lock);
-        int waited = 0;
-        if (flagged && !moved) {
-            int64_t slice = deadline - now < 10000000 ? deadline - now : 10000000;
-            waited = g_backend->wait_word(tail, seen, slice);
-            atomic_fetch_add_explicit(&c->st_parks, 1, memory_order_relaxed);
-            parked = true;
-        }
-        if (flagged)
-            atomic_fetch_sub(&c->self->callers_parked, 1);
-        /* A peer that died wakes nobody: its end shows when a slice passes unwoken (one
-         * system call, not one per reply). A release wakes us and raises its flag. */
-        if (flagged && !moved && conn_peer_gone(c, waited == -ETIMEDOUT))
-            conn_fail(c, -ECONNRESET);
-        done = atomic_load_explicit(&s->state, memory_order_acquire) == CALL_DONE;
-    }
-    if (!parked)
+    bool done = wait_for(&w, spin_end < deadline ? spin_end : deadline, deadline, policy) == 0;
+    if (w.parks)
+        atomic_fetch_add_explicit(&c->st_parks, w.parks, memory_order_relaxed);
+    else if (done)
         atomic_fetch_add_explicit(&c->st_spins, 1, memory_order_relaxed);
-    /* A spun reply is learnt from the spin's last clock read (at most 64 looks,
-     * a few microseconds, early: no clock read on the reply's path); a parked
-     * one from a fresh read. */
-    if (learn)
-        spin_learn(&c->reply_spin, (parked ? now_ns() : clock) - start);
-    return true;
+    /* A spun reply is learnt from the spin's last clock read (at most a few
+     * microseconds early: no clock read on the reply's path); a parked one
+     * from a fresh read; a wait that reached its limit after spinning, as
+     * longer than the spin (no spin next). */
+    if (learn && (done || spin_ns > 0))
+        spin_learn(&c->reply_spin, (done && w.parks ? now_ns() : w.clock) - start);
+    return done;
 }
 
 /* The outcome of a call whose slot is DONE, for its caller; frees the slot. */

@@ -282,6 +282,29 @@ static void announce_closed(struct rpal_conn *c)
     }
 }
 
+/* Here rather than in arena.c (which never calls into the engine): when the
+ * arena is full, the buffers the peers released but nobody took back yet are
+ * taken back from every connection, and the allocation tried again. */
+RPAL_API int rpal_alloc(size_t size, void **ptr)
+{
+    if (!size || !ptr)
+        return -EINVAL;
+    if (!g_rt.started)
+        return -ENOTCONN;
+    struct rpal_buf *b = arena_alloc_block(size);
+    if (!b) {
+        pthread_mutex_lock(&g_rt.lock);
+        for (struct rpal_conn *c = g_rt.conns; c; c = c->next_all)
+            try_drain_ctl(c);
+        pthread_mutex_unlock(&g_rt.lock);
+        b = arena_alloc_block(size);
+    }
+    if (!b)
+        return -ENOMEM;
+    *ptr = buf_payload(b);
+    return 0;
+}
+
 RPAL_API int rpal_release_service(struct rpal_conn *c)
 {
     if (!c)
@@ -385,7 +408,7 @@ void conn_unlend_free(struct rpal_conn *c, struct rpal_buf *b)
 {
     pthread_mutex_lock(&c->lent_lock);
     /* conn_fail() may have freed it already (free_lent(), e.g. from the
-     * ring_push() that just failed): a freed block merged into its buddy
+     * push that just failed): a freed block merged into its buddy
      * keeps a header that still says LENT, so believe the header only while
      * the block is allocated */
     bool lent = arena_buf_of(buf_payload(b), BUF_LENT) == b && b->conn_serial == c->serial;

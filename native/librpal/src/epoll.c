@@ -238,8 +238,7 @@ static int collect_locked(struct rpal_ep *ep, struct epoll_event *out, int max)
         if (atomic_load_explicit(&c->dead, memory_order_relaxed)) {
             ev |= EPOLLRPALHUP;
         } else {
-            try_drain_ctl(c);
-            ring_flush_backlog(c);
+            progress(c);
             if (ring_ready(c, 0))
                 ev |= EPOLLRPALIN;
             if ((c->ep_events & EPOLLRPALOUT) && atomic_load_explicit(&c->want_room, memory_order_relaxed) &&

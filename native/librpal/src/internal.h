@@ -28,7 +28,7 @@
  * and fails the connection when the peer lies. conn_fail ends the calls
  * (call_lock), frees what was lent (lent_lock) and retires the peer's mapping
  * (s_map_lock). The drain runs under drain_lock, taken under ep->lock
- * (collect_locked) and g_rt.lock (alloc_reclaiming); conn_fail runs under
+ * (collect_locked) and g_rt.lock (rpal_alloc reclaiming); conn_fail runs under
  * those and under backlog_lock (push() meeting a lying peer). The handshake
  * under accept_lock takes g_rt.lock, s_map_lock and the arena's lock.
  *
@@ -36,7 +36,8 @@
  * optional, another thread doing it already (try_drain_ctl, ring_flush_backlog):
  * a waiter never stalls a set behind a drainer. Such a take never waits, so it
  * could not close a cycle even against the order; today none goes against it.
- * Blocking takes of drain_lock (wait_done, release, shutdown) hold no lock.
+ * Blocking takes of drain_lock (reply_done before a park, release, shutdown)
+ * hold no lock.
  * Locks of one kind are never nested: one connection, set or service at a
  * time. slot_get waits on call_cond holding call_lock only; futex waits hold
  * no mutex. The log sink runs under any of these: it must not enter the engine.
@@ -470,12 +471,11 @@ bool peer_range_ok(const struct rpal_conn *c, uint64_t ptr, uint64_t len);
 static inline int deadline_error(int64_t deadline) { return deadline == DEADLINE_NOW ? -EAGAIN : -ETIMEDOUT; }
 
 /* ring.c */
-/* Publishes d on our req (ctl 0) or ctl ring. The req ring waits for room until deadline
- * (then -EAGAIN or -ETIMEDOUT, see deadline_error; -EAGAIN also arms EPOLLRPALOUT); the ctl
- * ring never waits (a backlog, see ring.c). */
-int ring_push(struct rpal_conn *c, int ctl, const struct rpal_desc *d, int64_t deadline);
-/* Publishes d on our req ring if it has room now; -EAGAIN (and nothing else done) if not. */
-int ring_try_push(struct rpal_conn *c, const struct rpal_desc *d);
+/* Publishes d on our req ring if it has room now; -EAGAIN (nothing else done) if not, with
+ * *full_at the peer's consumed position then (push_waiting waits for it to move). */
+int ring_try_push(struct rpal_conn *c, const struct rpal_desc *d, uint32_t *full_at);
+/* Publishes d on our ctl ring, or queues it (a backlog, see ring.c): never waits. */
+int ring_push_ctl(struct rpal_conn *c, const struct rpal_desc *d);
 /* Whether our req (ctl 0) or ctl ring has a free entry now. */
 bool ring_has_room(const struct rpal_conn *c, int ctl);
 /* After a RPAL_MSG_DONTWAIT send found the req ring full: raises room_wanted so that the peer
@@ -496,6 +496,30 @@ void drain_ctl(struct rpal_conn *c);
  * room again to send and to start a call; the want is then cleared. */
 bool calls_room_ready(struct rpal_conn *c);
 bool try_drain_ctl(struct rpal_conn *c);
+
+/* wait.c: the one way to wait for a peer */
+/* What a waiter does as it looks: takes the peer's replies and releases, flushes our backlog. */
+void progress(struct rpal_conn *c);
+/* One wait on a connection: done() says whether it is over (settle: the waiter is about to
+ * park, so first handle whatever the peer published up to now, e.g. drain its replies); the
+ * waiter parks on word, a position in the peer's memory that moves when done() may change,
+ * with parked, a flag of ours that tells the peer to wake it. */
+struct wait {
+    struct rpal_conn *c;
+    const _Atomic uint32_t *word;
+    _Atomic uint32_t *parked;
+    bool (*done)(const struct wait *w, bool settle);
+    const void *arg;  /* for done() */
+    uint32_t seen;    /* for done() */
+    int64_t clock;    /* in: the clock at the start; out: the last read */
+    uint32_t parks;   /* out: times it parked */
+};
+/* Spins until spin_end (ends early when preemptible and the thread lost its CPU), then parks
+ * until deadline. 0 when done; -EAGAIN or -ETIMEDOUT at the deadline (deadline_error). */
+int wait_for(struct wait *w, int64_t spin_end, int64_t deadline, bool preemptible);
+/* Publishes d on our req ring, waiting for room until deadline (DEADLINE_NOW: -EAGAIN at once,
+ * and EPOLLRPALOUT armed). */
+int push_waiting(struct rpal_conn *c, const struct rpal_desc *d, int64_t deadline);
 
 /* epoll.c */
 void ep_forget_conn(struct rpal_conn *c);

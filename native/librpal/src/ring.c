@@ -35,48 +35,10 @@ static inline void peer_copy(struct rpal_desc *d, const struct rpal_desc *src)
         o[i] = __atomic_load_n(&s[i], __ATOMIC_RELAXED);
 }
 
-/* Waits until the peer frees space in our ring (its consumed position moves
- * past seen) or the clock reaches deadline: the spin budget then a futex,
- * checking the peer's liveness. */
-static int wait_space(struct rpal_conn *c, const _Atomic uint32_t *consumed, uint32_t seen,
-                      int64_t deadline)
-{
-    int64_t spin_end = now_ns() + spin_budget_ns();
-    for (unsigned i = 0;; i++) {
-        int dead = atomic_load(&c->dead);
-        if (dead)
-            return dead;
-        if (peer_load(consumed) != seen)
-            return 0;
-        /* the peer may be waiting for room in our direction: take its
-         * replies and releases so neither side waits for the other */
-        try_drain_ctl(c);
-        if ((i & 63) != 0) {
-            cpu_relax();
-            continue;
-        }
-        int64_t now = now_ns();
-        if (now >= deadline)
-            return deadline_error(deadline);
-        if (now < spin_end) {
-            cpu_relax();
-            continue;
-        }
-        int64_t slice = deadline - now < 10 * 1000000 ? deadline - now : 10 * 1000000;
-        atomic_fetch_add(&c->self->producers_parked, 1);
-        atomic_thread_fence(memory_order_seq_cst);
-        if (peer_load(consumed) == seen)
-            g_backend->wait_word(consumed, seen, slice);
-        atomic_fetch_sub(&c->self->producers_parked, 1);
-        if (conn_peer_gone(c, true))
-            conn_fail(c, -ECONNRESET);
-        spin_end = now_ns();
-    }
-}
-
-/* Publishes d on our req (ctl 0) or ctl ring; when the ring is full, waits
- * for room until deadline (DEADLINE_NOW: -EAGAIN at once). */
-static int push(struct rpal_conn *c, int ctl, const struct rpal_desc *d, int64_t deadline)
+/* Publishes d on our req (ctl 0) or ctl ring; -EAGAIN when the ring is full,
+ * with *full_at the peer's consumed position seen then (a waiter waits for it
+ * to move: wait.c). */
+static int push(struct rpal_conn *c, int ctl, const struct rpal_desc *d, uint32_t *full_at)
 {
     struct rpal_conn_shm *self = c->self;
     struct rpal_ring_prod *p = ctl ? &self->ctl_out : &self->req_out;
@@ -100,12 +62,8 @@ static int push(struct rpal_conn *c, int ctl, const struct rpal_desc *d, int64_t
             return -EPROTO;
         }
         if (used == n) {
-            if (deadline == DEADLINE_NOW)
-                return -EAGAIN;
-            int rc = wait_space(c, &pc->tail, done, deadline);
-            if (rc < 0)
-                return rc;
-            continue;
+            *full_at = done;
+            return -EAGAIN;
         }
         if (atomic_compare_exchange_weak_explicit(&p->reserve, &h, h + 1, memory_order_relaxed,
                                                   memory_order_relaxed))
@@ -171,7 +129,8 @@ static void flush_locked(struct rpal_conn *c)
 {
     for (;;) {
         while (c->bl_count) {
-            if (push(c, 1, &c->backlog[c->bl_head], DEADLINE_NOW) < 0)
+            uint32_t full_at;
+            if (push(c, 1, &c->backlog[c->bl_head], &full_at) < 0)
                 break;
             c->bl_head = (c->bl_head + 1) % c->bl_cap;
             c->bl_count--;
@@ -197,27 +156,22 @@ void ring_flush_backlog(struct rpal_conn *c)
     pthread_mutex_unlock(&c->backlog_lock);
 }
 
-int ring_try_push(struct rpal_conn *c, const struct rpal_desc *d)
+int ring_try_push(struct rpal_conn *c, const struct rpal_desc *d, uint32_t *full_at)
 {
-    return push(c, 0, d, DEADLINE_NOW);
+    return push(c, 0, d, full_at);
 }
 
-int ring_push(struct rpal_conn *c, int ctl, const struct rpal_desc *d, int64_t deadline)
+int ring_push_ctl(struct rpal_conn *c, const struct rpal_desc *d)
 {
-    if (!ctl) {
-        int rc;
-        while ((rc = push(c, 0, d, deadline)) == -EAGAIN && ring_want_room(c))
-            ; /* room appeared while we raised the flag: try once more */
-        return rc;
-    }
+    uint32_t full_at;
     if (!atomic_load_explicit(&c->bl_pending, memory_order_acquire)) {
-        int rc = push(c, 1, d, DEADLINE_NOW);
+        int rc = push(c, 1, d, &full_at);
         if (rc != -EAGAIN)
             return rc;
     }
     pthread_mutex_lock(&c->backlog_lock);
     flush_locked(c);
-    int rc = c->bl_count ? -EAGAIN : push(c, 1, d, DEADLINE_NOW);
+    int rc = c->bl_count ? -EAGAIN : push(c, 1, d, &full_at);
     if (rc == -EAGAIN) {
         uint32_t limit = c->self->ring_entries * BACKLOG_PER_ENTRY;
         if (c->bl_count == c->bl_cap && c->bl_cap < limit) {
