@@ -260,11 +260,11 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
     /// thread would otherwise take two wake-ups. Else returns 0 (the completion thread delivers
     /// the completion), or the submit's -errno. The engine's spin policy decides whether and how
     /// long to spin (not when the server's receiver is parked, nor for a server slower than the
-    /// budget); at most half of the processors spin at once (<see cref="AwaitSpin"/>).
+    /// budget); at most half of the processors spin at once (<see cref="SpinPolicy"/>).
     /// </summary>
     internal int SubmitAndSpin(in RpalMessage message, PendingCall pending, out ulong callId)
     {
-        if (!_spinOnAwait || !AwaitSpin.TryEnterSpinner())
+        if (!_spinOnAwait || !SpinPolicy.TryEnterSpinner())
         {
             return Submit(in message, pending, out callId);
         }
@@ -279,7 +279,7 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
         }
         finally
         {
-            AwaitSpin.ExitSpinner();
+            SpinPolicy.ExitSpinner();
         }
 
         if (rc != 0)

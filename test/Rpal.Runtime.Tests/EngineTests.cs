@@ -46,6 +46,80 @@ public sealed class EngineTests
     }
 
     [Fact]
+    public void ASpinPolicy_SpinsAfterShortWaits_ParksAfterLongOnes_AndProbesEvery32ndWait()
+    {
+        long budget = SpinPolicy.BudgetTicks;
+        Assert.True(budget > 0);
+        var policy = new SpinPolicy();
+        Assert.True(policy.TryBeginSpin(1000, out long end)); // nothing learnt yet: spin
+        SpinPolicy.ExitSpinner();
+        Assert.Equal(1000 + budget, end);
+
+        policy.Learn(budget); // within the budget: spin again
+        Assert.True(policy.TryBeginSpin(0, out _));
+        SpinPolicy.ExitSpinner();
+
+        policy.Learn(budget + 1); // longer: park at once, except every 32nd wait
+        for (int i = 1; i < 32; i++)
+        {
+            Assert.False(policy.TryBeginSpin(0, out end));
+            Assert.Equal(0, end);
+        }
+
+        Assert.True(policy.TryBeginSpin(0, out _));
+        SpinPolicy.ExitSpinner();
+        Assert.False(policy.TryBeginSpin(0, out _));
+
+        policy.Learn(0); // a spun wait that found its element at once
+        Assert.True(policy.TryBeginSpin(0, out _));
+        SpinPolicy.ExitSpinner();
+    }
+
+    [Fact]
+    public void ASpinPolicy_NeverSpins_WithTheBudgetAtZero()
+    {
+        try
+        {
+            RpalEngine.SpinBudget = TimeSpan.Zero;
+            var policy = new SpinPolicy();
+            for (int i = 0; i < 64; i++)
+            {
+                Assert.False(policy.TryBeginSpin(0, out _));
+            }
+        }
+        finally
+        {
+            RpalEngine.SpinBudget = TestEngine.SpinBudget;
+        }
+    }
+
+    [Fact]
+    public void AtMostHalfOfTheProcessors_SpinAtOnce()
+    {
+        int allowed = Math.Max(1, Environment.ProcessorCount / 2);
+        for (int i = 0; i < allowed; i++)
+        {
+            Assert.True(SpinPolicy.TryEnterSpinner());
+        }
+
+        try
+        {
+            Assert.False(SpinPolicy.TryEnterSpinner());
+            Assert.False(new SpinPolicy().TryBeginSpin(0, out _)); // the policy says spin, the cap says no
+        }
+        finally
+        {
+            for (int i = 0; i < allowed; i++)
+            {
+                SpinPolicy.ExitSpinner();
+            }
+        }
+
+        Assert.True(SpinPolicy.TryEnterSpinner());
+        SpinPolicy.ExitSpinner();
+    }
+
+    [Fact]
     public void Alloc_ReturnsAnAlignedWritableBuffer_ThatFreeGivesBack()
     {
         RpalBuffer buffer = RpalEngine.Alloc(100);

@@ -37,7 +37,7 @@ internal sealed class StreamCore
     private readonly ulong _maxSend;
     private readonly string _limitOption;
     private readonly string _method;
-    private AwaitSpin _spin; // the reader's (MoveNextAsync)
+    private SpinPolicy _spin; // the reader's waits for its next element (MoveNextAsync)
 
     /// <param name="connection">The call's connection.</param>
     /// <param name="callId">The call's id.</param>
@@ -59,8 +59,8 @@ internal sealed class StreamCore
     /// <summary>
     /// Takes the connection's messages and completions on the calling thread (a client's
     /// ChannelCompletions.Registration.Pump), or null: <see cref="MoveNextAsync"/> then never
-    /// spins. With it, a reader that finds no element spins for the next one, up to the spin
-    /// budget (<see cref="AwaitSpin"/>), before it leaves the wait to the completion thread.
+    /// spins. With it, a reader that finds no element may spin for the next one, as the engine's
+    /// spin policy says (<see cref="SpinPolicy"/>), before it leaves the wait to the completion thread.
     /// </summary>
     public Action? Pump { get; init; }
 
@@ -136,12 +136,15 @@ internal sealed class StreamCore
                 return true;
             }
 
-            if (Pump is not null && SpinForInput())
+            long start = Stopwatch.GetTimestamp();
+            if (Pump is not null && SpinForInput(start))
             {
                 continue; // an element, or the end, came while spinning
             }
 
-            if (!await _inbox.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            bool more = await _inbox.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
+            _spin.Learn(Stopwatch.GetTimestamp() - start);
+            if (!more)
             {
                 if (Volatile.Read(ref _failure) is { } failure)
                 {
@@ -155,29 +158,36 @@ internal sealed class StreamCore
 
     /// <summary>
     /// Runs <see cref="Pump"/> until an element is in the inbox or the inbox is complete (true),
-    /// or the spin budget is spent (false).
+    /// or the spin ends (false): when the engine's spin policy says a spin is likely to pay
+    /// (<see cref="SpinPolicy"/>; the reader's last wait ended within the budget).
     /// </summary>
-    private bool SpinForInput()
+    private bool SpinForInput(long start)
     {
-        if (_inbox.Reader.Completion.IsCompleted || !_spin.TryBegin())
+        if (_inbox.Reader.Completion.IsCompleted || !_spin.TryBeginSpin(start, out long end))
         {
             return false;
         }
 
         bool came = false;
+        long now;
         try
         {
-            long end = Stopwatch.GetTimestamp() + AwaitSpin.BudgetTicks;
             do
             {
                 Pump!();
                 came = _inbox.Reader.TryPeek(out _) || _inbox.Reader.Completion.IsCompleted;
+                now = Stopwatch.GetTimestamp();
             }
-            while (!came && Stopwatch.GetTimestamp() < end);
+            while (!came && now < end);
         }
         finally
         {
-            _spin.End(came);
+            SpinPolicy.ExitSpinner();
+        }
+
+        if (came)
+        {
+            _spin.Learn(now - start);
         }
 
         return came;
