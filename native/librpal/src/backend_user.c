@@ -4,9 +4,10 @@
  *  - the slot window is one PROT_NONE reservation at a fixed address;
  *  - our arena is a sealed memfd mapped read-write at our slot; a peer's
  *    arena is its memfd mapped read-only at the peer's slot;
- *  - a parked receiver is woken by a byte on the connection's socket (sent
- *    with MSG_DONTWAIT: a peer cannot make it block), a parked caller
- *    or producer through a shared futex on a ring position.
+ *  - a parked receiver (park_set: epoll on its set's sockets) is woken by
+ *    a byte on the connection's socket (sent with MSG_DONTWAIT: a peer
+ *    cannot make it block), a parked caller or producer (wait_word) through
+ *    a shared futex on a ring position.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <linux/futex.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -183,6 +185,15 @@ static int user_wait_word(const _Atomic uint32_t *word, uint32_t seen, int64_t n
     return rc < 0 ? -errno : 0;
 }
 
+/* The set's internal epoll fd watches the connections' sockets (wake-up bytes), their pidfds,
+ * the user's own epoll fd and the set's eventfd: any of them ends the park. */
+static int user_park_set(int wait_fd, int timeout_ms)
+{
+    struct epoll_event w[16];
+    int k = epoll_wait(wait_fd, w, 16, timeout_ms);
+    return k < 0 ? -errno : k > 0;
+}
+
 const struct rpal_backend rpal_backend_user = {
     .name = "user",
     .start = user_start,
@@ -193,4 +204,5 @@ const struct rpal_backend rpal_backend_user = {
     .wake_receiver = user_wake_receiver,
     .wake_word = user_wake_word,
     .wait_word = user_wait_word,
+    .park_set = user_park_set,
 };

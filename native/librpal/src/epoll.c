@@ -473,12 +473,10 @@ static int wait_set(struct rpal_ep *ep, struct epoll_event *events, int maxevent
         n = collect(ep, events, maxevents);
         if (n == 0) {
             int64_t left = deadline == INT64_MAX ? -1 : (deadline - now + 999999) / 1000000;
-            struct epoll_event w[16];
-            int k = epoll_wait(ep->wait, w, 16, left > INT32_MAX ? INT32_MAX : (int)left);
-            int err = k < 0 ? errno : 0;
+            int k = g_backend->park_set(ep->wait, left > INT32_MAX ? INT32_MAX : (int)left);
             unpark(ep, &pk);
-            if (err)
-                return err == EINTR ? -EINTR : -err;
+            if (k < 0)
+                return k;
             /* Look at the rings first: a wake-up byte usually means a message, which we
              * return before taking the byte (the socket stays readable until then).
              * What woke us is handled before the next park. */

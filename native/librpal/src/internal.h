@@ -369,6 +369,10 @@ struct rpal_backend {
     void (*wake_receiver)(struct rpal_conn *c);        /* a parked epoll waiter */
     void (*wake_word)(const _Atomic uint32_t *word);   /* futex wake, all */
     int (*wait_word)(const _Atomic uint32_t *word, uint32_t seen, int64_t ns);
+    /* Parks an epoll waiter whose rx_parked flags are up until a wake-up (wake_receiver on
+     * one of the set's connections, an event of its fds) or timeout_ms (-1: none): 1 woken,
+     * 0 at the timeout, -EINTR or another -errno. wait_fd is the set's internal epoll fd. */
+    int (*park_set)(int wait_fd, int timeout_ms);
 };
 extern const struct rpal_backend rpal_backend_user;
 extern const struct rpal_backend *g_backend;
