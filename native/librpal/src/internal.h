@@ -298,6 +298,9 @@ struct rpal_conn {
                                          cleared by the epoll waiter that reports it */
     _Atomic uint32_t cq_count;
     struct spin_policy reply_spin;    /* callers waiting for replies (wait_done) */
+    _Atomic uint32_t consumed_seen[2]; /* the peer's consumption of our req and ctl rings as
+                                          last read (push): a lower bound, read again when a
+                                          ring looks full */
     _Atomic uint32_t async_pending;   /* submitted calls whose completion was not taken yet:
                                          an epoll waiter that does not want EPOLLRPALIN parks
                                          on this connection only while it is non-zero */

@@ -50,8 +50,17 @@ static int push(struct rpal_conn *c, int ctl, const struct rpal_desc *d, uint32_
         if (dead)
             return dead;
         h = atomic_load_explicit(&p->reserve, memory_order_relaxed);
-        uint32_t done = peer_load(&pc->tail);
+        /* The peer's consumed position as last read: it only moves forward, so
+         * while it shows room there is room, and the peer's line (which it
+         * writes as it takes) is read again only when the ring looks full. */
+        uint32_t done = atomic_load_explicit(&c->consumed_seen[ctl], memory_order_relaxed);
         uint32_t used = h - done;
+        if (used >= n) {
+            done = peer_load(&pc->tail);
+            used = h - done;
+            if (used <= n)
+                atomic_store_explicit(&c->consumed_seen[ctl], done, memory_order_relaxed);
+        }
         if (unlikely(used > n)) {
             /* another producer moved reserve since we read it: retry */
             if (atomic_load_explicit(&p->reserve, memory_order_relaxed) != h)

@@ -1151,10 +1151,13 @@ static int hostile_main(void *arg)
                 atomic_store(&x->self->ctl_out.reserve, 5000);
                 atomic_store(&x->self->ctl_out.tail, 5000);
             } else {
-                /* claim we consumed 2^31 of the server's replies, then call */
+                /* claim we consumed 2^31 of the server's replies, then call until
+                 * the server's reply ring is full by what it last read of our
+                 * consumption (0): its next reply reads the lie */
                 atomic_store(&x->self->ctl_in.reserve, 0x80000000u);
                 atomic_store(&x->self->ctl_in.tail, 0x80000000u);
-                h_call(x, HID(1), 0, 0);
+                for (uint32_t i = 0; i <= x->peer_entries; i++)
+                    h_call(x, HID(i + 1), 0, 0);
             }
             h_wake(x);
             /* the server fails this connection and releases it */
@@ -2061,7 +2064,8 @@ static void case_data_ctl_tail_forward(void)
 static void case_data_consumed_lie(void)
 {
     struct sconn *sc = hostile_kill(H_CONSUMED_LIE, "claims to have consumed");
-    CHECK(sc->calls == 1);
+    /* the replies that fit the ring went out; the one after them found the lie */
+    CHECK(sc->calls == (uint64_t)s_h1->c->self->ring_entries + 1); /* every connection's ring has the server's size */
     /* rpal.h lists -ECONNRESET for a peer that is gone; for a peer that
      * corrupted the ring rpal_reply answers -EPROTO */
     CHECK_RC(sc->reply_err, -EPROTO);
