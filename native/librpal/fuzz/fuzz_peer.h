@@ -154,6 +154,17 @@ static inline struct fuzz_conn fz_conn(const uint8_t *data, size_t size)
                                              : (uint64_t)(uintptr_t)fz_peer;
         ring[i] = d;
     }
+    /* the positions the tails say are published carry their lap, as ring.c
+     * writes it (the input's lap stays on the others: a lap that matches
+     * without the tail is a shape of its own) */
+    for (uint32_t k = 0; k < h.req_count && k < FUZZ_ENTRIES; k++) {
+        uint32_t pos = h.start + k;
+        ring[pos % FUZZ_ENTRIES].lap = (uint16_t)(pos / FUZZ_ENTRIES + 1);
+    }
+    for (uint32_t k = 0; k < h.ctl_count && k < FUZZ_ENTRIES; k++) {
+        uint32_t pos = h.start + k;
+        ring[FUZZ_ENTRIES + pos % FUZZ_ENTRIES].lap = (uint16_t)(pos / FUZZ_ENTRIES + 1);
+    }
     return f;
 }
 

@@ -60,7 +60,7 @@
 #define RPAL_ALIGNED __attribute__((aligned(RPAL_CACHELINE)))
 
 #define RPAL_MAGIC 0x4c415052u   /* "RPAL" little-endian */
-#define RPAL_PROTOCOL 1u         /* handshake and shared-memory format version */
+#define RPAL_PROTOCOL 2u         /* handshake and shared-memory format version */
 #define RPAL_ARENA_HEADER 4096u  /* bytes at the start of every arena */
 #define RPAL_MIN_ARENA (1u << 20)
 
@@ -84,7 +84,9 @@ enum {
  * ptr/len name a payload in the producer's arena (RELEASE: in the
  * consumer's arena). */
 struct rpal_desc {
-    uint32_t kind;
+    uint16_t kind;
+    uint16_t lap;     /* the position's lap, written by the producer last (ring.c): the entry
+                         is published when it matches; kind and lap share the first word */
     int32_t status;
     uint64_t id;
     uint64_t ptr;

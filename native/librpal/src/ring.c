@@ -19,6 +19,21 @@
 
 #include "internal.h"
 
+/* The lap of position h in a ring of n entries, which the producer writes
+ * into the entry: 1 in the first lap, so a zeroed ring holds no entry. */
+static inline uint16_t lap_of(uint32_t h, uint32_t n)
+{
+    return (uint16_t)((h >> __builtin_ctz(n)) + 1);
+}
+
+/* Whether the entry at position h of a peer's ring holds that position's
+ * descriptor: its lap (in the first word, stored last with release). */
+static inline bool entry_ready(const struct rpal_desc *ring, uint32_t h, uint32_t n)
+{
+    uint64_t w0 = __atomic_load_n((const uint64_t *)&ring[h & (n - 1)], __ATOMIC_ACQUIRE);
+    return (uint16_t)(w0 >> 16) == lap_of(h, n);
+}
+
 /* One load of a word in a peer's arena. */
 static inline uint32_t peer_load(const _Atomic uint32_t *p)
 {
@@ -80,10 +95,13 @@ static int push(struct rpal_conn *c, int ctl, const struct rpal_desc *d, uint32_
     }
     /* word by word, as the consumer reads it (and so that ThreadSanitizer,
      * which cannot see the other process, sees atomics, not a race) */
+    struct rpal_desc e = *d;
+    e.lap = lap_of(h, n); /* the first word, which holds it, last: the entry is then whole */
     uint64_t *slot = (uint64_t *)&conn_shm_ring(self, ctl)[h & (n - 1)];
-    const uint64_t *src = (const uint64_t *)d;
-    for (int i = 0; i < 8; i++)
+    const uint64_t *src = (const uint64_t *)&e;
+    for (int i = 1; i < 8; i++)
         __atomic_store_n(&slot[i], src[i], __ATOMIC_RELAXED);
+    __atomic_store_n(&slot[0], src[0], __ATOMIC_RELEASE);
     /* publish in reservation order: wait for the producers before us */
     for (unsigned i = 0; atomic_load_explicit(&p->tail, memory_order_relaxed) != h; i++) {
         if (i < 1000)
@@ -223,26 +241,38 @@ int ring_pop(struct rpal_conn *c, int ctl, struct rpal_desc *d)
     uint32_t h;
     for (;;) {
         h = atomic_load_explicit(&cs->reserve, memory_order_relaxed);
-        uint32_t t = peer_load(&pp->tail);
-        uint32_t avail = t - h;
-        if (avail == 0)
-            return -EAGAIN;
         if (unlikely(c->peer->incarnation != c->peer_incarnation)) {
             /* the peer released this connection and reused its block */
             conn_fail(c, -ECONNRESET);
             return -ECONNRESET;
         }
-        if (unlikely(avail > n)) {
-            /* another consumer moved reserve since we read it: retry */
-            if (atomic_load_explicit(&cs->reserve, memory_order_relaxed) != h)
-                continue;
-            int dead = atomic_load(&c->dead);
-            if (dead)
-                return dead;
-            rpal_log(LOG_ERR, "%s: peer moved its %s ring tail to %u, we consumed %u of %u entries",
-                     c->name, ctl ? "ctl" : "req", t, h, n);
-            conn_fail(c, -EPROTO);
-            return -EPROTO;
+        /* The entry's lap says it is published (one cache line: the entry
+         * itself). Only when it does not is the producer's tail read: an
+         * honest producer writes the entry before it moves its tail, so a
+         * tail past h with the entry not there (or more than n ahead) is a
+         * lie. A tail at or behind h says nothing: the producer moves it
+         * after the entries, in reservation order, so it may lag the laps. */
+        if (!entry_ready(ring, h, n)) {
+            uint32_t t = peer_load(&pp->tail);
+            if ((int32_t)(t - h) <= 0)
+                return -EAGAIN;
+            if (!entry_ready(ring, h, n)) { /* else published meanwhile: take it */
+                /* another consumer moved reserve since we read it: retry */
+                if (atomic_load_explicit(&cs->reserve, memory_order_relaxed) != h)
+                    continue;
+                int dead = atomic_load(&c->dead);
+                if (dead)
+                    return dead;
+                if (t - h <= n)
+                    rpal_log(LOG_ERR, "%s: peer moved its %s ring tail to %u without entry %u",
+                             c->name, ctl ? "ctl" : "req", t, h);
+                else
+                    rpal_log(LOG_ERR,
+                             "%s: peer moved its %s ring tail to %u, we consumed %u of %u entries",
+                             c->name, ctl ? "ctl" : "req", t, h, n);
+                conn_fail(c, -EPROTO);
+                return -EPROTO;
+            }
         }
         peer_copy(d, &ring[h & (n - 1)]);
         if (atomic_compare_exchange_weak_explicit(&cs->reserve, &h, h + 1, memory_order_relaxed,
@@ -298,8 +328,11 @@ void ring_depths(const struct rpal_conn *c, struct rpal_conn_stats *s)
 
 bool ring_ready(const struct rpal_conn *c, int ctl)
 {
+    /* the entry first (a message arrives in it); a tail ahead of us without
+     * it is a lie that ring_pop reports (one behind us is the producer's lag) */
     const struct rpal_ring_cons *cs = ctl ? &c->self->ctl_in : &c->self->req_in;
     const struct rpal_ring_prod *pp = ctl ? &c->peer->ctl_out : &c->peer->req_out;
-    return atomic_load_explicit(&pp->tail, memory_order_relaxed) !=
-           atomic_load_explicit(&cs->reserve, memory_order_relaxed);
+    uint32_t h = atomic_load_explicit(&cs->reserve, memory_order_relaxed);
+    return entry_ready(ctl ? c->peer_ctl : c->peer_req, h, c->peer_entries) ||
+           (int32_t)(atomic_load_explicit(&pp->tail, memory_order_relaxed) - h) > 0;
 }

@@ -611,7 +611,7 @@ enum {
     H_BAD_REPLY,
     H_BAD_RELEASE,
     H_REQ_TAIL_FWD,
-    H_REQ_TAIL_BACK,
+    H_REQ_TAIL_NO_ENTRY,
     H_CTL_TAIL_FWD,
     H_CONSUMED_LIE,
     H_FLIP,
@@ -643,9 +643,16 @@ static int h_wake(struct rpal_conn *c)
     return 0;
 }
 
+/* The lap ring.c writes into the entry at position h of a ring of n. */
+static uint16_t h_lap(uint32_t h, uint32_t n)
+{
+    return (uint16_t)(h / n + 1);
+}
+
 /* Publishes d on our own ring (ctl 0: req_out, 1: ctl_out) exactly as
- * ring.c does: reserve, store word by word, move tail (release); then wakes
- * the server. False, without publishing, when the ring is full. */
+ * ring.c does: reserve, store word by word with the position's lap, the
+ * first word last (release), move tail (release); then wakes the server.
+ * False, without publishing, when the ring is full. */
 static bool h_try_publish(struct rpal_conn *c, int ctl, const struct rpal_desc *d)
 {
     struct rpal_ring_prod *p = ctl ? &c->self->ctl_out : &c->self->req_out;
@@ -655,9 +662,12 @@ static bool h_try_publish(struct rpal_conn *c, int ctl, const struct rpal_desc *
     if (h - atomic_load_explicit(&pc->tail, memory_order_acquire) >= n)
         return false;
     uint64_t *slot = (uint64_t *)&conn_shm_ring(c->self, ctl)[h & (n - 1)];
-    const uint64_t *src = (const uint64_t *)d;
-    for (int i = 0; i < 8; i++)
+    struct rpal_desc e = *d;
+    e.lap = h_lap(h, n);
+    const uint64_t *src = (const uint64_t *)&e;
+    for (int i = 1; i < 8; i++)
         __atomic_store_n(&slot[i], src[i], __ATOMIC_RELAXED);
+    __atomic_store_n(&slot[0], src[0], __ATOMIC_RELEASE);
     atomic_store_explicit(&p->reserve, h + 1, memory_order_relaxed);
     atomic_store_explicit(&p->tail, h + 1, memory_order_release);
     h_wake(c);
@@ -1131,19 +1141,19 @@ static int hostile_main(void *arg)
             break;
         }
         case H_REQ_TAIL_FWD:
-        case H_REQ_TAIL_BACK:
+        case H_REQ_TAIL_NO_ENTRY:
         case H_CTL_TAIL_FWD:
         case H_CONSUMED_LIE: {
             struct rpal_conn *x = test_connect(s_name, 5000);
             struct rpal_ring_prod *p = &x->self->req_out;
-            if (k.op == H_REQ_TAIL_BACK) {
+            if (k.op == H_REQ_TAIL_NO_ENTRY) {
                 for (int64_t i = 0; i < 3; i++)
                     CHECK_OK(rpal_write_ptrs(x, &i, 1));
                 int64_t deadline = test_now_ns() + 5000000000ll;
                 while (atomic_load(&x->peer->req_in.tail) != 3)
                     CHECK(test_now_ns() < deadline);
-                atomic_store(&p->reserve, 1);
-                atomic_store(&p->tail, 1); /* two published entries taken back */
+                atomic_store(&p->reserve, 5);
+                atomic_store(&p->tail, 5); /* two entries said published, never written */
             } else if (k.op == H_REQ_TAIL_FWD) {
                 atomic_store(&p->reserve, 1000000);
                 atomic_store(&p->tail, 1000000);
@@ -2047,9 +2057,9 @@ static void case_data_req_tail_forward(void)
     case_end();
 }
 
-static void case_data_req_tail_backward(void)
+static void case_data_req_tail_without_entry(void)
 {
-    struct sconn *sc = hostile_kill(H_REQ_TAIL_BACK, "moved its req ring tail");
+    struct sconn *sc = hostile_kill(H_REQ_TAIL_NO_ENTRY, "without entry");
     CHECK_RC(sc->recv_err, -EPROTO);
     CHECK(sc->oneway == 3); /* the messages before the lie were delivered */
     case_end();
@@ -2286,7 +2296,7 @@ static const struct {
     {"data_reply_never_issued", case_data_reply_unknown_id},
     {"data_release_never_lent", case_data_release_not_lent},
     {"data_req_tail_far_forward", case_data_req_tail_forward},
-    {"data_req_tail_backward", case_data_req_tail_backward},
+    {"data_req_tail_without_entry", case_data_req_tail_without_entry},
     {"data_ctl_tail_far_forward", case_data_ctl_tail_forward},
     {"data_consumed_position_lie", case_data_consumed_lie},
     {"data_descriptor_flipped_while_read", case_data_flip},
