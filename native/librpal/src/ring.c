@@ -103,14 +103,18 @@ static int push(struct rpal_conn *c, int ctl, const struct rpal_desc *d, uint32_
         __atomic_store_n(&slot[i], src[i], __ATOMIC_RELAXED);
     __atomic_store_n(&slot[0], src[0], __ATOMIC_RELEASE);
     /* publish in reservation order: wait for the producers before us */
-    for (unsigned i = 0; atomic_load_explicit(&p->tail, memory_order_relaxed) != h; i++) {
+    for (unsigned i = 0; atomic_load_explicit(&p->tail, memory_order_acquire) != h; i++) {
         if (i < 1000)
             cpu_relax();
         else
             sched_yield();
     }
+    /* our turn, until the tail moves (the wait above acquires the previous
+     * producer's): producers count one at a time, so a plain increment is
+     * exact, without a read-modify-write on every message */
+    atomic_store_explicit(&c->st_sent, atomic_load_explicit(&c->st_sent, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
     atomic_store_explicit(&p->tail, h + 1, memory_order_release);
-    atomic_fetch_add_explicit(&c->st_sent, 1, memory_order_relaxed);
 
     /* Dekker with the peer's park: it sets its flag, fences, re-checks our
      * tail; we publish, fence, check its flag. One of us sees the other. */
@@ -279,14 +283,17 @@ int ring_pop(struct rpal_conn *c, int ctl, struct rpal_desc *d)
                                                   memory_order_relaxed))
             break;
     }
-    for (unsigned i = 0; atomic_load_explicit(&cs->tail, memory_order_relaxed) != h; i++) {
+    for (unsigned i = 0; atomic_load_explicit(&cs->tail, memory_order_acquire) != h; i++) {
         if (i < 1000)
             cpu_relax();
         else
             sched_yield();
     }
+    /* our turn, until the tail moves: consumers count one at a time */
+    atomic_store_explicit(&c->st_received,
+                          atomic_load_explicit(&c->st_received, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
     atomic_store_explicit(&cs->tail, h + 1, memory_order_release);
-    atomic_fetch_add_explicit(&c->st_received, 1, memory_order_relaxed);
     atomic_thread_fence(memory_order_seq_cst);
     if (atomic_load_explicit(&c->peer->producers_parked, memory_order_relaxed))
         g_backend->wake_word(&cs->tail);
