@@ -51,8 +51,8 @@ static inline void peer_copy(struct rpal_desc *d, const struct rpal_desc *src)
 }
 
 /* Publishes d on our req (ctl 0) or ctl ring; -EAGAIN when the ring is full,
- * with *full_at the peer's consumed position seen then (a waiter waits for it
- * to move: wait.c). */
+ * with *full_at (unless NULL) the peer's consumed position seen then (a
+ * waiter waits for it to move: wait.c). */
 static int push(struct rpal_conn *c, int ctl, const struct rpal_desc *d, uint32_t *full_at)
 {
     struct rpal_conn_shm *self = c->self;
@@ -86,7 +86,8 @@ static int push(struct rpal_conn *c, int ctl, const struct rpal_desc *d, uint32_
             return -EPROTO;
         }
         if (used == n) {
-            *full_at = done;
+            if (full_at)
+                *full_at = done;
             return -EAGAIN;
         }
         if (atomic_compare_exchange_weak_explicit(&p->reserve, &h, h + 1, memory_order_relaxed,
@@ -160,8 +161,7 @@ static void flush_locked(struct rpal_conn *c)
 {
     for (;;) {
         while (c->bl_count) {
-            uint32_t full_at;
-            if (push(c, 1, &c->backlog[c->bl_head], &full_at) < 0)
+            if (push(c, 1, &c->backlog[c->bl_head], NULL) < 0)
                 break;
             c->bl_head = (c->bl_head + 1) % c->bl_cap;
             c->bl_count--;
@@ -194,15 +194,14 @@ int ring_try_push(struct rpal_conn *c, const struct rpal_desc *d, uint32_t *full
 
 int ring_push_ctl(struct rpal_conn *c, const struct rpal_desc *d)
 {
-    uint32_t full_at;
     if (!atomic_load_explicit(&c->bl_pending, memory_order_acquire)) {
-        int rc = push(c, 1, d, &full_at);
+        int rc = push(c, 1, d, NULL);
         if (rc != -EAGAIN)
             return rc;
     }
     pthread_mutex_lock(&c->backlog_lock);
     flush_locked(c);
-    int rc = c->bl_count ? -EAGAIN : push(c, 1, d, &full_at);
+    int rc = c->bl_count ? -EAGAIN : push(c, 1, d, NULL);
     if (rc == -EAGAIN) {
         uint32_t limit = c->self->ring_entries * BACKLOG_PER_ENTRY;
         if (c->bl_count == c->bl_cap && c->bl_cap < limit) {

@@ -136,14 +136,19 @@ internal sealed class StreamCore
                 return true;
             }
 
-            long start = Stopwatch.GetTimestamp();
+            // a reader without a pump never spins: nothing to learn, no clock to read
+            long start = Pump is null ? 0 : Stopwatch.GetTimestamp();
             if (Pump is not null && SpinForInput(start))
             {
                 continue; // an element, or the end, came while spinning
             }
 
             bool more = await _inbox.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
-            _spin.Learn(Stopwatch.GetTimestamp() - start);
+            if (Pump is not null)
+            {
+                _spin.Learn(Stopwatch.GetTimestamp() - start);
+            }
+
             if (!more)
             {
                 if (Volatile.Read(ref _failure) is { } failure)
