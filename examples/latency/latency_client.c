@@ -642,13 +642,16 @@ struct transport {
 
 /* FLOOR: the message into the line, the doorbell last (a release: the
  * server reads the words only after it saw seq), then spin for the ack the
- * server writes into the same line. */
+ * server writes into the same line. The TSC is read before the first store
+ * into the line, as RPAL's is before rpal_call(): a store issued before it
+ * would start taking the line from the server off the clock. */
 static int call_floor(struct transport *t, uint64_t seq)
 {
     struct lat_floor_line *line = t->line;
+    uint64_t sent = lat_tsc();
     for (uint32_t k = 1; k < t->size / 8; k++)
         line->words[k] = seq;
-    line->words[0] = lat_tsc();
+    line->words[0] = sent;
     __atomic_store_n(&line->seq, seq + 1, __ATOMIC_RELEASE);
     return lat_spin_until(&line->ack, seq + 1, LAT_TIMEOUT_MS);
 }

@@ -35,8 +35,8 @@ int calls_init(struct rpal_conn *c, uint32_t n)
         return -ENOMEM;
     c->ncalls = n;
     for (uint32_t i = 0; i < n; i++)
-        c->calls[i].next = i + 2 <= n ? i + 2 : 0;
-    c->free_head = 1;
+        atomic_init(&c->calls[i].next, i + 2 <= n ? i + 2 : 0);
+    atomic_init(&c->free_top, 1);
     return 0;
 }
 
@@ -46,20 +46,58 @@ void calls_free(struct rpal_conn *c)
     c->calls = NULL;
 }
 
-/* Takes a free slot, waiting for one until the limit (-EAGAIN for DEADLINE_NOW, which also
- * asks the next slot_put() to report EPOLLRPALOUT; -ETIMEDOUT) or the connection's end. */
-static int slot_get(struct rpal_conn *c, uint32_t *idx, struct limit *lim)
+/* The free slots are a lock-free stack (free_top): taking and giving back a
+ * slot is one CAS on a call's path. Only a thread that finds none takes
+ * call_lock, to wait on call_cond. */
+static bool slot_pop(struct rpal_conn *c, uint32_t *idx)
 {
-    pthread_mutex_lock(&c->call_lock);
+    uint64_t top = atomic_load_explicit(&c->free_top, memory_order_acquire);
+    for (;;) {
+        uint32_t i = (uint32_t)top;
+        if (!i)
+            return false;
+        uint64_t next = atomic_load_explicit(&c->calls[i - 1].next, memory_order_relaxed);
+        uint64_t pops = (top >> 32) + 1;
+        if (atomic_compare_exchange_weak_explicit(&c->free_top, &top, pops << 32 | next,
+                                                  memory_order_acquire, memory_order_acquire)) {
+            *idx = i - 1;
+            return true;
+        }
+    }
+}
+
+static void slot_push(struct rpal_conn *c, uint32_t idx)
+{
+    uint64_t top = atomic_load_explicit(&c->free_top, memory_order_relaxed);
+    do
+        atomic_store_explicit(&c->calls[idx].next, (uint32_t)top, memory_order_relaxed);
+    while (!atomic_compare_exchange_weak_explicit(&c->free_top, &top,
+                                                  (top & ~0xffffffffull) | (idx + 1),
+                                                  memory_order_seq_cst, memory_order_relaxed));
+}
+
+/* slot_get's slow path: no free slot. Waits on call_cond until one is pushed,
+ * the limit (-EAGAIN for DEADLINE_NOW, which also asks the next slot_put()
+ * to report EPOLLRPALOUT; -ETIMEDOUT) or the connection's end. Dekker with
+ * slot_put: we raise slot_waiters (slot_wanted), then look at the stack; it
+ * pushes, then reads them. */
+static int slot_wait(struct rpal_conn *c, uint32_t *idx, struct limit *lim)
+{
     int rc = 0;
-    while (!c->free_head && !(rc = atomic_load(&c->dead))) {
+    pthread_mutex_lock(&c->call_lock);
+    atomic_fetch_add(&c->slot_waiters, 1);
+    while (!slot_pop(c, idx)) {
+        if ((rc = atomic_load(&c->dead)))
+            break;
         int64_t deadline = limit_deadline(lim);
         int64_t now = now_ns();
         if (now >= deadline) {
             rc = deadline_error(deadline);
             if (rc == -EAGAIN) {
-                c->slot_wanted = true;
                 atomic_store(&c->want_room, true);
+                atomic_store(&c->slot_wanted, true);
+                if (slot_pop(c, idx))
+                    rc = 0; /* pushed as we raised the flag: ours after all */
             }
             break;
         }
@@ -69,39 +107,42 @@ static int slot_get(struct rpal_conn *c, uint32_t *idx, struct limit *lim)
         ts.tv_nsec += wait;
         ts.tv_sec += ts.tv_nsec / 1000000000;
         ts.tv_nsec %= 1000000000;
-        c->slot_waiters++;
         pthread_cond_timedwait(&c->call_cond, &c->call_lock, &ts);
-        c->slot_waiters--;
         if (conn_peer_gone(c, true)) {
             pthread_mutex_unlock(&c->call_lock);
             conn_fail(c, -ECONNRESET);
             pthread_mutex_lock(&c->call_lock);
         }
     }
-    if (!rc) {
-        *idx = c->free_head - 1;
-        struct rpal_call_slot *s = &c->calls[*idx];
-        c->free_head = s->next;
-        uint32_t gen = atomic_load_explicit(&s->gen, memory_order_relaxed) + 1;
-        atomic_store_explicit(&s->gen, gen ? gen : 1, memory_order_relaxed);
-    }
+    atomic_fetch_sub(&c->slot_waiters, 1);
     pthread_mutex_unlock(&c->call_lock);
     return rc;
 }
 
+/* Takes a free slot, waiting for one as slot_wait says; its generation moves on. */
+static int slot_get(struct rpal_conn *c, uint32_t *idx, struct limit *lim)
+{
+    int rc = atomic_load_explicit(&c->dead, memory_order_relaxed);
+    if (rc)
+        return rc;
+    if (!slot_pop(c, idx) && (rc = slot_wait(c, idx, lim)) < 0)
+        return rc;
+    struct rpal_call_slot *s = &c->calls[*idx];
+    uint32_t gen = atomic_load_explicit(&s->gen, memory_order_relaxed) + 1;
+    atomic_store_explicit(&s->gen, gen ? gen : 1, memory_order_relaxed);
+    return 0;
+}
+
 static void slot_put(struct rpal_conn *c, uint32_t idx)
 {
-    pthread_mutex_lock(&c->call_lock);
-    struct rpal_call_slot *s = &c->calls[idx];
-    atomic_store_explicit(&s->state, CALL_FREE, memory_order_relaxed);
-    s->next = c->free_head;
-    c->free_head = idx + 1;
-    if (c->slot_waiters)
+    atomic_store_explicit(&c->calls[idx].state, CALL_FREE, memory_order_relaxed);
+    slot_push(c, idx);
+    if (atomic_load(&c->slot_waiters)) {
+        pthread_mutex_lock(&c->call_lock);
         pthread_cond_signal(&c->call_cond);
-    bool wanted = c->slot_wanted;
-    c->slot_wanted = false;
-    pthread_mutex_unlock(&c->call_lock);
-    if (wanted)
+        pthread_mutex_unlock(&c->call_lock);
+    }
+    if (atomic_load(&c->slot_wanted) && atomic_exchange(&c->slot_wanted, false))
         ep_wake_conn(c); /* a RPAL_MSG_DONTWAIT caller waits for EPOLLRPALOUT */
 }
 
@@ -111,13 +152,12 @@ bool calls_room_ready(struct rpal_conn *c)
         return false;
     if (!ring_has_room(c, 0) && !ring_want_room(c))
         return false; /* the peer wakes us when it takes from the ring */
-    pthread_mutex_lock(&c->call_lock);
-    bool room = c->free_head != 0;
-    if (!room)
-        c->slot_wanted = true; /* slot_put() wakes us */
-    pthread_mutex_unlock(&c->call_lock);
-    if (!room)
-        return false;
+    /* Dekker with slot_put: we raise the flag, then look at the stack once more */
+    if (!(uint32_t)atomic_load(&c->free_top)) {
+        atomic_store(&c->slot_wanted, true); /* slot_put() wakes us */
+        if (!(uint32_t)atomic_load(&c->free_top))
+            return false;
+    }
     /* cleared before the sender tries again: a sender that fails after this raises both anew */
     atomic_store(&c->self->room_wanted, 0);
     atomic_store(&c->want_room, false);
@@ -127,9 +167,9 @@ bool calls_room_ready(struct rpal_conn *c)
 static void cq_push(struct rpal_conn *c, uint32_t idx)
 {
     pthread_mutex_lock(&c->call_lock);
-    c->calls[idx].next = 0;
+    atomic_store_explicit(&c->calls[idx].next, 0, memory_order_relaxed);
     if (c->cq_tail)
-        c->calls[c->cq_tail - 1].next = idx + 1;
+        atomic_store_explicit(&c->calls[c->cq_tail - 1].next, idx + 1, memory_order_relaxed);
     else
         c->cq_head = idx + 1;
     c->cq_tail = idx + 1;
@@ -276,9 +316,10 @@ void drain_ctl(struct rpal_conn *c)
     }
 }
 
-bool try_drain_ctl(struct rpal_conn *c)
+bool try_drain_ctl(struct rpal_conn *c, bool thorough)
 {
-    if (!ring_ready(c, 1) || pthread_mutex_trylock(&c->drain_lock) != 0)
+    if (!(thorough ? ring_ready(c, 1) : ring_entry_ready(c, 1)) ||
+        pthread_mutex_trylock(&c->drain_lock) != 0)
         return false;
     drain_ctl(c);
     pthread_mutex_unlock(&c->drain_lock);
@@ -619,7 +660,7 @@ RPAL_API int rpal_call_complete(struct rpal_conn *c, struct rpal_completion *out
     /* nothing queued and nothing to drain: no lock, so a caller may poll (a
      * short spin for its own completion) without contending with the others */
     if (!atomic_load_explicit(&c->cq_count, memory_order_acquire) &&
-        (!try_drain_ctl(c) || !atomic_load_explicit(&c->cq_count, memory_order_acquire))) {
+        (!try_drain_ctl(c, true) || !atomic_load_explicit(&c->cq_count, memory_order_acquire))) {
         int dead = atomic_load(&c->dead);
         return dead ? dead : -EAGAIN;
     }
@@ -631,7 +672,7 @@ RPAL_API int rpal_call_complete(struct rpal_conn *c, struct rpal_completion *out
         return dead ? dead : -EAGAIN;
     }
     struct rpal_call_slot *s = &c->calls[head - 1];
-    c->cq_head = s->next;
+    c->cq_head = atomic_load_explicit(&s->next, memory_order_relaxed);
     if (!c->cq_head)
         c->cq_tail = 0;
     atomic_fetch_sub(&c->cq_count, 1);

@@ -295,7 +295,7 @@ RPAL_API int rpal_alloc(size_t size, void **ptr)
     if (!b) {
         pthread_mutex_lock(&g_rt.lock);
         for (struct rpal_conn *c = g_rt.conns; c; c = c->next_all)
-            try_drain_ctl(c);
+            try_drain_ctl(c, true);
         pthread_mutex_unlock(&g_rt.lock);
         b = arena_alloc_block(size);
     }

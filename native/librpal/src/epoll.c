@@ -222,8 +222,35 @@ RPAL_API int rpal_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
     return epoll_ctl(epfd, op, fd, ev) < 0 ? -errno : 0;
 }
 
-/* Level-triggered RPAL events of the set, at most max. */
-static int collect_locked(struct rpal_ep *ep, struct epoll_event *out, int max)
+/* The level-triggered RPAL events of connection c. A quick look (most looks
+ * of a spin: SPIN_THOROUGH_LOOKS) reads only the entries a message or a
+ * reply arrives in, and the completion count. */
+static uint32_t conn_events(struct rpal_conn *c, bool thorough)
+{
+    uint32_t ev = 0;
+    if (!atomic_load_explicit(&c->dead, memory_order_relaxed) && thorough && conn_peer_gone(c, false))
+        conn_fail(c, -ECONNRESET);
+    if (atomic_load_explicit(&c->dead, memory_order_relaxed)) {
+        ev |= EPOLLRPALHUP;
+    } else if (!thorough) {
+        try_drain_ctl(c, false);
+        if (ring_entry_ready(c, 0))
+            ev |= EPOLLRPALIN;
+    } else {
+        progress(c, true);
+        if (ring_ready(c, 0))
+            ev |= EPOLLRPALIN;
+        if ((c->ep_events & EPOLLRPALOUT) && atomic_load_explicit(&c->want_room, memory_order_relaxed) &&
+            calls_room_ready(c)) /* the flag first: no call per look of a spin */
+            ev |= EPOLLRPALOUT;
+    }
+    if (atomic_load_explicit(&c->cq_count, memory_order_relaxed))
+        ev |= EPOLLRPALREPLY;
+    return ev & c->ep_events;
+}
+
+/* Level-triggered RPAL events of the set, at most max (thorough: conn_events). */
+static int collect_locked(struct rpal_ep *ep, struct epoll_event *out, int max, bool thorough)
 {
     int n = 0;
     /* start where the last look stopped, so a busy connection early in the
@@ -232,22 +259,7 @@ static int collect_locked(struct rpal_ep *ep, struct epoll_event *out, int max)
     ep->rr = (unsigned)start + 1;
     for (int k = 0, i = start; k < ep->nconns && n < max; k++, i = i + 1 < ep->nconns ? i + 1 : 0) {
         struct rpal_conn *c = ep->conns[i]; /* no division: this loop is what a waiter spins on */
-        uint32_t ev = 0;
-        if (!atomic_load_explicit(&c->dead, memory_order_relaxed) && conn_peer_gone(c, false))
-            conn_fail(c, -ECONNRESET);
-        if (atomic_load_explicit(&c->dead, memory_order_relaxed)) {
-            ev |= EPOLLRPALHUP;
-        } else {
-            progress(c);
-            if (ring_ready(c, 0))
-                ev |= EPOLLRPALIN;
-            if ((c->ep_events & EPOLLRPALOUT) && atomic_load_explicit(&c->want_room, memory_order_relaxed) &&
-                calls_room_ready(c)) /* the flag first: no call per look of a spin */
-                ev |= EPOLLRPALOUT;
-        }
-        if (atomic_load_explicit(&c->cq_count, memory_order_relaxed))
-            ev |= EPOLLRPALREPLY;
-        ev &= c->ep_events;
+        uint32_t ev = conn_events(c, thorough);
         if (ev) {
             out[n].events = ev;
             out[n].data.u64 = c->ep_data;
@@ -260,7 +272,7 @@ static int collect_locked(struct rpal_ep *ep, struct epoll_event *out, int max)
 static int collect(struct rpal_ep *ep, struct epoll_event *out, int max)
 {
     pthread_mutex_lock(&ep->lock);
-    int n = collect_locked(ep, out, max);
+    int n = collect_locked(ep, out, max, true);
     pthread_mutex_unlock(&ep->lock);
     return n;
 }
@@ -427,7 +439,7 @@ static int wait_set(struct rpal_ep *ep, struct epoll_event *events, int maxevent
         int64_t now = 0;
         pthread_mutex_lock(&ep->lock);
         for (unsigned i = 0;; i++) {
-            n = collect_locked(ep, events, maxevents);
+            n = collect_locked(ep, events, maxevents, i % SPIN_THOROUGH_LOOKS == 0);
             if (n > 0)
                 break;
             if ((i & 31) == 0) {

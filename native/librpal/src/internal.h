@@ -39,7 +39,8 @@
  * Blocking takes of drain_lock (reply_done before a park, release, shutdown)
  * hold no lock.
  * Locks of one kind are never nested: one connection, set or service at a
- * time. slot_get waits on call_cond holding call_lock only; futex waits hold
+ * time. slot_get waits on call_cond holding call_lock only (the free slots
+ * themselves are a lock-free stack); futex waits hold
  * no mutex. The log sink runs under any of these: it must not enter the engine.
  */
 #ifndef RPAL_INTERNAL_H
@@ -240,6 +241,12 @@ void spin_learn(struct spin_policy *p, int64_t waited_ns);
 /* A spinner that saw the clock jump this far between two looks lost its CPU to another
  * thread (more spinners than cores): it parks instead of spinning on. */
 #define SPIN_PREEMPTED_NS 200000
+/* A spin's look is quick but every SPIN_THOROUGH_LOOKS-th: a quick look reads only the entries
+ * a message arrives in (one cache line per ring, which the producer writes last); a thorough one
+ * also what changes rarely or only when something went wrong (the producer's tail, where a lie
+ * shows; the peer's end; room for senders). A look less per message arrival costs about as
+ * much as the arrival's own cache-line transfer on a fast placement. */
+#define SPIN_THOROUGH_LOOKS 8
 
 /* ------------------------------------------------------------- connections */
 
@@ -247,9 +254,11 @@ enum { CALL_FREE = 0, CALL_SYNC, CALL_ASYNC, CALL_FILLING, CALL_DONE, CALL_ABAND
 
 struct rpal_call_slot {
     _Atomic uint32_t state;   /* CALL_*; DONE published with release to the waiter */
-    _Atomic uint32_t gen;     /* bumped at each use (under call_lock); part of
-                                 the call id; read by the drain to match replies */
-    uint32_t next;            /* free list / completion queue link (index + 1) */
+    _Atomic uint32_t gen;     /* bumped at each use by the thread that took the slot; part
+                                 of the call id; read by the drain to match replies */
+    _Atomic uint32_t next;    /* link (index + 1): in the free stack (written before the
+                                 push; a pop that read it stale fails its CAS) or in the
+                                 completion queue (under call_lock) */
     int32_t res;
     uint64_t user_data;
     struct rpal_buf *req_buf; /* request payload to free when the call ends */
@@ -285,16 +294,20 @@ struct rpal_conn {
     bool retired;                     /* peer pages dropped (conn_retire) */
 
     /* Calls we made. */
-    pthread_mutex_t call_lock;        /* free list, completion queue */
+    pthread_mutex_t call_lock;        /* completion queue; slot_get's wait for a free slot */
     pthread_cond_t call_cond;         /* a slot became free */
     struct rpal_call_slot *calls;
     uint32_t ncalls;
-    uint32_t free_head;               /* index + 1, 0 = empty */
+    _Atomic uint64_t free_top;        /* free slots, a lock-free stack: (pops << 32) | (index +
+                                         1), index 0 = empty; the pop count (bumped by each pop)
+                                         makes a pop that raced a pop and push fail. Pop acquire,
+                                         push seq_cst (then slot_waiters, slot_wanted are read) */
     uint32_t cq_head, cq_tail;        /* completion queue (index + 1) */
-    uint32_t slot_waiters;
-    bool slot_wanted;                 /* a RPAL_MSG_DONTWAIT call found no free slot: the next
+    _Atomic uint32_t slot_waiters;    /* threads in slot_get's wait (raised under call_lock,
+                                         seq_cst, before their last look at free_top) */
+    _Atomic bool slot_wanted;         /* a RPAL_MSG_DONTWAIT call found no free slot: the next
                                          slot_put() wakes the epoll set to report EPOLLRPALOUT
-                                         (under call_lock) */
+                                         (seq_cst, raised before a last look at free_top) */
     _Atomic bool want_room;           /* a RPAL_MSG_DONTWAIT send or call failed with -EAGAIN and
                                          EPOLLRPALOUT was not reported since: set by the sender,
                                          cleared by the epoll waiter that reports it */
@@ -491,7 +504,11 @@ bool ring_has_room(const struct rpal_conn *c, int ctl);
  * wakes us when it takes from that ring; true when room appeared meanwhile (send again). */
 bool ring_want_room(struct rpal_conn *c);
 int ring_pop(struct rpal_conn *c, int ctl, struct rpal_desc *d);
+/* Whether the peer published into our req (ctl 0) or ctl ring what we did not take yet: its
+ * next entry, or (a lie ring_pop reports) its tail ahead of us. */
 bool ring_ready(const struct rpal_conn *c, int ctl);
+/* ring_ready's first half, for a quick look: the next entry alone. */
+bool ring_entry_ready(const struct rpal_conn *c, int ctl);
 /* Fills the ring occupancy fields of s. */
 void ring_depths(const struct rpal_conn *c, struct rpal_conn_stats *s);
 void ring_flush_backlog(struct rpal_conn *c);
@@ -504,11 +521,14 @@ void drain_ctl(struct rpal_conn *c);
 /* For rpal_epoll_wait: true (once) when a RPAL_MSG_DONTWAIT sender got -EAGAIN and there is
  * room again to send and to start a call; the want is then cleared. */
 bool calls_room_ready(struct rpal_conn *c);
-bool try_drain_ctl(struct rpal_conn *c);
+/* Drains the peer's ctl ring when something is there (thorough: ring_ready, else
+ * ring_entry_ready) and no other thread drains it now; true when it drained. */
+bool try_drain_ctl(struct rpal_conn *c, bool thorough);
 
 /* wait.c: the one way to wait for a peer */
-/* What a waiter does as it looks: takes the peer's replies and releases, flushes our backlog. */
-void progress(struct rpal_conn *c);
+/* What a waiter does as it looks (thorough or quick: SPIN_THOROUGH_LOOKS): takes the peer's
+ * replies and releases, flushes our backlog. */
+void progress(struct rpal_conn *c, bool thorough);
 /* One wait on a connection: done() says whether it is over (settle: the waiter is about to
  * park, so first handle whatever the peer published up to now, e.g. drain its replies); the
  * waiter parks on word, a position in the peer's memory that moves when done() may change,

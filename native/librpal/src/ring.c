@@ -332,6 +332,13 @@ void ring_depths(const struct rpal_conn *c, struct rpal_conn_stats *s)
                               c->peer_entries);
 }
 
+bool ring_entry_ready(const struct rpal_conn *c, int ctl)
+{
+    const struct rpal_ring_cons *cs = ctl ? &c->self->ctl_in : &c->self->req_in;
+    return entry_ready(ctl ? c->peer_ctl : c->peer_req,
+                       atomic_load_explicit(&cs->reserve, memory_order_relaxed), c->peer_entries);
+}
+
 bool ring_ready(const struct rpal_conn *c, int ctl)
 {
     /* the entry first (a message arrives in it); a tail ahead of us without

@@ -29,9 +29,9 @@
 /* A park lasts at most this long before the waiter looks for a dead peer. */
 #define WAIT_SLICE_NS 10000000
 
-void progress(struct rpal_conn *c)
+void progress(struct rpal_conn *c, bool thorough)
 {
-    try_drain_ctl(c);
+    try_drain_ctl(c, thorough);
     ring_flush_backlog(c);
 }
 
@@ -44,7 +44,7 @@ int wait_for(struct wait *w, int64_t spin_end, int64_t deadline, bool preemptibl
     for (unsigned i = 0;; i++) {
         if (w->done(w, false))
             return 0;
-        progress(c);
+        progress(c, i % SPIN_THOROUGH_LOOKS == 0);
         if (i % WAIT_CLOCK_LOOKS) {
             cpu_relax();
             continue;
