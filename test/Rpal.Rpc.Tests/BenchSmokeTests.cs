@@ -68,8 +68,8 @@ public sealed class BenchSmokeTests
 
     public static TheoryData<string, string[]> Scenarios => new()
     {
-        { "seed", ["epoll", "rpal"] },
-        { "rtt", ["rpal", "rpal-await", "rpal-await-nospin", "rpal-engine", "uds-epoll", "grpc-dotnet-uds", "grpc-dotnet-uds-await"] },
+        { "seed", ["floor", "epoll", "rpal"] },
+        { "rtt", ["floor", "rpal", "rpal-await", "rpal-await-nospin", "rpal-engine", "uds-epoll", "grpc-dotnet-uds", "grpc-dotnet-uds-await"] },
         { "size", ["rpal-inline", "rpal", "memcpy"] },
         { "throughput", ["rpal"] },
         { "idle", ["rpal"] },

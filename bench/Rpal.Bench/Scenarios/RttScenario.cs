@@ -6,7 +6,7 @@ namespace Rpal.Bench;
 
 /// <summary>
 /// rtt: the unary round trip of an 8-byte echo between two processes on different cores, through
-/// Rpal's generated client (blocking, and awaited with and without its spin), the raw engine
+/// one shared cache line (the floor: <see cref="FloorLine"/>), Rpal's generated client (blocking, and awaited with and without its spin), the raw engine
 /// call, a Unix socket with an epoll server, and grpc-dotnet over HTTP/2 on a Unix socket
 /// (blocking and awaited), side by side against one server process (<see cref="EchoClients"/>).
 /// </summary>
@@ -17,7 +17,7 @@ internal sealed class RttScenario : IScenario
 
     public string Name => "rtt";
 
-    public string Description => "8-byte echo round trip, p50..max: rpal (blocking and awaited), rpal-engine, uds-epoll, grpc-dotnet-uds (blocking and awaited); --systems LIST for some";
+    public string Description => "8-byte echo round trip, p50..max: floor (one shared cache line), rpal (blocking and awaited), rpal-engine, uds-epoll, grpc-dotnet-uds (blocking and awaited); --systems LIST for some";
 
     public async Task<ScenarioReport> RunAsync(BenchOptions options, CancellationToken cancellationToken)
     {
@@ -33,9 +33,19 @@ internal sealed class RttScenario : IScenario
         {
             cancellationToken.ThrowIfCancellationRequested();
             Console.Error.WriteLine($"rpal-bench: rtt {system.Name}: {warmup.TotalSeconds:F1} s warm-up, {calls:N0} calls");
-            LongHistogram h = system.Blocking is { } call
-                ? RttRecorder.Measure(call, calls, warmup, cancellationToken)
-                : await RttRecorder.MeasureAsync(system.Awaited!, calls, warmup, cancellationToken);
+            LongHistogram h;
+            if (system.Session is { } open)
+            {
+                using FloorLine line = open();
+                h = RttRecorder.Measure(line.RoundTrip, calls, warmup, cancellationToken);
+            }
+            else
+            {
+                h = system.Blocking is { } call
+                    ? RttRecorder.Measure(call, calls, warmup, cancellationToken)
+                    : await RttRecorder.MeasureAsync(system.Awaited!, calls, warmup, cancellationToken);
+            }
+
             p50[system.Name] = h.GetValueAtPercentile(50);
             report.Results.Add(new Dictionary<string, object>
             {
@@ -66,6 +76,8 @@ internal sealed class RttScenario : IScenario
                 $"grpc-dotnet-uds p50 / rpal p50 = {grpcOverRpal:F1}x (target >= 50x: {(grpcOverRpal >= 50 ? "met" : "missed")})."));
         }
 
+        Ratio("rpal", "floor", " (how far Rpal's call is from one shared cache line between the same two cores: the physical limit).");
+        Ratio("rpal-engine", "floor", " (the engine's own call against that limit).");
         Ratio("rpal", "rpal-engine", " (the RPC layer's cost over the engine's own call).");
         Ratio("uds-epoll", "rpal", ".");
         Ratio("rpal-await-nospin", "rpal-await", " (an awaited call's spin on the caller's thread, against leaving its wait to the completion thread: SpinOnAwaitedCalls = false).");

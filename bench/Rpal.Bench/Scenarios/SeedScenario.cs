@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Rpal.Bench.Server;
 using Rpal.Rpc;
 
 namespace Rpal.Bench;
@@ -44,6 +45,11 @@ internal sealed class SeedScenario : IScenario
                 ? $"# one-way latency = server TSC on receipt - client TSC before send; TSC about {ghz:F2} GHz; clock: {SeedClock.Name}{(SeedClock.IsInvariant() ? "" : "; WARNING: /proc/cpuinfo lacks constant_tsc/nonstop_tsc")}"
                 : $"# one-way latency = server clock on receipt - client clock before send; clock: {SeedClock.Name}");
 
+            var floorPaths = new BenchEndpoints(directory);
+            SeedStats floor = await RunPinnedAsync(() => RunFloor(floorPaths, messages, warmup, cancellationToken), cancellationToken);
+            Console.WriteLine("# FLOOR: one shared cache line, both sides spinning on it, one way = half its round trip: the limit of these two cores");
+            Print("FLOOR", floor, unit);
+
             SeedStats epoll = await RunPinnedAsync(() => RunEpoll(socketPath, messages, warmup, cancellationToken), cancellationToken);
             Print("EPOLL", epoll, unit);
 
@@ -55,16 +61,21 @@ internal sealed class SeedScenario : IScenario
             Print("RPAL", rpal, unit);
 
             double ratio = Average(epoll) / Average(rpal);
+            double overFloor = rpal.P50 / (double)Math.Max(1, floor.P50);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RPAL/EPOLL average ratio: 1:{ratio:F1}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RPAL/FLOOR p50 ratio: {overFloor:F1}"));
             Console.WriteLine();
 
             var report = new ScenarioReport { Scenario = Name, Machine = MachineInfo.Current, Quick = options.Quick };
+            report.Results.Add(Row("floor", floor));
             report.Results.Add(Row("epoll", epoll));
             report.Results.Add(Row("rpal", rpal));
             report.Notes.Add(string.Create(CultureInfo.InvariantCulture,
                 $"RPAL/EPOLL average ratio 1:{ratio:F1} (the cover letter: 19,616 / 1,703 cycles = 1:11.5 on a Xeon 8336C, in C). "
                 + $"Clock: {SeedClock.Name}{(SeedClock.IsTsc ? $", about {ghz:F2} GHz" : "; the *_cycles columns are nanoseconds")}. "
                 + $"{messages} messages of {MessageBytes} bytes, ping-pong, one way, after {warmup} warm-up."));
+            report.Notes.Add(string.Create(CultureInfo.InvariantCulture,
+                $"RPAL/FLOOR p50 ratio {overFloor:F1}: the floor is one cache line the two pinned processes share, its one way half a round trip through it (the C tool's FLOOR row times one way with both clocks)."));
             if (epoll.Negative + rpal.Negative > 0)
             {
                 report.Notes.Add($"{epoll.Negative + rpal.Negative} latencies were negative: the TSC is not synchronised across cores; the numbers are not trustworthy.");
@@ -125,6 +136,32 @@ internal sealed class SeedScenario : IScenario
         {
             SeedSocket.Close(fd);
         }
+    }
+
+    /// <summary>The floor: round trips through one shared line, each one way counted as half of one.</summary>
+    private static SeedStats RunFloor(BenchEndpoints paths, int messages, int warmup, CancellationToken cancellationToken)
+    {
+        using FloorLine line = FloorLine.Open(paths.FloorSocket, paths.FloorLine);
+        long warmEnd = Stopwatch.GetTimestamp() + (long)(s_minWarmup.TotalSeconds * Stopwatch.Frequency);
+        for (long i = 0; i < warmup || Stopwatch.GetTimestamp() < warmEnd; i++)
+        {
+            line.RoundTrip(i);
+        }
+
+        long[] samples = new long[messages];
+        for (int i = 0; i < messages; i++)
+        {
+            if ((i & 4095) == 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            long t0 = SeedClock.Read();
+            line.RoundTrip(i);
+            samples[i] = (SeedClock.Read() - t0) / 2;
+        }
+
+        return SeedStats.Of(samples, 0);
     }
 
     private static SeedStats RunRpal(ISeedService service, int messages, int warmup, CancellationToken cancellationToken)

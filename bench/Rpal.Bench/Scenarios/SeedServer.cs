@@ -1,4 +1,5 @@
 using System.Globalization;
+using Rpal.Bench.Server;
 using Rpal.Rpc;
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
@@ -6,8 +7,9 @@ using static Tmds.Linux.LibC;
 namespace Rpal.Bench;
 
 /// <summary>
-/// <c>serve-seed SOCKET MESSAGES</c>: the server process of the seed's experiment. It listens on
-/// the Unix socket SOCKET and says "ready"; one thread, pinned to <see cref="Affinity.ServerCore"/>,
+/// <c>serve-seed SOCKET MESSAGES</c>: the server process of the seed's experiment. It serves the
+/// floor's line beside SOCKET (<see cref="FloorLine"/>, the paths of <see cref="BenchEndpoints"/>
+/// in SOCKET's directory), listens on the Unix socket SOCKET and says "ready"; one thread, pinned to <see cref="Affinity.ServerCore"/>,
 /// accepts the client and serves the EPOLL run (epoll_wait + read, a clock reading, a 1-byte
 /// ack), answers the distribution when the client sends the end message, then starts the Rpal
 /// server (so that its receiver does not share the core during the EPOLL run) and writes one
@@ -28,6 +30,8 @@ internal static class SeedServer
         }
 
         int listener = SeedSocket.Listen(path);
+        var floor = new BenchEndpoints(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        FloorLine.Start(floor.FloorSocket, floor.FloorLine, Affinity.ServerCore);
         var rpal = new TaskCompletionSource<RpalServer>(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
         {

@@ -47,6 +47,7 @@ internal static class BenchServer
         await rpal.StartAsync();
         using var raw = new RawEngineEcho(BenchEndpoints.RawEngineService);
         EpollEcho.Start(endpoints.EchoSocket);
+        FloorLine.Start(endpoints.FloorSocket, endpoints.FloorLine, Affinity.ServerCore);
 
         File.Delete(endpoints.GrpcSocket); // Kestrel will not bind over a stale socket file
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();

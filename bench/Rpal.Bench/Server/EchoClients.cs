@@ -10,7 +10,7 @@ namespace Rpal.Bench.Server;
 
 /// <summary>
 /// The client side of every system of one bench server, connected, for the 8-byte echo the rtt
-/// and paced scenarios time: Rpal's generated client (blocking; awaited, with and without its
+/// and paced scenarios time: the floor (one shared cache line), Rpal's generated client (blocking; awaited, with and without its
 /// spin), the raw engine call, a Unix socket to the epoll echo, grpc-dotnet over a Unix socket
 /// (blocking and awaited). Disposing closes what is open.
 /// </summary>
@@ -62,6 +62,7 @@ internal sealed class EchoClients : IAsyncDisposable
             IBenchService grpc = RpalGrpc.CreateClient<IBenchService>(grpcChannel);
             clients.Systems =
             [
+                new("floor", Session: () => FloorLine.Open(endpoints.FloorSocket, endpoints.FloorLine)),
                 new("rpal", Blocking: v => rpal.Echo(v)),
                 new("rpal-await", Awaited: rpal.EchoAsync),
                 new("rpal-await-nospin", Awaited: rpalNoSpin.EchoAsync),
