@@ -136,7 +136,7 @@ static inline struct fuzz_conn fz_conn(const uint8_t *data, size_t size)
     }
 
     /* our calls: every slot taken, in the state the input says */
-    c->free_head = 0;
+    atomic_store(&c->free_top, 0);
     for (uint32_t i = 0; i < FUZZ_CALLS; i++) {
         static const uint32_t states[] = {CALL_FREE, CALL_SYNC, CALL_ASYNC, CALL_ABANDONED};
         atomic_store(&c->calls[i].state, states[h.call_state[i] % 4]);
