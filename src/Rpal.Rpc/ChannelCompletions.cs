@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Rpal.Rpc.Wire;
 using Rpal.Runtime;
 
 namespace Rpal.Rpc;
@@ -78,7 +79,7 @@ internal sealed class ChannelCompletions : IRpalReceiverHandler
         // submit returned its id (bounded: a server cannot make us hold more).
         private readonly Dictionary<ulong, Streaming.ClientStreamCall> _streams = [];
         private readonly List<RpalMessage> _early = [];
-        private const int MaxEarly = 4 * RpalWire.StreamWindow;
+        private const int MaxEarly = 4 * StreamCodec.Window;
 
         public Registration(ChannelCompletions owner, RpalChannel channel, ulong id)
         {
@@ -189,10 +190,10 @@ internal sealed class ChannelCompletions : IRpalReceiverHandler
                 _streams[callId] = call;
                 for (int i = 0; i < _early.Count; i++)
                 {
-                    if (_early[i].Word1 == callId)
+                    RpalMessage m = _early[i];
+                    if (ControlCodec.CallId(in m) == callId)
                     {
-                        RpalMessage m = _early[i];
-                        call.OnStreamMessage(in m, RpalWire.Flags(m.Word0));
+                        call.OnStreamMessage(in m, ControlCodec.Op(in m));
                         _early.RemoveAt(i--);
                     }
                 }
@@ -268,22 +269,21 @@ internal sealed class ChannelCompletions : IRpalReceiverHandler
         /// <summary>A one-way message from the server: a stream element, end marker or credit.</summary>
         private void OnMessage(in RpalMessage message)
         {
-            uint op = RpalWire.Flags(message.Word0);
-            if (RpalWire.MethodId(message.Word0) != 0 ||
-                op is not (RpalWire.OpStreamMessage or RpalWire.OpStreamEnd or RpalWire.OpWindow))
+            if (!ControlCodec.TryRead(in message, out uint op) || op == ControlCodec.OpCancel)
             {
-                Release(in message); // not part of the protocol: ignored
+                Release(in message); // not part of the protocol (a server cancels nothing): ignored
                 return;
             }
 
+            ulong callId = ControlCodec.CallId(in message);
             lock (_streams)
             {
-                if (_streams.TryGetValue(message.Word1, out Streaming.ClientStreamCall? call))
+                if (_streams.TryGetValue(callId, out Streaming.ClientStreamCall? call))
                 {
                     call.OnStreamMessage(in message, op);
-                    if (op == RpalWire.OpStreamEnd)
+                    if (op == ControlCodec.OpStreamEnd)
                     {
-                        Forget(message.Word1); // the server's last message for the call
+                        Forget(callId); // the server's last message for the call
                     }
 
                     return;
@@ -291,7 +291,7 @@ internal sealed class ChannelCompletions : IRpalReceiverHandler
 
                 // Only elements and the end marker can race ahead of the submit's return: credit
                 // comes for elements we sent, after it. Anything else names no call of ours.
-                if (op != RpalWire.OpWindow && _early.Count < MaxEarly)
+                if (op != ControlCodec.OpWindow && _early.Count < MaxEarly)
                 {
                     _early.Add(message);
                     return;

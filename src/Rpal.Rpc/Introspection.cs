@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Grpc.Core;
 using Rpal.Rpc.Diagnostics;
+using Rpal.Rpc.Wire;
 using Rpal.Runtime;
 
 namespace Rpal.Rpc;
@@ -22,27 +23,12 @@ internal static class Introspection
             connection.Connection.Release(in request); // nothing to read in either
         }
 
-        RpalMessage reply = default;
-        switch (RpalWire.Flags(request.Word0))
+        RpalMessage reply = IntrospectionCodec.Op(in request) switch
         {
-            case RpalWire.OpPing:
-                break;
-            case RpalWire.OpStats:
-                byte[] json = Snapshot(connection.Server);
-                if (!RpalEngine.TryAlloc((nuint)json.Length, out RpalBuffer buffer))
-                {
-                    reply.Status = (int)StatusCode.ResourceExhausted;
-                    break;
-                }
-
-                json.CopyTo(buffer.AsSpan());
-                reply = buffer.ToMessage(json.Length);
-                reply.Word0 = (ulong)json.Length;
-                break;
-            default:
-                reply.Status = (int)StatusCode.Unimplemented;
-                break;
-        }
+            IntrospectionCodec.OpPing => IntrospectionCodec.Status(StatusCode.OK),
+            IntrospectionCodec.OpStats => IntrospectionCodec.EncodeStats(Snapshot(connection.Server)),
+            _ => IntrospectionCodec.Status(StatusCode.Unimplemented),
+        };
 
         connection.Connection.Reply(request.Id, in reply); // a client gone: nothing to do
     }

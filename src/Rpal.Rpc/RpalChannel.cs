@@ -1,9 +1,9 @@
-using System.Runtime.InteropServices;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Rpal.Rpc.Diagnostics;
 using Rpal.Rpc.Generated;
+using Rpal.Rpc.Wire;
 using Rpal.Runtime;
 
 namespace Rpal.Rpc;
@@ -380,9 +380,7 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
 
     internal void SendCancel(ulong callId)
     {
-        RpalMessage cancel = default;
-        cancel.Word0 = RpalWire.RequestWord0(0, RpalWire.OpCancel);
-        cancel.Word1 = callId;
+        RpalMessage cancel = ControlCodec.Cancel(callId);
         Connection.Post(in cancel); // never blocks: a stopped server gets it when it takes again; a dead one needs none
     }
 
@@ -422,66 +420,18 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
     }
 
     /// <summary>
-    /// <see cref="ParseReply(ref RpalMessage, out Metadata?, out ReadOnlySpan{byte})"/>, and a
-    /// successful reply whose body is larger than <see cref="MaxReceive"/> as ResourceExhausted
-    /// (its body is not read).
+    /// <see cref="ReplyCodec.Read"/>, and a successful reply whose body is larger than
+    /// <see cref="MaxReceive"/> as ResourceExhausted (its body is not read).
     /// </summary>
     internal Status ParseReply(ref RpalMessage reply, RpalMethod method, out Metadata? trailers, out ReadOnlySpan<byte> body)
     {
-        Status status = ParseReply(ref reply, out trailers, out body);
-        if (status.StatusCode == StatusCode.OK && (ulong)body.Length > MaxReceive &&
-            ((reply.Status >>> 16) & RpalWire.ReplyPayload) != 0)
+        Status status = ReplyCodec.Read(ref reply, out trailers, out body);
+        if (status.StatusCode == StatusCode.OK && (ulong)body.Length > MaxReceive && ReplyCodec.HasPayload(in reply))
         {
             status = RpalLimits.TooLargeReceived("reply", method.FullName, (ulong)body.Length, MaxReceive, "RpalChannelOptions.MaxReceiveMessageSize");
             body = default;
         }
 
         return status;
-    }
-
-    /// <summary>
-    /// Reads a reply's status, detail and trailers (docs/wire.md, "Reply"); <paramref name="body"/>
-    /// is the body, in the reply's inline words or its payload. Throws
-    /// <see cref="RpalDecodeException"/> for a malformed reply. Does not release the payload.
-    /// </summary>
-    internal static Status ParseReply(ref RpalMessage reply, out Metadata? trailers, out ReadOnlySpan<byte> body)
-    {
-        var code = (StatusCode)(reply.Status & 0xFFFF);
-        int flags = reply.Status >>> 16;
-        trailers = null;
-        string detail = string.Empty;
-        if ((flags & RpalWire.ReplyPayload) != 0)
-        {
-            ulong bodyLength = reply.Word0, detailLength = reply.Word1, trailerLength = reply.Word2;
-            if (reply.Length > int.MaxValue)
-            {
-                throw new RpalDecodeException("a reply payload of 2 GiB or more");
-            }
-
-            if (bodyLength > reply.Length || detailLength > reply.Length - bodyLength ||
-                trailerLength > reply.Length - bodyLength - detailLength)
-            {
-                throw new RpalDecodeException("reply parts longer than its payload");
-            }
-
-            ReadOnlySpan<byte> payload = reply.Payload;
-            body = payload[..(int)bodyLength];
-            if (detailLength > 0)
-            {
-                detail = System.Text.Encoding.UTF8.GetString(payload.Slice((int)bodyLength, (int)detailLength));
-            }
-
-            if (trailerLength > 0)
-            {
-                var tr = new RpalReader(payload.Slice((int)(bodyLength + detailLength), (int)trailerLength));
-                trailers = MetadataCodec.Read(ref tr);
-            }
-        }
-        else
-        {
-            body = MemoryMarshal.AsBytes(reply.Words);
-        }
-
-        return new Status(code, detail);
     }
 }

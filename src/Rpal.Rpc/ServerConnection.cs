@@ -1,6 +1,8 @@
 using Grpc.Core;
 using Rpal.Rpc.Diagnostics;
 using Rpal.Rpc.Generated;
+using Rpal.Rpc.Streaming;
+using Rpal.Rpc.Wire;
 using Rpal.Runtime;
 
 namespace Rpal.Rpc;
@@ -86,7 +88,7 @@ internal sealed class ServerConnection
                 continue;
             }
 
-            if (RpalWire.MethodId(message.Word0) == 0)
+            if (IntrospectionCodec.IsIntrospection(in message))
             {
                 Introspection.Answer(this, in message);
                 continue;
@@ -171,7 +173,7 @@ internal sealed class ServerConnection
 
         if (call.ObservedSince != 0)
         {
-            RpalMetrics.ServerCallEnded(call.ObservedMethod, ServiceName, (StatusCode)(reply.Status & 0xFFFF), call.ObservedSince);
+            RpalMetrics.ServerCallEnded(call.ObservedMethod, ServiceName, ReplyCodec.Code(in reply), call.ObservedSince);
         }
 
         int rc = Connection.Reply(call.CallId, in reply); // on failure the engine frees the payload
@@ -237,42 +239,27 @@ internal sealed class ServerConnection
         }
     }
 
+    /// <summary>A one-way message from the client: a cancel, or a stream's element, end or credit (docs/wire.md, "What the server does with a request").</summary>
     private void OnControl(in RpalMessage message)
     {
-        uint op = RpalWire.Flags(message.Word0);
-        bool known = RpalWire.MethodId(message.Word0) == 0 &&
-            op is RpalWire.OpCancel or RpalWire.OpStreamMessage or RpalWire.OpStreamEnd or RpalWire.OpWindow;
-        RpalServerCall? call = null;
-        if (known)
+        if (ControlCodec.TryRead(in message, out uint op))
         {
             // under the lock: Finish takes the call out (and recycles it) under it too
             lock (_lock)
             {
-                if (_cancellable.TryGetValue(message.Word1, out call))
+                if (_cancellable.TryGetValue(ControlCodec.CallId(in message), out RpalServerCall? call))
                 {
-                    if (op == RpalWire.OpCancel)
+                    if (op == ControlCodec.OpCancel)
                     {
                         call.Cancel();
                     }
                     else if (call.Stream is { } stream)
                     {
-                        if (op == RpalWire.OpStreamMessage && message.Data != 0 && message.Word2 > Server.MaxReceive)
-                        {
-                            // refused unread: the call fails, the connection goes on
-                            RpcException tooLarge = new(RpalLimits.TooLargeReceived("stream element", stream.MethodName, message.Word2, Server.MaxReceive, "RpalServerOptions.MaxReceiveMessageSize"));
-                            Connection.Release(in message);
-                            stream.Core.Close(tooLarge);
-                            call.Fail(tooLarge.Status);
-                            return;
-                        }
-
                         // the stream takes the element's payload (or releases it)
-                        if (!stream.OnMessage(in message, op))
+                        StreamInput input = stream.Core.Accept(in message, op, Server.MaxReceive);
+                        if (input != StreamInput.Accepted)
                         {
-                            RpcException broken = Streaming.StreamCore.ProtocolBroken("client");
-                            RpalLog.StreamProtocolViolation(Server.Logger, stream.MethodName, Peer.ProcessId, broken.StatusCode);
-                            stream.Core.Close(broken);
-                            call.Fail(broken.Status);
+                            FailStream(call, stream, in message, input);
                         }
 
                         return;
@@ -286,6 +273,24 @@ internal sealed class ServerConnection
         {
             Connection.Release(in message);
         }
+    }
+
+    /// <summary>The client's stream message was refused (too large, or flow control broken): the call fails, the connection goes on.</summary>
+    private void FailStream(RpalServerCall call, ServerStream stream, in RpalMessage message, StreamInput input)
+    {
+        RpcException failure;
+        if (input == StreamInput.TooLarge)
+        {
+            failure = new(RpalLimits.TooLargeReceived("stream element", stream.MethodName, StreamCodec.PayloadBodySize(in message), Server.MaxReceive, "RpalServerOptions.MaxReceiveMessageSize"));
+        }
+        else
+        {
+            failure = StreamCore.ProtocolBroken("client");
+            RpalLog.StreamProtocolViolation(Server.Logger, stream.MethodName, Peer.ProcessId, failure.StatusCode);
+        }
+
+        stream.Core.Close(failure);
+        call.Fail(failure.Status);
     }
 
     // Out of line: only when someone listens to the server's call instruments.

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using CsCheck;
 using Grpc.Core;
 using Rpal.Rpc.Generated;
+using Rpal.Rpc.Wire;
 using Xunit;
 
 namespace Rpal.Rpc.Tests;

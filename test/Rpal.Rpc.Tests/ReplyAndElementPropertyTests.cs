@@ -3,7 +3,8 @@ using System.Runtime.InteropServices;
 using CsCheck;
 using Grpc.Core;
 using Rpal.Rpc.Generated;
-using Rpal.Rpc.Streaming;
+using Rpal.Rpc.Tests.Infrastructure;
+using Rpal.Rpc.Wire;
 using Rpal.Runtime;
 using Xunit;
 
@@ -12,8 +13,8 @@ namespace Rpal.Rpc.Tests;
 /// <summary>
 /// Property-based tests of what a client reads from its server besides bodies and metadata
 /// (docs/wire.md "Reply" and "Streams"): a reply's status, detail, trailers and body
-/// (<see cref="RpalChannel.ParseReply(ref RpalMessage, out Metadata?, out ReadOnlySpan{byte})"/>)
-/// and a stream element (<see cref="StreamElements"/>), built from arbitrary words, lengths and
+/// (<see cref="ReplyCodec.Read(ref RpalMessage, out Metadata?, out ReadOnlySpan{byte})"/>)
+/// and a stream element (<see cref="StreamCodec"/>), built from arbitrary words, lengths and
 /// payload bytes, are read or rejected with <see cref="RpalDecodeException"/>, never with
 /// another exception and never past the payload. In process: the payload is a pinned array, as
 /// the engine hands a payload already checked to lie in the peer's arena.
@@ -22,14 +23,11 @@ public sealed class ReplyAndElementPropertyTests
 {
     private const long Iterations = 20_000;
 
-    /// <summary>A word that is either anything or a length near the payload's.</summary>
-    private static readonly Gen<ulong> s_word = Gen.OneOf(Gen.ULong, Gen.ULong[0, 160], Gen.Const(0UL));
-
     /// <summary>A hostile message: four words, a status (with or without the payload flag), a payload of 0-128 bytes.</summary>
     private static readonly Gen<(ulong[] Words, int Status, byte[] Payload)> s_message =
-        Gen.Select(s_word.Array[4], Gen.Int, Gen.Bool, Gen.Byte.Array[0, 128],
+        Gen.Select(HostileMessages.Word.Array[4], Gen.Int, Gen.Bool, Gen.Byte.Array[0, 128],
             (words, status, payloadFlag, payload) =>
-                (words, payloadFlag ? status | (RpalWire.ReplyPayload << 16) : status & ~(RpalWire.ReplyPayload << 16), payload));
+                (words, payloadFlag ? status | (ReplyCodec.ReplyPayload << 16) : status & ~(ReplyCodec.ReplyPayload << 16), payload));
 
     [Fact]
     public void AHostileReply_IsReadOrRejected_WithRpalDecodeException_AndItsBodyStaysInside() =>
@@ -37,9 +35,9 @@ public sealed class ReplyAndElementPropertyTests
         {
             try
             {
-                Status status = RpalChannel.ParseReply(ref reply, out Metadata? _, out ReadOnlySpan<byte> body);
+                Status status = ReplyCodec.Read(ref reply, out Metadata? _, out ReadOnlySpan<byte> body);
                 Assert.Equal((StatusCode)(m.Status & 0xFFFF), status.StatusCode);
-                if (((m.Status >>> 16) & RpalWire.ReplyPayload) != 0)
+                if (((m.Status >>> 16) & ReplyCodec.ReplyPayload) != 0)
                 {
                     Assert.True(Inside(body, payload), "the body must lie in the payload");
                 }
@@ -59,7 +57,7 @@ public sealed class ReplyAndElementPropertyTests
         {
             try
             {
-                ReadOnlyMemory<byte> bytes = StreamElements.DecodeBytes(in element);
+                ReadOnlyMemory<byte> bytes = StreamCodec.DecodeBytes(in element);
                 Assert.InRange(bytes.Length, 0, Math.Max(payload.Length, 16));
             }
             catch (RpalDecodeException)
@@ -68,7 +66,7 @@ public sealed class ReplyAndElementPropertyTests
 
             try
             {
-                string? text = StreamElements.Decode<TextElement, string?>(in element);
+                string? text = StreamCodec.Decode<TextElement, string?>(in element);
                 Assert.InRange(text?.Length ?? 0, 0, Math.Max(payload.Length, 16));
             }
             catch (RpalDecodeException)
@@ -84,9 +82,9 @@ public sealed class ReplyAndElementPropertyTests
         {
             Data = (nint)anywhere,
             Length = 3UL << 30, // a peer whose arena is that large (slot_size of 4 GiB)
-            Status = RpalWire.ReplyPayload << 16,
+            Status = ReplyCodec.ReplyPayload << 16,
         };
-        RpalDecodeException e = Assert.Throws<RpalDecodeException>(() => RpalChannel.ParseReply(ref reply, out _, out _));
+        RpalDecodeException e = Assert.Throws<RpalDecodeException>(() => ReplyCodec.Read(ref reply, out _, out _));
         Assert.Contains("2 GiB", e.Message, StringComparison.Ordinal);
     }
 
@@ -99,17 +97,15 @@ public sealed class ReplyAndElementPropertyTests
         var writer = new RpalWriter(trailerBytes);
         MetadataCodec.Write(ref writer, trailers);
         byte[] payload = [1, 2, 3, .. "not found"u8, .. trailerBytes];
-        WithMessage(([3, 9, (ulong)trailerBytes.Length, 0], (int)StatusCode.NotFound | (RpalWire.ReplyPayload << 16), payload),
+        WithMessage(([3, 9, (ulong)trailerBytes.Length, 0], (int)StatusCode.NotFound | (ReplyCodec.ReplyPayload << 16), payload),
             (ref RpalMessage reply, ReadOnlySpan<byte> _) =>
             {
-                Status status = RpalChannel.ParseReply(ref reply, out Metadata? read, out ReadOnlySpan<byte> body);
+                Status status = ReplyCodec.Read(ref reply, out Metadata? read, out ReadOnlySpan<byte> body);
                 Assert.Equal(new Status(StatusCode.NotFound, "not found"), status);
                 Assert.Equal([1, 2, 3], body.ToArray());
                 Assert.Equal("v", Assert.Single(read!).Value);
             });
     }
-
-    private delegate void MessageAction(ref RpalMessage message, ReadOnlySpan<byte> payload);
 
     /// <summary>An element of <c>IAsyncEnumerable&lt;string?&gt;</c>, as the generator would emit it.</summary>
     private readonly struct TextElement(string? value) : IRpalResponse<TextElement, string?>
@@ -126,29 +122,8 @@ public sealed class ReplyAndElementPropertyTests
     }
 
     /// <summary>Runs <paramref name="action"/> on the message <paramref name="m"/> describes, its payload pinned (an exact copy).</summary>
-    private static void WithMessage((ulong[] Words, int Status, byte[] Payload) m, MessageAction action)
-    {
-        byte[] exact = m.Payload.ToArray();
-        GCHandle pin = GCHandle.Alloc(exact, GCHandleType.Pinned);
-        try
-        {
-            var message = new RpalMessage
-            {
-                Word0 = m.Words[0],
-                Word1 = m.Words[1],
-                Word2 = m.Words[2],
-                Word3 = m.Words[3],
-                Status = m.Status,
-                Data = exact.Length == 0 ? 0 : pin.AddrOfPinnedObject(), // no payload: no pointer, as the engine gives it
-                Length = (ulong)exact.Length,
-            };
-            action(ref message, exact);
-        }
-        finally
-        {
-            pin.Free();
-        }
-    }
+    private static void WithMessage((ulong[] Words, int Status, byte[] Payload) m, HostileMessages.MessageAction action) =>
+        HostileMessages.With(m.Words, m.Status, m.Payload, action);
 
     private static bool Inside(ReadOnlySpan<byte> part, ReadOnlySpan<byte> whole)
     {

@@ -4,11 +4,11 @@ namespace Rpal.Runtime.Tests;
 
 /// <summary>
 /// A client-side receiver handler, as the RPC layer would write one: submitted calls complete
-/// pooled <see cref="RpalCompletionSource{T}"/>s when their replies arrive.
+/// their tasks when their replies arrive (the RPC layer pools its pending calls: PendingCall in src/Rpal.Rpc; a test need not).
 /// </summary>
 internal sealed class CompletionRouter : IRpalReceiverHandler
 {
-    private readonly ConcurrentDictionary<ulong, RpalCompletionSource<RpalCompletion>> _pending = new();
+    private readonly ConcurrentDictionary<ulong, TaskCompletionSource<RpalCompletion>> _pending = new();
     private long _nextUserData;
     private int _throwOnce;
     private int _hangups;
@@ -29,19 +29,16 @@ internal sealed class CompletionRouter : IRpalReceiverHandler
     public ValueTask<RpalCompletion> Submit(RpalConnection connection, in RpalMessage request)
     {
         ulong userData = (ulong)Interlocked.Increment(ref _nextUserData);
-        RpalCompletionSource<RpalCompletion> source = RpalCompletionSource<RpalCompletion>.Rent();
-        source.RunContinuationsAsynchronously = true; // test code must not run on the receiver
-        ValueTask<RpalCompletion> task = source.Task;
+        var source = new TaskCompletionSource<RpalCompletion>(TaskCreationOptions.RunContinuationsAsynchronously); // test code must not run on the receiver
         _pending[userData] = source; // before Submit: the reply may come before it returns
         int rc = connection.Submit(request, userData, out _);
         if (rc < 0)
         {
             _pending.TryRemove(userData, out _);
-            RpalCompletionSource<RpalCompletion>.Return(source);
             throw new RpalException(rc, "rpal_call_submit");
         }
 
-        return task;
+        return new ValueTask<RpalCompletion>(source.Task);
     }
 
     public void OnEvents(RpalConnection connection, ulong token, uint events)
@@ -56,7 +53,7 @@ internal sealed class CompletionRouter : IRpalReceiverHandler
         {
             while (connection.Complete(out RpalCompletion completion) == 0)
             {
-                if (_pending.TryRemove(completion.UserData, out RpalCompletionSource<RpalCompletion>? source))
+                if (_pending.TryRemove(completion.UserData, out TaskCompletionSource<RpalCompletion>? source))
                 {
                     source.TrySetResult(completion);
                 }

@@ -3,6 +3,7 @@ using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Rpal.Rpc.Generated;
 using Rpal.Rpc.Streaming;
+using Rpal.Rpc.Wire;
 
 namespace Rpal.Rpc.GrpcInterop;
 
@@ -153,7 +154,7 @@ internal sealed class GrpcServiceBinder : ServiceBinderBase
                 return false;
             }
 
-            Current = GrpcMarshalling.Deserialize(marshaller, StreamElements.Decode<MarshalledBody, ReadOnlyMemory<byte>>(in stream.Core.Current));
+            Current = GrpcMarshalling.Deserialize(marshaller, StreamCodec.Decode<MarshalledBody, ReadOnlyMemory<byte>>(in stream.Core.Current));
             return true;
         }
     }
@@ -172,7 +173,7 @@ internal sealed class GrpcServiceBinder : ServiceBinderBase
                 throw new InvalidOperationException($"{stream.MethodName}: the call is complete; nothing more can be written.");
             }
 
-            RpalMessage element = StreamElements.EncodeBytes(GrpcMarshalling.Serialize(marshaller, message).Span, stream.CallId);
+            RpalMessage element = StreamCodec.EncodeBytes(GrpcMarshalling.Serialize(marshaller, message).Span, stream.CallId);
             using CancellationTokenSource? linked = cancellationToken.CanBeCanceled
                 ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, callToken)
                 : null;

@@ -3,6 +3,7 @@ using Grpc.Core;
 using Rpal.Rpc.Generated;
 using Rpal.Rpc.GrpcInterop;
 using Rpal.Rpc.Streaming;
+using Rpal.Rpc.Wire;
 
 namespace Rpal.Rpc;
 
@@ -185,7 +186,7 @@ public sealed class RpalCallInvoker : CallInvoker
                 return Task.FromException(e);
             }
 
-            return call.WriteAsync(StreamElements.EncodeBytes(bytes.Span, call.Core!.CallId), cancellationToken).AsTask();
+            return call.WriteAsync(StreamCodec.EncodeBytes(bytes.Span, call.Core!.CallId), cancellationToken).AsTask();
         }
 
         public Task CompleteAsync()

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Grpc.Core;
 using Rpal.Rpc.Generated;
+using Rpal.Rpc.Wire;
 using Rpal.Runtime;
 
 namespace Rpal.Rpc.Streaming;
@@ -10,7 +11,7 @@ namespace Rpal.Rpc.Streaming;
 /// and the stream of elements both ways (docs/streaming.md). Not pooled: one per call.
 /// </summary>
 /// <remarks>
-/// The server sends <see cref="RpalWire.OpStreamEnd"/> after its last element and before its
+/// The server sends <see cref="ControlCodec.OpStreamEnd"/> after its last element and before its
 /// reply; the two travel on different rings, so the reply may arrive first. Reading ends at
 /// the end marker, and then reports the reply's status. The call stays in its channel's stream
 /// table until the end marker arrives (or the connection fails), so late elements are released.
@@ -137,31 +138,13 @@ internal sealed class ClientStreamCall : PendingCall
     /// <summary>An element, the end marker or credit from the server (completion thread).</summary>
     public void OnStreamMessage(in RpalMessage message, uint op)
     {
-        StreamCore core = _core!;
-        switch (op)
+        switch (_core!.Accept(in message, op, _channel.MaxReceive))
         {
-            case RpalWire.OpStreamMessage:
-                if (message.Data != 0 && message.Word2 > _channel.MaxReceive)
-                {
-                    // refused unread: the call ends here, the server is told
-                    _channel.Connection.Release(in message);
-                    Abort(RpalLimits.TooLargeReceived("stream element", _method.FullName, message.Word2, _channel.MaxReceive, "RpalChannelOptions.MaxReceiveMessageSize"));
-                }
-                else if (!core.Deliver(in message))
-                {
-                    Abort(StreamCore.ProtocolBroken("server").Status);
-                }
-
+            case StreamInput.TooLarge: // refused unread: the call ends here, the server is told
+                Abort(RpalLimits.TooLargeReceived("stream element", _method.FullName, StreamCodec.PayloadBodySize(in message), _channel.MaxReceive, "RpalChannelOptions.MaxReceiveMessageSize"));
                 break;
-            case RpalWire.OpStreamEnd:
-                core.EndOfInput();
-                break;
-            case RpalWire.OpWindow:
-                if (!core.Grant(message.Word2))
-                {
-                    Abort(StreamCore.ProtocolBroken("server").Status);
-                }
-
+            case StreamInput.ProtocolBroken:
+                Abort(StreamCore.ProtocolBroken("server").Status);
                 break;
         }
     }
@@ -293,7 +276,7 @@ internal sealed class ClientStreamCall : PendingCall
     {
         try
         {
-            return StreamElements.Decode<TElement, T>(in _core!.Current);
+            return StreamCodec.Decode<TElement, T>(in _core!.Current);
         }
         catch (RpalDecodeException e)
         {
@@ -368,7 +351,7 @@ internal sealed class ClientStreamCall : PendingCall
         {
             await foreach (T item in input.WithCancellation(linked.Token).ConfigureAwait(false))
             {
-                RpalMessage element = StreamElements.Encode(TElement.FromValue(item), _core!.CallId);
+                RpalMessage element = StreamCodec.Encode(TElement.FromValue(item), _core!.CallId);
                 await WriteAsync(element, cancellationToken).ConfigureAwait(false);
             }
 

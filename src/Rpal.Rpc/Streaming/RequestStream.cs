@@ -1,4 +1,5 @@
 using Rpal.Rpc.Generated;
+using Rpal.Rpc.Wire;
 
 namespace Rpal.Rpc.Streaming;
 
@@ -58,7 +59,7 @@ internal sealed class RequestStream<TElement, T> : IAsyncEnumerable<T>
             }
 
             // a malformed element throws RpalDecodeException: the handler's exception, Internal
-            _current = StreamElements.Decode<TElement, T>(in _stream.Core.Current);
+            _current = StreamCodec.Decode<TElement, T>(in _stream.Core.Current);
             return true;
         }
 

@@ -24,18 +24,6 @@ internal sealed class ServerStream
 
     public string MethodName { get; }
 
-    /// <summary>
-    /// An element, the client's half-close or credit (receiver thread, under the connection's
-    /// lock). False when the client broke flow control: the caller fails the call.
-    /// </summary>
-    public bool OnMessage(in RpalMessage message, uint op) => op switch
-    {
-        RpalWire.OpStreamMessage => Core.Deliver(in message),
-        RpalWire.OpStreamEnd => EndOfInput(),
-        RpalWire.OpWindow => Core.Grant(message.Word2),
-        _ => true,
-    };
-
     /// <summary>The handler takes the client's stream: once per call.</summary>
     public void TakeReader()
     {
@@ -53,11 +41,5 @@ internal sealed class ServerStream
     {
         Core.Close(new RpcException(new Status(StatusCode.Cancelled, $"{MethodName}: the call is complete.")));
         Core.SendEnd(); // a client that is gone needs no marker
-    }
-
-    private bool EndOfInput()
-    {
-        Core.EndOfInput();
-        return true;
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using Grpc.Core;
+using Rpal.Rpc.Wire;
 using Rpal.Runtime;
 
 namespace Rpal.Rpc.Streaming;
@@ -8,12 +9,11 @@ namespace Rpal.Rpc.Streaming;
 /// <summary>
 /// One call's stream on one end of a connection: the elements the peer sends (an inbox of
 /// one-way messages whose payloads stay lent until consumed) and the credit to send ours (flow
-/// control, <see cref="RpalWire.StreamWindow"/> elements per direction). Used by both the
+/// control, <see cref="StreamCodec.Window"/> elements per direction). Used by both the
 /// client and the server; it knows nothing of element types.
 /// </summary>
 /// <remarks>
-/// Threads: <see cref="Deliver"/>, <see cref="EndOfInput"/> and <see cref="Grant"/> run on the
-/// thread that takes the connection's messages; one reader at a time calls
+/// Threads: <see cref="Accept"/> runs on the thread that takes the connection's messages; one reader at a time calls
 /// <see cref="MoveNextAsync"/>; one writer at a time calls <see cref="SendAsync"/>;
 /// <see cref="Close"/> may come from anywhere, once or more.
 /// </remarks>
@@ -25,7 +25,7 @@ internal sealed class StreamCore
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = false, AllowSynchronousContinuations = false });
 
     // Credit to send: starts at the window, taken per element, given back by the peer's OpWindow.
-    private readonly SemaphoreSlim _credits = new(RpalWire.StreamWindow, int.MaxValue);
+    private readonly SemaphoreSlim _credits = new(StreamCodec.Window, int.MaxValue);
     private readonly CancellationTokenSource _closed = new();
     private readonly Lock _grantLock = new();
     private RpalMessage _current;
@@ -74,11 +74,40 @@ internal sealed class StreamCore
     public ref readonly RpalMessage Current => ref _current;
 
     /// <summary>
+    /// A control message from the peer about this stream, routed here by its call id
+    /// (<see cref="ControlCodec.TryRead"/>: an element, the end of the peer's elements, or
+    /// credit). An element larger than <paramref name="maxReceive"/> is released unread; the
+    /// caller fails the call for anything but <see cref="StreamInput.Accepted"/>.
+    /// </summary>
+    public StreamInput Accept(in RpalMessage message, uint op, ulong maxReceive)
+    {
+        Debug.Assert(op is ControlCodec.OpStreamMessage or ControlCodec.OpStreamEnd or ControlCodec.OpWindow, "a cancel is the server call's, not its stream's");
+        switch (op)
+        {
+            case ControlCodec.OpStreamMessage:
+                if (StreamCodec.PayloadBodySize(in message) > maxReceive)
+                {
+                    Release(in message);
+                    return StreamInput.TooLarge;
+                }
+
+                return Deliver(in message) ? StreamInput.Accepted : StreamInput.ProtocolBroken;
+            case ControlCodec.OpStreamEnd:
+                EndOfInput();
+                return StreamInput.Accepted;
+            case ControlCodec.OpWindow:
+                return Grant(ControlCodec.ReadWindow(in message)) ? StreamInput.Accepted : StreamInput.ProtocolBroken;
+            default:
+                return StreamInput.Accepted;
+        }
+    }
+
+    /// <summary>
     /// An element arrived (its payload, if any, is lent until consumed). False when the peer
     /// broke flow control (more than a window unconsumed): the caller fails the call. A stream
     /// already closed releases the element at once.
     /// </summary>
-    public bool Deliver(in RpalMessage element)
+    private bool Deliver(in RpalMessage element)
     {
         if (IsClosed || !_inbox.Writer.TryWrite(element))
         {
@@ -86,7 +115,7 @@ internal sealed class StreamCore
             return true;
         }
 
-        if (Interlocked.Increment(ref _queued) > RpalWire.StreamWindow)
+        if (Interlocked.Increment(ref _queued) > StreamCodec.Window)
         {
             return false; // the reader finds the rest released by Close
         }
@@ -95,12 +124,12 @@ internal sealed class StreamCore
     }
 
     /// <summary>The peer sends no more elements.</summary>
-    public void EndOfInput() => _inbox.Writer.TryComplete();
+    private void EndOfInput() => _inbox.Writer.TryComplete();
 
     /// <summary>The peer consumed <paramref name="count"/> elements: that much more credit.</summary>
-    public bool Grant(ulong count)
+    private bool Grant(ulong count)
     {
-        if (count == 0 || count > RpalWire.StreamWindow)
+        if (count == 0 || count > StreamCodec.Window)
         {
             return false;
         }
@@ -108,7 +137,7 @@ internal sealed class StreamCore
         lock (_grantLock)
         {
             // a peer cannot grant more than a window in total: the rest is ignored
-            int room = RpalWire.StreamWindow - _credits.CurrentCount;
+            int room = StreamCodec.Window - _credits.CurrentCount;
             if (room > 0 && !IsClosed)
             {
                 _credits.Release((int)Math.Min((ulong)room, count));
@@ -207,12 +236,13 @@ internal sealed class StreamCore
     /// </summary>
     public async ValueTask<int> SendAsync(RpalMessage element, CancellationToken cancellationToken)
     {
-        Debug.Assert(RpalWire.Flags(element.Word0) == RpalWire.OpStreamMessage, "not an element");
+        Debug.Assert(ControlCodec.TryRead(in element, out uint op) && op == ControlCodec.OpStreamMessage, "not an element");
         try
         {
-            if (element.Data != 0 && element.Word2 > _maxSend)
+            ulong size = StreamCodec.PayloadBodySize(in element);
+            if (size > _maxSend)
             {
-                RpalLimits.ThrowTooLargeToSend("stream element", _method, element.Word2, _maxSend, _limitOption);
+                RpalLimits.ThrowTooLargeToSend("stream element", _method, size, _maxSend, _limitOption);
             }
 
             if (!_credits.Wait(0, CancellationToken.None))
@@ -251,7 +281,7 @@ internal sealed class StreamCore
     /// </summary>
     public int SendEnd()
     {
-        RpalMessage end = RpalWire.Control(RpalWire.OpStreamEnd, CallId);
+        RpalMessage end = ControlCodec.StreamEnd(CallId);
         return _connection.Post(in end);
     }
 
@@ -298,9 +328,9 @@ internal sealed class StreamCore
         _hasCurrent = false;
         Release(in _current);
         _current = default;
-        if (++_consumed >= RpalWire.StreamWindowUpdate && !IsClosed)
+        if (++_consumed >= StreamCodec.WindowUpdate && !IsClosed)
         {
-            RpalMessage window = RpalWire.Control(RpalWire.OpWindow, CallId, (ulong)_consumed);
+            RpalMessage window = ControlCodec.Window(CallId, _consumed);
             _consumed = 0;
             _connection.Post(in window); // the peer being gone ends the call elsewhere
         }
@@ -308,7 +338,7 @@ internal sealed class StreamCore
 
     /// <summary>The status of a call whose peer broke the stream protocol (flow control).</summary>
     public static RpcException ProtocolBroken(string who) =>
-        new(new Status(StatusCode.Internal, $"The {who} broke the stream's flow control: more than {RpalWire.StreamWindow} elements unconsumed, or a malformed window."));
+        new(new Status(StatusCode.Internal, $"The {who} broke the stream's flow control: more than {StreamCodec.Window} elements unconsumed, or a malformed window."));
 
     private void Release(in RpalMessage element)
     {

@@ -21,15 +21,15 @@ internal static class ContractReferences
     private static readonly string[] s_contractFiles =
     [
         "RpalServiceAttribute.cs",
-        "Generated/IRpalPayload.cs",
-        "Generated/RpalDecodeException.cs",
-        "Generated/RpalMethod.cs",
-        "Generated/RpalReader.cs",
-        "Generated/RpalServiceDescriptor.cs",
-        "Generated/RpalServiceDispatcher.cs",
-        "Generated/RpalServiceRegistry.cs",
-        "Generated/RpalVoid.cs",
-        "Generated/RpalWriter.cs",
+        "StubSupport/IRpalPayload.cs",
+        "StubSupport/RpalDecodeException.cs",
+        "StubSupport/RpalMethod.cs",
+        "StubSupport/RpalReader.cs",
+        "StubSupport/RpalServiceDescriptor.cs",
+        "StubSupport/RpalServiceDispatcher.cs",
+        "StubSupport/RpalServiceRegistry.cs",
+        "StubSupport/RpalVoid.cs",
+        "StubSupport/RpalWriter.cs",
     ];
 
     private static readonly Lazy<ImmutableArray<MetadataReference>> s_runtime = new(LoadRuntime);

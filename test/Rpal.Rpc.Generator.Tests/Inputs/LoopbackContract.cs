@@ -1,7 +1,7 @@
 // A loopback stand-in for the two transport types of Rpal.Rpc, with the same public surface
 // as the real ones plus a constructor: a call encodes its request with the generated struct,
 // hands the bytes to a dispatcher in the same process, and decodes the bytes it completes with.
-// Compiled in memory with the real src/Rpal.Rpc/Generated/*.cs (writer, reader, payload
+// Compiled in memory with the real src/Rpal.Rpc/StubSupport/*.cs (writer, reader, payload
 // interfaces), so a round trip exercises the generated code against the real wire format.
 // Streaming calls have the real signatures, so that generated streaming code compiles here, but
 // are not looped back: they are tested across processes, with the real transport.

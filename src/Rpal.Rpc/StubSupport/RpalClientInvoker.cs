@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Grpc.Core;
+using Rpal.Rpc.Wire;
 using Rpal.Runtime;
 
 namespace Rpal.Rpc.Generated;
@@ -411,62 +412,17 @@ public sealed partial class RpalClientInvoker
         _ => e,
     };
 
+    /// <summary>Encodes a request within the channel's send limit (docs/wire.md, "Request").</summary>
     private RpalMessage Encode<TRequest>(RpalMethod method, in TRequest request, RpalCallScope? scope, long deadline, bool cancellable, uint streamFlag = 0)
         where TRequest : struct, IRpalPayload<TRequest>, allows ref struct
     {
-        Metadata? headers = scope?.RequestHeaders ?? _headers;
         int size = request.GetSize();
         if ((ulong)size > _channel.MaxSend)
         {
             RpalLimits.ThrowTooLargeToSend("request", method.FullName, (ulong)size, _channel.MaxSend, "RpalChannelOptions.MaxSendMessageSize");
         }
 
-        int headerSize = MetadataCodec.SizeOf(headers);
-        uint flags = (cancellable || deadline != 0 ? RpalWire.Cancellable : 0) | streamFlag;
-        RpalMessage message = default;
-        if (deadline != 0)
-        {
-            flags |= RpalWire.Deadline;
-            message.Word1 = (ulong)deadline;
-        }
-
-        if (size <= RpalWire.InlineRequestBytes && headerSize == 0)
-        {
-            // A scoped copy of the request and a scoped writer in the same block: the compiler
-            // assumes that a ref struct request and the writer may take in each other's spans (a
-            // generated request never does), which it allows only when both have the same scope.
-            scoped TRequest body = request;
-            scoped var writer = new RpalWriter(MemoryMarshal.AsBytes(message.Words[2..]));
-            body.Write(ref writer);
-        }
-        else
-        {
-            RpalBuffer buffer = RpalEngine.Alloc((nuint)(size + headerSize));
-            try
-            {
-                scoped TRequest body = request; // as above
-                scoped var writer = new RpalWriter(buffer.AsSpan()[..(size + headerSize)]);
-                body.Write(ref writer);
-                if (headers is not null && headerSize > 0)
-                {
-                    MetadataCodec.Write(ref writer, headers);
-                    flags |= RpalWire.Headers;
-                }
-            }
-            catch
-            {
-                RpalEngine.Free(buffer);
-                throw;
-            }
-
-            flags |= RpalWire.PayloadBody;
-            message.Data = buffer.Address;
-            message.Length = (ulong)(size + headerSize);
-            message.Word2 = (ulong)size;
-            message.Word3 = (ulong)headerSize;
-        }
-
-        message.Word0 = RpalWire.RequestWord0(method.Id, flags);
-        return message;
+        uint flags = (cancellable ? RequestCodec.Cancellable : 0) | streamFlag;
+        return RequestCodec.Encode(method.Id, in request, size, scope?.RequestHeaders ?? _headers, deadline, flags);
     }
 }

@@ -2,22 +2,32 @@ using System.Runtime.InteropServices;
 using Rpal.Rpc.Generated;
 using Rpal.Runtime;
 
-namespace Rpal.Rpc.Streaming;
+namespace Rpal.Rpc.Wire;
 
 /// <summary>
-/// Stream elements on the wire (docs/wire.md, "Streams"): a one-way message with op
-/// <see cref="RpalWire.OpStreamMessage"/> naming the call in Words[1]; a body of at most 16
-/// bytes inline in Words[2..3], a longer one in the payload with Words[2] = its length.
+/// Stream elements and flow control (docs/wire.md, "Streams"): an element is a control message
+/// (<see cref="ControlCodec.OpStreamMessage"/>) naming the call in Words[1]; a body of at most
+/// <see cref="InlineBodyBytes"/> bytes travels inline in Words[2..3], a longer one in the payload
+/// with Words[2] = its length. Each direction has a window of <see cref="Window"/> elements.
 /// </summary>
-internal static class StreamElements
+internal static class StreamCodec
 {
+    /// <summary>Elements a stream's sender may have unconsumed at its receiver (per direction).</summary>
+    public const int Window = 64;
+
+    /// <summary>The receiver returns credit (<see cref="ControlCodec.Window"/>) once it has consumed this many elements.</summary>
+    public const int WindowUpdate = 16;
+
+    /// <summary>The longest element body that travels inline, in Words[2..3].</summary>
+    public const int InlineBodyBytes = 16;
+
     /// <summary>Encodes one element (into the arena when it does not fit inline).</summary>
     public static RpalMessage Encode<TElement>(in TElement element, ulong callId)
         where TElement : struct, IRpalPayload<TElement>
     {
-        RpalMessage message = RpalWire.Control(RpalWire.OpStreamMessage, callId);
+        RpalMessage message = ControlCodec.Encode(ControlCodec.OpStreamMessage, callId);
         int size = element.GetSize();
-        if (size <= RpalWire.InlineRequestBytes)
+        if (size <= InlineBodyBytes)
         {
             var writer = new RpalWriter(MemoryMarshal.AsBytes(message.Words[2..]));
             element.Write(ref writer);
@@ -48,9 +58,9 @@ internal static class StreamElements
     /// </summary>
     public static RpalMessage EncodeBytes(ReadOnlySpan<byte> body, ulong callId)
     {
-        RpalMessage message = RpalWire.Control(RpalWire.OpStreamMessage, callId);
+        RpalMessage message = ControlCodec.Encode(ControlCodec.OpStreamMessage, callId);
         int size = sizeof(int) + body.Length;
-        if (size <= RpalWire.InlineRequestBytes)
+        if (size <= InlineBodyBytes)
         {
             var inline = new RpalWriter(MemoryMarshal.AsBytes(message.Words[2..]));
             inline.Write(body);
@@ -65,6 +75,9 @@ internal static class StreamElements
         message.Word2 = (ulong)size;
         return message;
     }
+
+    /// <summary>The size an element in a payload claims (unchecked), 0 for an inline one: what limits compare.</summary>
+    public static ulong PayloadBodySize(in RpalMessage element) => element.Data != 0 ? element.Word2 : 0;
 
     /// <summary>
     /// Decodes an element the peer sent. A payload is read in place: byte sequences the element

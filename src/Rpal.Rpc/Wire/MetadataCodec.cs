@@ -1,12 +1,12 @@
 using Grpc.Core;
 using Rpal.Rpc.Generated;
 
-namespace Rpal.Rpc;
+namespace Rpal.Rpc.Wire;
 
 /// <summary>
-/// Request headers and response trailers in a message body: a 32-bit entry count, then per
-/// entry the key (string), one byte (1 = binary) and the value (string, or bytes for a binary
-/// key, whose name ends in "-bin").
+/// Request headers and response trailers (docs/wire.md, "Metadata"), in a request's or reply's
+/// payload: a 32-bit entry count, then per entry the key (string), one byte (1 = binary) and the
+/// value (string, or bytes for a binary key, whose name ends in "-bin").
 /// </summary>
 internal static class MetadataCodec
 {

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Grpc.Core;
+using Rpal.Rpc.Wire;
 using Rpal.Runtime;
 
 namespace Rpal.Rpc.Generated;
@@ -82,15 +82,14 @@ public sealed partial class RpalServerCall
         _cancelRequested = 0;
         _failure = null;
         _headers = null;
-        MethodId = RpalWire.MethodId(request.Word0);
-        uint flags = RpalWire.Flags(request.Word0);
-        _deadline = (flags & RpalWire.Deadline) != 0 ? (long)request.Word1 : 0;
-        if ((flags & RpalWire.Stream) != 0)
+        MethodId = RequestCodec.MethodId(in request);
+        _deadline = RequestCodec.ReadDeadline(in request);
+        if (RequestCodec.OpensStream(in request))
         {
             Stream = new Streaming.ServerStream(_connection.Connection, request.Id, MethodFullName, _connection.Server.MaxSend);
         }
 
-        if ((flags & (RpalWire.Deadline | RpalWire.Cancellable | RpalWire.Stream)) != 0)
+        if (RequestCodec.IsCancellable(in request))
         {
             _cts = new CancellationTokenSource();
             if (_deadline != 0)
@@ -103,25 +102,18 @@ public sealed partial class RpalServerCall
             }
         }
 
-        if ((flags & RpalWire.PayloadBody) != 0)
+        int payloadBody = RequestCodec.ReadPayloadBodyLength(in request);
+        if (payloadBody >= 0)
         {
-            if (request.Word2 > request.Length || request.Length > int.MaxValue)
-            {
-                throw new RpalDecodeException("a request body longer than its payload");
-            }
-
-            _payload.Reset(request.Data, (int)request.Word2);
-            if ((flags & RpalWire.Headers) != 0)
-            {
-                _headers = ReadHeaders(request);
-            }
+            _payload.Reset(request.Data, payloadBody);
+            _headers = RequestCodec.ReadHeaders(in request);
         }
     }
 
     internal bool PastDeadline => _deadline != 0 && Stopwatch.GetTimestamp() >= _deadline;
 
     /// <summary>The size of a request body that came in a payload (0 for an inline one: at most 16 bytes).</summary>
-    internal ulong PayloadBodySize => (RpalWire.Flags(_request.Word0) & RpalWire.PayloadBody) != 0 ? _request.Word2 : 0;
+    internal ulong PayloadBodySize => RequestCodec.PayloadBodySize(in _request);
 
     /// <summary>
     /// The client broke the protocol on this call (its stream): the call ends with
@@ -159,11 +151,9 @@ public sealed partial class RpalServerCall
             return TRequest.Read(ref body);
         }
 
-        uint flags = RpalWire.Flags(_request.Word0);
-        if ((flags & RpalWire.PayloadBody) == 0)
+        if (!RequestCodec.HasPayloadBody(in _request))
         {
-            Span<byte> inline = MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref _request.Word2, 2));
-            var reader = new RpalReader(inline);
+            var reader = new RpalReader(RequestCodec.InlineBody(ref _request));
             return TRequest.Read(ref reader);
         }
 
@@ -240,49 +230,17 @@ public sealed partial class RpalServerCall
         _grpc!.Result.TrySetResult(body);
     }
 
+    /// <summary>Encodes a successful reply within the server's send limit (docs/wire.md, "Reply").</summary>
     private RpalMessage Encode<TResponse>(in TResponse response)
         where TResponse : struct, IRpalPayload<TResponse>
     {
-        Metadata? trailers = _context?.TrailersIfAny;
         int size = response.GetSize();
         if ((ulong)size > _connection.Server.MaxSend)
         {
             RpalLimits.ThrowTooLargeToSend("reply", MethodFullName, (ulong)size, _connection.Server.MaxSend, "RpalServerOptions.MaxSendMessageSize");
         }
 
-        RpalMessage reply = default;
-        if (size <= RpalWire.InlineReplyBytes && trailers is null)
-        {
-            var writer = new RpalWriter(MemoryMarshal.AsBytes(reply.Words));
-            response.Write(ref writer);
-        }
-        else
-        {
-            int trailerSize = MetadataCodec.SizeOf(trailers);
-            RpalBuffer buffer = RpalEngine.Alloc((nuint)(size + trailerSize));
-            try
-            {
-                var writer = new RpalWriter(buffer.AsSpan()[..(size + trailerSize)]);
-                response.Write(ref writer);
-                if (trailers is not null)
-                {
-                    MetadataCodec.Write(ref writer, trailers);
-                }
-            }
-            catch
-            {
-                RpalEngine.Free(buffer);
-                throw;
-            }
-
-            reply.Data = buffer.Address;
-            reply.Length = (ulong)(size + trailerSize);
-            reply.Word0 = (ulong)size;
-            reply.Word2 = (ulong)trailerSize;
-            reply.Status = RpalWire.ReplyPayload << 16;
-        }
-
-        return reply;
+        return ReplyCodec.EncodeOk(in response, size, _context?.TrailersIfAny);
     }
 
     /// <summary>Answers when <paramref name="pending"/> completes.</summary>
@@ -365,27 +323,7 @@ public sealed partial class RpalServerCall
             return;
         }
 
-        byte[] detail = System.Text.Encoding.UTF8.GetBytes(status.Detail ?? string.Empty);
-        int trailerSize = MetadataCodec.SizeOf(trailers);
-        RpalMessage reply = default;
-        if (detail.Length + trailerSize > 0 && RpalEngine.TryAlloc((nuint)(detail.Length + trailerSize), out RpalBuffer buffer))
-        {
-            Span<byte> span = buffer.AsSpan()[..(detail.Length + trailerSize)];
-            detail.CopyTo(span);
-            if (trailers is not null)
-            {
-                var writer = new RpalWriter(span[detail.Length..]);
-                MetadataCodec.Write(ref writer, trailers);
-            }
-
-            reply.Data = buffer.Address;
-            reply.Length = (ulong)span.Length;
-            reply.Word1 = (ulong)detail.Length;
-            reply.Word2 = (ulong)trailerSize;
-            reply.Status = RpalWire.ReplyPayload << 16;
-        }
-
-        reply.Status |= (int)status.StatusCode;
+        RpalMessage reply = ReplyCodec.EncodeStatus(status, trailers);
         _connection.Finish(this, in reply);
     }
 
@@ -455,18 +393,6 @@ public sealed partial class RpalServerCall
         }
 
         Complete(default(RpalVoid));
-    }
-
-    private static Metadata ReadHeaders(in RpalMessage request)
-    {
-        ulong body = request.Word2, headers = request.Word3;
-        if (body > request.Length || headers > request.Length - body)
-        {
-            throw new RpalDecodeException("request headers past the end of the payload");
-        }
-
-        var reader = new RpalReader(request.Payload.Slice((int)body, (int)headers));
-        return MetadataCodec.Read(ref reader);
     }
 
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]

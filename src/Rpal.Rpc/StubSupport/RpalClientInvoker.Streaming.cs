@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Rpal.Rpc.Streaming;
+using Rpal.Rpc.Wire;
 using Rpal.Runtime;
 
 namespace Rpal.Rpc.Generated;
@@ -188,7 +189,7 @@ public sealed partial class RpalClientInvoker
         deadline = Deadline(scope);
         try
         {
-            return Encode(method, in request, scope, deadline, cancellable: true, RpalWire.Stream);
+            return Encode(method, in request, scope, deadline, cancellable: true, RequestCodec.Stream);
         }
         catch (Exception e)
         {

@@ -1,6 +1,7 @@
 using Rpal.Runtime;
 using Grpc.Core;
 using Rpal.Rpc.Streaming;
+using Rpal.Rpc.Wire;
 
 namespace Rpal.Rpc.Generated;
 
@@ -59,7 +60,7 @@ public sealed partial class RpalServerCall
             // continuations stay on the receiver thread, as the handler's own awaits do
             await foreach (T item in results.WithCancellation(token))
             {
-                RpalMessage element = StreamElements.Encode(TElement.FromValue(item), stream.CallId);
+                RpalMessage element = StreamCodec.Encode(TElement.FromValue(item), stream.CallId);
                 int rc = await stream.Core.SendAsync(element, token);
                 if (rc < 0)
                 {
