@@ -187,11 +187,10 @@ static int user_wait_word(const _Atomic uint32_t *word, uint32_t seen, int64_t n
 
 /* The set's internal epoll fd watches the connections' sockets (wake-up bytes), their pidfds,
  * the user's own epoll fd and the set's eventfd: any of them ends the park. */
-static int user_park_set(int wait_fd, int timeout_ms)
+static int user_park_set(int wait_fd, struct epoll_event *ev, int max, int timeout_ms)
 {
-    struct epoll_event w[16];
-    int k = epoll_wait(wait_fd, w, 16, timeout_ms);
-    return k < 0 ? -errno : k > 0;
+    int k = epoll_wait(wait_fd, ev, max, timeout_ms);
+    return k < 0 ? -errno : k;
 }
 
 const struct rpal_backend rpal_backend_user = {

@@ -28,6 +28,8 @@
 
 #define FD_POLL_NS 20000
 #define MAX_EPS 256
+/* Events of the wait fd taken by one look (a park or a poll). */
+#define WAIT_EVENTS 16
 
 enum { TAG_WAKE = 1, TAG_PIDFD = 2, TAG_SOCKET = 3 };
 
@@ -40,7 +42,10 @@ struct rpal_ep {
     uint64_t gen;               /* bumped when conns changes */
     unsigned rr;                /* round-robin start of collect() */
     _Atomic int64_t next_fd_poll; /* when ordinary fds are next looked at */
-    _Atomic int woken;          /* the last park woke for events not handled yet */
+    /* What woke the last park and is not handled yet (under lock): taken before the next
+     * park, off the latency path, or dropped by a poll of the wait fd, which sees it again */
+    struct epoll_event woke[WAIT_EVENTS];
+    _Atomic int nwoke;
     struct spin_policy spin;    /* waits for events (rpal_epoll_wait) */
 };
 
@@ -120,6 +125,11 @@ static void ep_remove(struct rpal_ep *ep, struct rpal_conn *c)
             break;
         }
     }
+    for (int i = 0; i < ep->nwoke;) /* c may be freed before they would be handled */
+        if ((ep->woke[i].data.u64 & ~(uint64_t)7) == (uint64_t)(uintptr_t)c)
+            ep->woke[i] = ep->woke[--ep->nwoke];
+        else
+            i++;
     pthread_mutex_unlock(&ep->lock);
     internal_ctl(ep, EPOLL_CTL_DEL, c->pidfd, c, TAG_PIDFD);
     internal_ctl(ep, EPOLL_CTL_DEL, c->fd, c, TAG_SOCKET);
@@ -311,9 +321,21 @@ static void park(struct rpal_ep *ep, struct parking *pk)
     pthread_mutex_unlock(&ep->lock);
 }
 
-static void unpark(struct rpal_ep *ep, struct parking *pk)
+/* Also keeps the k events of the wait fd that ended the park. The rings are
+ * looked at first: a wake-up byte usually means a message, which is returned
+ * before the byte is taken (the socket stays readable until then); the rest
+ * is handled before the next park (take_woke). The park looked at every fd,
+ * so the next look at ordinary fds waits FD_POLL_NS, unless w was full. */
+static void unpark(struct rpal_ep *ep, struct parking *pk, const struct epoll_event *w, int k,
+                   int64_t now)
 {
     pthread_mutex_lock(&ep->lock);
+    if (k > 0) {
+        for (int i = 0; i < k && ep->nwoke < WAIT_EVENTS; i++)
+            ep->woke[ep->nwoke++] = w[i];
+        if (k < WAIT_EVENTS)
+            atomic_store_explicit(&ep->next_fd_poll, now + FD_POLL_NS, memory_order_relaxed);
+    }
     for (int i = 0; i < pk->n; i++) {
         bool member = pk->gen == ep->gen;
         for (int j = 0; !member && j < ep->nconns; j++)
@@ -388,15 +410,38 @@ void ep_wake_conn(struct rpal_conn *c)
         rpal_log(LOG_WARN, "wake eventfd: %s", strerror(errno));
 }
 
-/* Non-blocking look at ordinary fds and internal fds. */
-static int poll_fds(struct rpal_ep *ep, struct epoll_event *out, int max)
+/* Handles k events of the wait fd; when they say ordinary fds are ready,
+ * takes those (at most max) into out and returns how many. */
+static int fd_events(struct rpal_ep *ep, const struct epoll_event *w, int k,
+                     struct epoll_event *out, int max)
 {
-    struct epoll_event w[16];
-    int k = epoll_wait(ep->wait, w, 16, 0);
     if (k <= 0 || !wait_events(ep, w, k) || max <= 0)
         return 0;
     int m = epoll_wait(ep->user, out, max, 0);
     return m > 0 ? m : 0;
+}
+
+/* Non-blocking look at ordinary fds and internal fds. What the last park
+ * left is dropped: the wait fd is level-triggered, so the look sees it again. */
+static int poll_fds(struct rpal_ep *ep, struct epoll_event *out, int max)
+{
+    struct epoll_event w[WAIT_EVENTS];
+    pthread_mutex_lock(&ep->lock);
+    ep->nwoke = 0;
+    pthread_mutex_unlock(&ep->lock);
+    return fd_events(ep, w, epoll_wait(ep->wait, w, WAIT_EVENTS, 0), out, max);
+}
+
+/* Handles what woke the last park (no system call to find it again). */
+static int take_woke(struct rpal_ep *ep, struct epoll_event *out, int max)
+{
+    struct epoll_event w[WAIT_EVENTS];
+    pthread_mutex_lock(&ep->lock);
+    int k = ep->nwoke;
+    memcpy(w, ep->woke, (size_t)k * sizeof *w);
+    ep->nwoke = 0;
+    pthread_mutex_unlock(&ep->lock);
+    return fd_events(ep, w, k, out, max);
 }
 
 static int wait_set(struct rpal_ep *ep, struct epoll_event *events, int maxevents, int64_t start,
@@ -470,9 +515,10 @@ static int wait_set(struct rpal_ep *ep, struct epoll_event *events, int maxevent
             return 0;
         if (now < spin_end)
             continue;
-        /* what woke the last park, not handled yet: handle it now, off the latency path */
-        if (atomic_exchange_explicit(&ep->woken, 0, memory_order_relaxed)) {
-            n = poll_fds(ep, events, maxevents);
+        /* what woke the last park, not handled yet: handle it now, off the latency path
+         * (a look without the lock: a miss is caught by the park, which returns at once) */
+        if (atomic_load_explicit(&ep->nwoke, memory_order_relaxed)) {
+            n = take_woke(ep, events, maxevents);
             if (n == 0)
                 n = collect(ep, events, maxevents);
             if (n > 0)
@@ -485,20 +531,16 @@ static int wait_set(struct rpal_ep *ep, struct epoll_event *events, int maxevent
         n = collect(ep, events, maxevents);
         if (n == 0) {
             int64_t left = deadline == INT64_MAX ? -1 : (deadline - now + 999999) / 1000000;
-            int k = g_backend->park_set(ep->wait, left > INT32_MAX ? INT32_MAX : (int)left);
-            unpark(ep, &pk);
+            struct epoll_event w[WAIT_EVENTS];
+            int k = g_backend->park_set(ep->wait, w, WAIT_EVENTS, left > INT32_MAX ? INT32_MAX : (int)left);
+            last = *end = now_ns(); /* the park's length counts */
+            unpark(ep, &pk, w, k, last);
             if (k < 0)
                 return k;
-            /* Look at the rings first: a wake-up byte usually means a message, which we
-             * return before taking the byte (the socket stays readable until then).
-             * What woke us is handled before the next park. */
-            if (k > 0)
-                atomic_store_explicit(&ep->woken, 1, memory_order_relaxed);
         } else {
-            unpark(ep, &pk); /* events came as it was about to sleep: no wait to count */
+            unpark(ep, &pk, NULL, 0, 0); /* events came as it was about to sleep: no wait to count */
             return n;
         }
-        last = *end = now_ns(); /* the park's length counts */
         spin_end = 0;     /* parked once: no second spin */
     }
 }

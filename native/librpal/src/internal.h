@@ -388,9 +388,11 @@ struct rpal_backend {
     void (*wake_word)(const _Atomic uint32_t *word);   /* futex wake, all */
     int (*wait_word)(const _Atomic uint32_t *word, uint32_t seen, int64_t ns);
     /* Parks an epoll waiter whose rx_parked flags are up until a wake-up (wake_receiver on
-     * one of the set's connections, an event of its fds) or timeout_ms (-1: none): 1 woken,
-     * 0 at the timeout, -EINTR or another -errno. wait_fd is the set's internal epoll fd. */
-    int (*park_set)(int wait_fd, int timeout_ms);
+     * one of the set's connections, an event of its fds) or timeout_ms (-1: none). wait_fd is
+     * the set's internal epoll fd; what woke the waiter is stored in ev (at most max: the
+     * events of wait_fd, for the set to handle later). Returns how many, 0 at the timeout,
+     * -EINTR or another -errno. */
+    int (*park_set)(int wait_fd, struct epoll_event *ev, int max, int timeout_ms);
 };
 extern const struct rpal_backend rpal_backend_user;
 extern const struct rpal_backend *g_backend;
