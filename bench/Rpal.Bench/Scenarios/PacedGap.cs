@@ -13,6 +13,15 @@ internal sealed record PacedGap(LongHistogram Rtt, long ClientCpuNs, long Server
     /// <summary>The counted calls.</summary>
     public long Calls => Rtt.TotalCount;
 
+    /// <summary>This gap's measurement and <paramref name="other"/>'s, of the same system and gap, as one.</summary>
+    public PacedGap Add(PacedGap other)
+    {
+        LongHistogram rtt = (LongHistogram)Rtt.Copy();
+        rtt.Add(other.Rtt);
+        Waits? engine = Engine is { } a && other.Engine is { } b ? new Waits(a.Spins + b.Spins, a.Parks + b.Parks, a.Wakeups + b.Wakeups) : null;
+        return new PacedGap(rtt, ClientCpuNs + other.ClientCpuNs, ServerCpuNs + other.ServerCpuNs, SleptNs + other.SleptNs, engine);
+    }
+
     /// <summary>
     /// The engine's counters of the client's end of the connection over the counted calls: waits
     /// for a reply that ended spinning, and that parked; wake-ups sent to the server's parked receiver.

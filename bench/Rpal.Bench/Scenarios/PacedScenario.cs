@@ -18,6 +18,8 @@ internal sealed class PacedScenario : IScenario
     private const string Baseline = "uds-epoll";
     private const long DefaultCalls = 2_000;
     private const long QuickCalls = 200;
+    private const int DefaultRounds = 4;
+    private const int MaxRounds = 100;
     private const long MaxGapMicroseconds = 100_000;
     private const long MinCappedCalls = 100;
     private static readonly long[] s_defaultGapsMicroseconds = [0, 10, 50, 200, 1000, 10_000];
@@ -25,12 +27,13 @@ internal sealed class PacedScenario : IScenario
 
     public string Name => "paced";
 
-    public string Description => "echo calls a gap apart (--gaps 0,10,50,200,1000,10000 us, --calls 2000, --systems LIST): RTT p50/p99 and CPU per call of client and server, against uds-epoll";
+    public string Description => "echo calls a gap apart (--gaps 0,10,50,200,1000,10000 us, --calls 2000, --rounds 4, --systems LIST): RTT p50/p99 and CPU per call of client and server, against uds-epoll";
 
     public async Task<ScenarioReport> RunAsync(BenchOptions options, CancellationToken cancellationToken)
     {
         long[] gaps = Gaps(options);
         long calls = Calls(options);
+        int rounds = Rounds(options);
         // A row's sleeps are cut near this (the calls of a long gap): 10 s, as rpal-latency's.
         long maxSleepNs = options.Quick ? 1_000_000_000 : 10_000_000_000;
         TimeSpan jitWarmup = TimeSpan.FromSeconds(options.Quick ? 0.1 : 1);
@@ -42,27 +45,50 @@ internal sealed class PacedScenario : IScenario
         // the floor's server spins through every gap: a whole core per call, nothing to learn
         IReadOnlyList<EchoSystem> systems = [.. clients.Chosen(options).Where(s => s.Session is null)];
         long ServerCpuNs() => server.CpuNsAsync(cancellationToken).GetAwaiter().GetResult();
+        Func<long, ValueTask<long>> Call(EchoSystem system) => system.Awaited ?? (v => new ValueTask<long>(system.Blocking!(v)));
 
         var report = new ScenarioReport { Scenario = Name, Machine = MachineInfo.Current, Quick = options.Quick };
-        var waitNotes = new List<string>();
-        var cut = new SortedSet<string>(StringComparer.Ordinal);
         foreach (EchoSystem system in systems)
         {
-            Console.Error.WriteLine($"rpal-bench: paced {system.Name}: {jitWarmup.TotalSeconds:F1} s back-to-back warm-up, then gaps {string.Join(',', gaps)} us");
-            Func<long, ValueTask<long>> call = system.Awaited ?? (v => new ValueTask<long>(system.Blocking!(v)));
-            await RunAsCallerAsync(system, () => PacedRecorder.WarmUpAsync(call, jitWarmup, cancellationToken));
-            var parked = new List<string>();
+            Console.Error.WriteLine($"rpal-bench: paced {system.Name}: {jitWarmup.TotalSeconds:F1} s back-to-back warm-up");
+            await RunAsCallerAsync(system, () => PacedRecorder.WarmUpAsync(Call(system), jitWarmup, cancellationToken));
+        }
+
+        // Rounds: every gap of every system in turn, the systems in a new order each round, so
+        // that what the machine does meanwhile (these VMs change speed within minutes) falls on
+        // all of them alike; a row pools its rounds.
+        var pooled = new Dictionary<(string System, long Gap), PacedGap>();
+        var cut = new SortedSet<string>(StringComparer.Ordinal);
+        for (int round = 0; round < rounds; round++)
+        {
+            Console.Error.WriteLine($"rpal-bench: paced, round {round + 1} of {rounds}: gaps {string.Join(',', gaps)} us");
             foreach (long gapUs in gaps)
             {
-                cancellationToken.ThrowIfCancellationRequested();
                 long counted = PacedRecorder.CappedCalls(calls, gapUs * 1000, maxSleepNs, MinCappedCalls);
                 if (counted < calls)
                 {
                     cut.Add(string.Create(CultureInfo.InvariantCulture, $"{gapUs} us: {counted:N0}"));
                 }
 
-                PacedGap g = await RunAsCallerAsync(system, () => PacedRecorder.MeasureAsync(
-                    call, gapUs * 1000, PacedRecorder.Warmup(counted), counted, ServerCpuNs, system.Stats, cancellationToken));
+                long share = (counted + rounds - 1) / rounds;
+                for (int k = 0; k < systems.Count; k++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    EchoSystem system = systems[(k + round) % systems.Count];
+                    PacedGap g = await RunAsCallerAsync(system, () => PacedRecorder.MeasureAsync(
+                        Call(system), gapUs * 1000, PacedRecorder.Warmup(share), share, ServerCpuNs, system.Stats, cancellationToken));
+                    pooled[(system.Name, gapUs)] = pooled.TryGetValue((system.Name, gapUs), out PacedGap? before) ? before.Add(g) : g;
+                }
+            }
+        }
+
+        var waitNotes = new List<string>();
+        foreach (EchoSystem system in systems)
+        {
+            var parked = new List<string>();
+            foreach (long gapUs in gaps)
+            {
+                PacedGap g = pooled[(system.Name, gapUs)];
                 report.Results.Add(Row(system.Name, gapUs, g));
                 if (g.Engine is { } w)
                 {
@@ -81,7 +107,7 @@ internal sealed class PacedScenario : IScenario
         // last, when every system has been warmed up and used
         (double client, double server) idle = await IdleCostAsync(ServerCpuNs, idleWindow, cancellationToken);
         AddRatios(report.Results);
-        AddNotes(report, systems, gaps, calls, idle, waitNotes, cut, server.Id, loadBefore);
+        AddNotes(report, systems, gaps, calls, rounds, idle, waitNotes, cut, server.Id, loadBefore);
         return report;
     }
 
@@ -135,7 +161,7 @@ internal sealed class PacedScenario : IScenario
         }
     }
 
-    private static void AddNotes(ScenarioReport report, IReadOnlyList<EchoSystem> systems, long[] gaps, long calls,
+    private static void AddNotes(ScenarioReport report, IReadOnlyList<EchoSystem> systems, long[] gaps, long calls, int rounds,
         (double Client, double Server) idle, List<string> waitNotes, SortedSet<string> cut, int serverId, string loadBefore)
     {
         List<Dictionary<string, object>> rows = report.Results;
@@ -154,9 +180,10 @@ internal sealed class PacedScenario : IScenario
 
         report.Notes.AddRange(waitNotes);
         report.Notes.Add(Invariant(
-            $"Per gap: {calls:N0} counted calls after a warm-up of 5% (at least 50), not counted") +
-            (cut.Count == 0 ? "." : $"; cut for long gaps so that a row sleeps about {(report.Quick ? 1 : 10)} s: {string.Join(", ", cut)}.") +
-            " Before its first gap each system makes calls back to back for a while, for the JIT. Before each call the client sleeps until the gap has passed since the end of the previous call (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME), timer slack 1 ns); slept_us is that time as it was, on average. Round trip from just before the call to just after its answer.");
+            $"Per gap: {calls:N0} counted calls") +
+            (cut.Count == 0 ? "" : $" (cut for long gaps so that a row sleeps about {(report.Quick ? 1 : 10)} s: {string.Join(", ", cut)})") +
+            Invariant($", in {rounds} round{(rounds == 1 ? "" : "s")}: each round runs every gap of every system in turn, the systems in a new order each round, so that the machine's changes of speed fall on all of them alike; each part of a round has a warm-up of 5% (at least 50 calls), not counted, and a row pools its rounds.") +
+            " Before the first round each system makes calls back to back for a while, for the JIT. Before each call the client sleeps until the gap has passed since the end of the previous call (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME), timer slack 1 ns); slept_us is that time as it was, on average. Round trip from just before the call to just after its answer.");
         report.Notes.Add(Invariant(
             $"CPU per call: each process's CPU time, user and system, all threads (CLOCK_PROCESS_CPUTIME_ID), over the counted calls and their gaps, divided by the calls; the server (pid {serverId}) reads its own and answers over its standard input and output. Both processes also host the systems not being measured: with no calls at all (measured after the rows) they use {idle.Client:F2} us (client) and {idle.Server:F2} us (server) of CPU per ms, a floor under every row that grows with the gap (at 1 ms, that much per call)."));
         report.Notes.Add(Invariant(
@@ -178,6 +205,18 @@ internal sealed class PacedScenario : IScenario
         return parts.Length > 0 && parts.All(p => long.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out long us) && us <= MaxGapMicroseconds)
             ? [.. parts.Select(p => long.Parse(p, CultureInfo.InvariantCulture))]
             : throw new FormatException($"--gaps takes a comma-separated list of gaps in microseconds, 0 to {MaxGapMicroseconds:N0} each");
+    }
+
+    private static int Rounds(BenchOptions options)
+    {
+        if (!options.Extra.TryGetValue("rounds", out string? text))
+        {
+            return options.Quick ? 1 : DefaultRounds;
+        }
+
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n is > 0 and <= MaxRounds
+            ? n
+            : throw new FormatException($"--rounds takes a whole number from 1 to {MaxRounds}");
     }
 
     private static long Calls(BenchOptions options)

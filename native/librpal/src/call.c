@@ -524,7 +524,7 @@ RPAL_API int rpal_call_submit(struct rpal_conn *c, const struct rpal_msg *req, u
 /* A caller's wait for its reply: its slot is DONE. Before a park, the peer's
  * replies published so far are drained (under drain_lock: a drain by another
  * thread that is under way has finished then, and ours takes the rest). */
-static bool reply_done(const struct wait *w, bool settle)
+static bool reply_done(const struct conn_wait *w, bool settle)
 {
     const struct rpal_call_slot *s = w->arg;
     if (settle) {
@@ -558,28 +558,23 @@ static bool wait_done(struct rpal_conn *c, const struct rpal_call_slot *s, int64
     bool learn = !asleep && policy; /* a parked receiver's reply says nothing of the next */
     if (policy)
         spin_ns = spin_for_probing(&c->reply_spin, asleep);
-    struct wait w = {
-        .c = c,
-        .word = &c->peer->ctl_out.tail,
-        .parked = &c->self->callers_parked,
-        .done = reply_done,
-        .arg = s,
-        .clock = now_ns(),
-    };
-    int64_t start = w.clock;
+    struct conn_wait cw;
+    conn_wait_init(&cw, c, &c->peer->ctl_out.tail, &c->self->callers_parked, reply_done, now_ns());
+    cw.arg = s;
+    int64_t start = cw.w.clock;
     int64_t spin_end = start + spin_ns;
     int64_t deadline = lim ? limit_deadline(lim) : spin_end;
-    bool done = wait_for(&w, spin_end < deadline ? spin_end : deadline, deadline, policy) == 0;
-    if (w.parks)
-        atomic_fetch_add_explicit(&c->st_parks, w.parks, memory_order_relaxed);
+    bool done = wait_for(&cw.w, spin_end < deadline ? spin_end : deadline, deadline, policy) == 0;
+    if (cw.w.parks)
+        atomic_fetch_add_explicit(&c->st_parks, cw.w.parks, memory_order_relaxed);
     else if (done)
         atomic_fetch_add_explicit(&c->st_spins, 1, memory_order_relaxed);
     /* A spun reply is learnt from the spin's last clock read (at most a few
      * microseconds early: no clock read on the reply's path); a parked one
-     * from a fresh read; a wait that reached its limit after spinning, as
-     * longer than the spin (no spin next). */
+     * from the read after its park; a wait that reached its limit after
+     * spinning, as longer than the spin (no spin next). */
     if (learn && (done || spin_ns > 0))
-        spin_learn(&c->reply_spin, (done && w.parks ? now_ns() : w.clock) - start);
+        spin_learn(&c->reply_spin, cw.w.clock - start);
     return done;
 }
 

@@ -444,8 +444,83 @@ static int take_woke(struct rpal_ep *ep, struct epoll_event *out, int max)
     return fd_events(ep, w, k, out, max);
 }
 
-static int wait_set(struct rpal_ep *ep, struct epoll_event *events, int maxevents, int64_t start,
-                    int64_t spin_end, int64_t deadline, int64_t *end);
+/* rpal_epoll_wait's wait (wait_for runs it): a look collects the RPAL events
+ * of the set into events; a spin holds the set's lock (rpal_epoll_ctl on this
+ * set waits at most one spin budget) and looks at ordinary fds every
+ * FD_POLL_NS, so that a busy RPAL stream makes one system call per 20 us, not
+ * one per message; a park raises each connection's rx_parked flag, looks once
+ * more, and blocks on the wait fd. */
+struct set_wait {
+    struct wait w;
+    struct rpal_ep *ep;
+    struct epoll_event *events;
+    int max, n;
+};
+
+#define SET_WAIT(w) ((struct set_wait *)(w))
+/* The clock is read every this many looks of a set's spin (a look covers every connection). */
+#define SET_CLOCK_LOOKS 32
+
+static bool set_done(struct wait *w, uint32_t look)
+{
+    struct set_wait *sw = SET_WAIT(w);
+    if (look != WAIT_SETTLE) { /* a look of a spin, under the lock */
+        sw->n = collect_locked(sw->ep, sw->events, sw->max, look % SPIN_THOROUGH_LOOKS == 0);
+        return sw->n > 0;
+    }
+    /* Before a park, and after one: the rings first (the message a wake-up
+     * byte announced is returned before the byte is taken), then, when they
+     * have nothing, what woke the last park (a look without the lock: a miss
+     * is caught by the park, which returns at once). */
+    sw->n = collect(sw->ep, sw->events, sw->max);
+    if (sw->n == 0 && atomic_load_explicit(&sw->ep->nwoke, memory_order_relaxed)) {
+        sw->n = take_woke(sw->ep, sw->events, sw->max);
+        if (sw->n == 0)
+            sw->n = collect(sw->ep, sw->events, sw->max); /* a death just handled */
+    }
+    return sw->n > 0;
+}
+
+/* Ordinary fds (and the internal ones: wake-up bytes, deaths) when due. */
+static bool set_tick(struct wait *w, int64_t now)
+{
+    struct set_wait *sw = SET_WAIT(w);
+    struct rpal_ep *ep = sw->ep;
+    if (now < atomic_load_explicit(&ep->next_fd_poll, memory_order_relaxed))
+        return false;
+    atomic_store_explicit(&ep->next_fd_poll, now + FD_POLL_NS, memory_order_relaxed);
+    sw->n = poll_fds(ep, sw->events, sw->max);
+    if (sw->n == 0)
+        sw->n = collect(ep, sw->events, sw->max); /* a wake-up or death just handled */
+    return sw->n > 0;
+}
+
+static int set_park(struct wait *w, int64_t ns)
+{
+    struct set_wait *sw = SET_WAIT(w);
+    struct rpal_ep *ep = sw->ep;
+    struct parking pk;
+    park(ep, &pk);
+    atomic_thread_fence(memory_order_seq_cst);
+    sw->n = collect(ep, sw->events, sw->max);
+    if (sw->n > 0) {
+        unpark(ep, &pk, NULL, 0, 0); /* events came as it was about to sleep: no wait to count */
+        return 1;
+    }
+    int64_t ms = ns / 1000000 + (ns % 1000000 != 0);
+    struct epoll_event ev[WAIT_EVENTS];
+    int k = g_backend->park_set(ep->wait, ev, WAIT_EVENTS, ms > INT32_MAX ? INT32_MAX : (int)ms);
+    w->parks++;
+    w->clock = now_ns();
+    unpark(ep, &pk, ev, k, w->clock);
+    return k < 0 ? k : 0;
+}
+
+static const struct wait_ops s_set_wait_ops = {
+    .done = set_done,
+    .tick = set_tick,
+    .park = set_park,
+};
 
 RPAL_API int rpal_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout_ms)
 {
@@ -456,91 +531,29 @@ RPAL_API int rpal_epoll_wait(int epfd, struct epoll_event *events, int maxevents
     }
     if (!events || maxevents <= 0)
         return -EINVAL;
-    int64_t start = now_ns();
-    int64_t deadline = timeout_ms < 0 ? INT64_MAX : start + (int64_t)timeout_ms * 1000000;
+    struct set_wait sw = {
+        .w = {.ops = &s_set_wait_ops, .spin_lock = &ep->lock, .clock_looks = SET_CLOCK_LOOKS,
+              .clock = now_ns()},
+        .ep = ep,
+        .events = events,
+        .max = maxevents,
+    };
+    int64_t start = sw.w.clock;
+    int64_t deadline = timeout_ms < 0 ? DEADLINE_NONE : start + (int64_t)timeout_ms * 1000000;
     /* the spin policy (spin_for): spin only when the last wait ended within the budget */
-    int64_t spin_end = start + spin_for(&ep->spin);
-    int64_t end = start;
-    int n = wait_set(ep, events, maxevents, start, spin_end, deadline, &end);
-    if (timeout_ms != 0) /* a poll says nothing about when events come */
-        spin_learn(&ep->spin, end - start);
-    return n;
-}
-
-/* rpal_epoll_wait's wait: spins until spin_end, parks until deadline; *end
- * receives the clock of its last look. The clock is read every 32 looks of a
- * spin and after a park, never after the events are found (a read costs about
- * what a message's cache-line transfer does): events found by a spin are
- * timed by its last read, at most 32 looks early. */
-static int wait_set(struct rpal_ep *ep, struct epoll_event *events, int maxevents, int64_t start,
-                    int64_t spin_end, int64_t deadline, int64_t *end)
-{
-    int64_t last = start;
-    for (;;) {
-        /* Spin, holding the set's lock (rpal_epoll_ctl on this set waits at
-         * most one spin budget); read the clock every 32 looks only. A spinner
-         * that lost its CPU meanwhile parks (SPIN_PREEMPTED_NS). */
-        int n;
-        int64_t now = 0;
-        pthread_mutex_lock(&ep->lock);
-        for (unsigned i = 0;; i++) {
-            n = collect_locked(ep, events, maxevents, i % SPIN_THOROUGH_LOOKS == 0);
-            if (n > 0)
-                break;
-            if ((i & 31) == 0) {
-                now = now_ns();
-                if (now - last > SPIN_PREEMPTED_NS)
-                    spin_end = now;
-                last = *end = now;
-                if (now >= atomic_load_explicit(&ep->next_fd_poll, memory_order_relaxed) ||
-                    now >= spin_end || now >= deadline)
-                    break;
-            }
-            cpu_relax();
-        }
-        pthread_mutex_unlock(&ep->lock);
-        /* ordinary fds: at most every FD_POLL_NS, so that a busy RPAL
-         * stream makes one syscall per 20 us, not one per message */
-        if (n > 0)
-            now = last;
-        if (n < maxevents && now >= atomic_load_explicit(&ep->next_fd_poll, memory_order_relaxed)) {
-            atomic_store_explicit(&ep->next_fd_poll, now + FD_POLL_NS, memory_order_relaxed);
-            n += poll_fds(ep, events + n, maxevents - n);
-            if (n == 0)
-                n = collect(ep, events, maxevents); /* a wake-up or death just handled */
-        }
-        if (n > 0)
-            return n;
-        if (now >= deadline)
-            return 0;
-        if (now < spin_end)
-            continue;
-        /* what woke the last park, not handled yet: handle it now, off the latency path
-         * (a look without the lock: a miss is caught by the park, which returns at once) */
-        if (atomic_load_explicit(&ep->nwoke, memory_order_relaxed)) {
-            n = take_woke(ep, events, maxevents);
-            if (n == 0)
-                n = collect(ep, events, maxevents);
-            if (n > 0)
-                return n;
-        }
-        /* park */
-        struct parking pk;
-        park(ep, &pk);
-        atomic_thread_fence(memory_order_seq_cst);
-        n = collect(ep, events, maxevents);
-        if (n == 0) {
-            int64_t left = deadline == INT64_MAX ? -1 : (deadline - now + 999999) / 1000000;
-            struct epoll_event w[WAIT_EVENTS];
-            int k = g_backend->park_set(ep->wait, w, WAIT_EVENTS, left > INT32_MAX ? INT32_MAX : (int)left);
-            last = *end = now_ns(); /* the park's length counts */
-            unpark(ep, &pk, w, k, last);
-            if (k < 0)
-                return k;
-        } else {
-            unpark(ep, &pk, NULL, 0, 0); /* events came as it was about to sleep: no wait to count */
-            return n;
-        }
-        spin_end = 0;     /* parked once: no second spin */
+    int rc = wait_for(&sw.w, start + spin_for(&ep->spin), deadline, true);
+    /* RPAL events found at once, call after call, would keep the spin's
+     * schedule from ever coming: ordinary fds are looked at here too, by the
+     * clock of the wait's last look (its start, when the first look found
+     * events: no clock read after the events are found) */
+    if (rc == 0 && sw.n < maxevents &&
+        sw.w.clock >= atomic_load_explicit(&ep->next_fd_poll, memory_order_relaxed)) {
+        atomic_store_explicit(&ep->next_fd_poll, sw.w.clock + FD_POLL_NS, memory_order_relaxed);
+        sw.n += poll_fds(ep, events + sw.n, maxevents - sw.n);
     }
+    if (timeout_ms != 0) /* a poll says nothing about when events come */
+        spin_learn(&ep->spin, sw.w.clock - start);
+    if (rc == -ETIMEDOUT)
+        return 0;
+    return rc < 0 ? rc : sw.n;
 }

@@ -527,27 +527,63 @@ bool calls_room_ready(struct rpal_conn *c);
  * ring_entry_ready) and no other thread drains it now; true when it drained. */
 bool try_drain_ctl(struct rpal_conn *c, bool thorough);
 
-/* wait.c: the one way to wait for a peer */
+/* wait.c: the one way to wait */
 /* What a waiter does as it looks (thorough or quick: SPIN_THOROUGH_LOOKS): takes the peer's
  * replies and releases, flushes our backlog. */
 void progress(struct rpal_conn *c, bool thorough);
-/* One wait on a connection: done() says whether it is over (settle: the waiter is about to
- * park, so first handle whatever the peer published up to now, e.g. drain its replies); the
- * waiter parks on word, a position in the peer's memory that moves when done() may change,
- * with parked, a flag of ours that tells the peer to wake it. */
+
+/* A wait: a caller's for its reply, a producer's for ring room (struct conn_wait, wait.c), or
+ * rpal_epoll_wait's for events of a set (epoll.c). wait_for() runs it: it spins while the
+ * spin policy says spinning pays, looking (done) and reading the clock every clock_looks
+ * looks (tick, the deadline, the end of the spin), then parks until done or the deadline. */
+struct wait;
+/* done()'s look when the waiter is about to park: handle first whatever the peer published
+ * up to now (drain its replies, take what woke the last park). */
+#define WAIT_SETTLE UINT32_MAX
+struct wait_ops {
+    /* Whether the wait is over. look: its number within a spin (quick looks, a thorough one
+     * every SPIN_THOROUGH_LOOKS), or WAIT_SETTLE. */
+    bool (*done)(struct wait *w, uint32_t look);
+    /* What the wait does on a schedule during a spin, with the clock (a connection looks
+     * for a dead peer; a set at its ordinary fds): true when that made it done. */
+    bool (*tick)(struct wait *w, int64_t now);
+    /* Parks for at most ns: raises the flag that tells the peer to wake us, looks once more
+     * (done), blocks in the backend (counted in w->parks), lowers the flag, and reads the
+     * clock into w->clock (the park's length counts). 1 when the look found it done, 0 when woken or at the end of ns
+     * (the waiter looks again), or -errno to end the wait with. */
+    int (*park)(struct wait *w, int64_t ns);
+};
 struct wait {
+    const struct wait_ops *ops;
+    pthread_mutex_t *spin_lock; /* held across the looks of a spin (NULL: none) */
+    uint32_t clock_looks;       /* looks between two clock reads of a spin */
+    int64_t clock;              /* in: the clock at the start; out: the last read */
+    uint32_t parks;             /* out: times it parked */
+};
+/* Spins until spin_end (ends early when preemptible and the thread lost its CPU), then parks
+ * until deadline. 0 when done; -EAGAIN or -ETIMEDOUT at the deadline (deadline_error), or what
+ * park returned. */
+int wait_for(struct wait *w, int64_t spin_end, int64_t deadline, bool preemptible);
+
+/* A wait on a connection: done() says whether it is over (settle: handle first whatever the
+ * peer published up to now, e.g. drain its replies); the waiter parks on word, a position in
+ * the peer's memory that moves when done() may change, with parked, a flag of ours that
+ * tells the peer to wake it. */
+struct conn_wait {
+    struct wait w;
     struct rpal_conn *c;
     const _Atomic uint32_t *word;
     _Atomic uint32_t *parked;
-    bool (*done)(const struct wait *w, bool settle);
-    const void *arg;  /* for done() */
-    uint32_t seen;    /* for done() */
-    int64_t clock;    /* in: the clock at the start; out: the last read */
-    uint32_t parks;   /* out: times it parked */
+    bool (*done)(const struct conn_wait *cw, bool settle);
+    const void *arg;    /* for done() */
+    uint32_t full_at;   /* for done() */
+    uint32_t seen;      /* word as the last settle read it */
+    int64_t next_check; /* the next look for a dead peer during a spin */
 };
-/* Spins until spin_end (ends early when preemptible and the thread lost its CPU), then parks
- * until deadline. 0 when done; -EAGAIN or -ETIMEDOUT at the deadline (deadline_error). */
-int wait_for(struct wait *w, int64_t spin_end, int64_t deadline, bool preemptible);
+/* A conn_wait, started now (clock: now_ns()). */
+void conn_wait_init(struct conn_wait *cw, struct rpal_conn *c, const _Atomic uint32_t *word,
+                    _Atomic uint32_t *parked, bool (*done)(const struct conn_wait *, bool),
+                    int64_t clock);
 /* Publishes d on our req ring, waiting for room until deadline (DEADLINE_NOW: -EAGAIN at once,
  * and EPOLLRPALOUT armed). */
 int push_waiting(struct rpal_conn *c, const struct rpal_desc *d, int64_t deadline);
