@@ -15,7 +15,10 @@
  * message, read() of a 1-byte ack), RPAL third (rpal_call() with the TSC in
  * words[0], an empty rpal_reply() as the ack). The server sorts the
  * latencies and sends back the total and the percentiles; the client prints
- * them in the seed's format:
+ * them in the seed's format. The two CPUs' distance on this machine's host
+ * changes within minutes, so when both FLOOR and RPAL run, they take turns
+ * in blocks after EPOLL (LAT_BLOCKS), and RPAL/FLOOR is the median of the
+ * blocks' ratios. The lines:
  *   EPOLL: Message length: 32 bytes, Total TSC cycles: T, Message count: N,
  *          Average latency: A cycles                          (one line)
  * Lines starting with '#' are notes.
@@ -947,6 +950,47 @@ static void write_json(FILE *f, const struct paced_row *rows, size_t n)
     fprintf(f, "]\n");
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* FLOOR and RPAL in turns (lat_blocks, as the server serves them): both warm
+ * up, then each block on FLOOR and on RPAL; each block's p50 ratio into
+ * ratios; then both runs' summaries over all blocks. */
+static void run_interleaved(int ctl, struct transport *t[2], const struct client_opts *o,
+                            uint32_t blocks, double *ratios, struct lat_result *r[2])
+{
+    const uint64_t warmup = lat_warmup(o->messages);
+    for (int k = 0; k < 2; k++)
+        for (uint64_t i = 0; i < warmup; i++) {
+            int rc = t[k]->call(t[k], i);
+            if (rc < 0)
+                call_failed(t[k], i, rc);
+        }
+    char what[40];
+    for (uint32_t b = 0; b < blocks; b++) {
+        uint64_t from = lat_block_start(o->messages, blocks, b);
+        uint64_t to = lat_block_start(o->messages, blocks, b + 1);
+        struct lat_result block[2];
+        for (int k = 0; k < 2; k++) {
+            for (uint64_t i = warmup + from; i < warmup + to; i++) {
+                int rc = t[k]->call(t[k], i);
+                if (rc < 0)
+                    call_failed(t[k], i, rc);
+            }
+            snprintf(what, sizeof what, "%s result of block %u", t[k]->name, b + 1);
+            recv_record(ctl, LAT_RESULT, &block[k], sizeof block[k], what);
+        }
+        ratios[b] = block[0].p50 > 0 ? (double)block[1].p50 / (double)block[0].p50 : 0;
+    }
+    for (int k = 0; k < 2; k++) {
+        snprintf(what, sizeof what, "%s result", t[k]->name);
+        recv_record(ctl, LAT_RESULT, r[k], sizeof *r[k], what);
+    }
+}
+
 /* The seed's experiment: FLOOR, EPOLL, RPAL one-way latencies and ratios. */
 static void latency_session(int ctl, const struct client_opts *o, uint64_t warmup, double ghz,
                             const char *client, const char *server)
@@ -957,29 +1001,46 @@ static void latency_session(int ctl, const struct client_opts *o, uint64_t warmu
     printf("# one-way latency = server TSC on receipt - client TSC before send; "
            "TSC about %.2f GHz\n", ghz);
 
+    const uint32_t blocks = lat_blocks(o->runs, false, o->messages);
     struct lat_result floor_r = {0}, epoll_r = {0}, rpal_r = {0};
+    struct transport floor_t = {.name = "FLOOR", .call = call_floor, .size = o->size};
+    struct transport rpal_t = {.name = "RPAL", .call = call_rpal, .size = o->size};
+    double ratios[LAT_BLOCKS];
     if (o->runs & LAT_RUN_FLOOR) {
-        struct transport t = {.name = "FLOOR", .call = call_floor, .size = o->size};
-        open_floor(ctl, &t);
-        run_latency(ctl, &t, o, &floor_r);
-        close_floor(&t);
-        printf("# FLOOR: one shared cache line, both sides spinning on it: the limit of "
-               "these two CPUs\n");
-        print_result("FLOOR", o, &floor_r);
+        open_floor(ctl, &floor_t);
+        if (!blocks) {
+            run_latency(ctl, &floor_t, o, &floor_r);
+            close_floor(&floor_t);
+        }
     }
     if (o->runs & LAT_RUN_EPOLL) {
         struct transport t = {.name = "EPOLL", .call = call_epoll, .size = o->size,
                               .ctl = ctl};
         run_latency(ctl, &t, o, &epoll_r);
-        print_result("EPOLL", o, &epoll_r);
     }
+    struct rpal_conn_stats st;
+    bool have_stats = false;
     if (o->runs & LAT_RUN_RPAL) {
-        struct transport t = {.name = "RPAL", .call = call_rpal, .size = o->size};
-        open_rpal(ctl, o, &t);
-        run_latency(ctl, &t, o, &rpal_r);
-        struct rpal_conn_stats st;
-        bool have_stats = rpal_conn_stats(t.conn, &st) == 0;
-        close_rpal(&t);
+        open_rpal(ctl, o, &rpal_t);
+        if (blocks) {
+            run_interleaved(ctl, (struct transport *[2]){&floor_t, &rpal_t}, o, blocks, ratios,
+                            (struct lat_result *[2]){&floor_r, &rpal_r});
+            close_floor(&floor_t);
+        } else {
+            run_latency(ctl, &rpal_t, o, &rpal_r);
+        }
+        have_stats = rpal_conn_stats(rpal_t.conn, &st) == 0;
+        close_rpal(&rpal_t);
+    }
+
+    if (o->runs & LAT_RUN_FLOOR) {
+        printf("# FLOOR: one shared cache line, both sides spinning on it: the limit of "
+               "these two CPUs\n");
+        print_result("FLOOR", o, &floor_r);
+    }
+    if (o->runs & LAT_RUN_EPOLL)
+        print_result("EPOLL", o, &epoll_r);
+    if (o->runs & LAT_RUN_RPAL) {
         if (o->no_spin)
             printf("# RPAL (spin off): rpal_set_spin_ns(0) in both processes, every wait "
                    "parks: this measures the wake-up path\n");
@@ -995,9 +1056,18 @@ static void latency_session(int ctl, const struct client_opts *o, uint64_t warmu
         printf("RPAL/EPOLL average ratio: 1:%.1f\n",
                ((double)epoll_r.total / (double)epoll_r.count) /
                    ((double)rpal_r.total / (double)rpal_r.count));
-    if ((o->runs & (LAT_RUN_FLOOR | LAT_RUN_RPAL)) == (LAT_RUN_FLOOR | LAT_RUN_RPAL)) {
+    if (blocks) {
+        printf("# RPAL/FLOOR p50 ratio of each block (FLOOR and RPAL take turns in %u blocks "
+               "of about %llu messages, so that each pair shares the CPUs' placement of its "
+               "moment):", blocks, (unsigned long long)(o->messages / blocks));
+        for (uint32_t b = 0; b < blocks; b++)
+            printf(" %.2f", ratios[b]);
+        printf("; the ratio below is their median\n");
+        qsort(ratios, blocks, sizeof *ratios, cmp_double);
+        double median = blocks % 2 ? ratios[blocks / 2]
+                                   : (ratios[blocks / 2 - 1] + ratios[blocks / 2]) / 2;
         if (floor_r.p50 > 0)
-            printf("RPAL/FLOOR p50 ratio: %.1f\n", (double)rpal_r.p50 / (double)floor_r.p50);
+            printf("RPAL/FLOOR p50 ratio: %.1f\n", median);
         else
             warn("FLOOR p50 is %lld cycles: no RPAL/FLOOR ratio", (long long)floor_r.p50);
     }

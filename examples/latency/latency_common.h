@@ -37,7 +37,7 @@
 
 #include "rpal.h"
 
-#define LAT_MAGIC 0x3254414cu /* "LAT2" in memory; bump with the layout */
+#define LAT_MAGIC 0x3354414cu /* "LAT3" in memory; bump with the layout */
 #define LAT_DEFAULT_MESSAGES 1000000ull
 #define LAT_MAX_MESSAGES 100000000ull /* the server keeps 8 bytes per message */
 #define LAT_DEFAULT_SIZE 32u
@@ -162,6 +162,28 @@ static inline uint64_t lat_tsc(void)
     uint64_t t = __rdtsc();
     _mm_lfence();
     return t;
+}
+
+/* When both FLOOR and RPAL run (latency mode), they take turns in this many
+ * blocks of counted messages, after both warmed up: the two CPUs' distance
+ * on this machine's host changes within minutes, so a ratio of runs made
+ * apart says little, while each pair of blocks shares its minute. The server
+ * sends each block's LAT_RESULT as it ends, then each run's over all its
+ * blocks (FLOOR's first). */
+#define LAT_BLOCKS 10u
+
+/* The blocks of an interleaved FLOOR and RPAL session: 0 when not one. */
+static inline uint32_t lat_blocks(uint32_t runs, bool paced, uint64_t messages)
+{
+    if (paced || (runs & (LAT_RUN_FLOOR | LAT_RUN_RPAL)) != (LAT_RUN_FLOOR | LAT_RUN_RPAL))
+        return 0;
+    return messages < LAT_BLOCKS ? (uint32_t)messages : LAT_BLOCKS;
+}
+
+/* Block b's counted messages: [lat_block_start(b), lat_block_start(b + 1)). */
+static inline uint64_t lat_block_start(uint64_t messages, uint32_t blocks, uint32_t b)
+{
+    return messages / blocks * b + (b == blocks ? messages % blocks : 0);
 }
 
 /* Warm-up messages before a run: 1% of the counted ones, at least 1000. */

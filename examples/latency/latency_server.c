@@ -18,7 +18,9 @@
  * client wrote into its first word just before sending it. Warm-up messages
  * are not counted; the counted ones are kept in an array, sorted for the
  * percentiles, and the summary goes back to the client over the control
- * socket (see latency_common.h).
+ * socket (see latency_common.h). When both FLOOR and RPAL run, the FLOOR line
+ * stays set up through the EPOLL run, and FLOOR and RPAL then take turns in
+ * blocks (LAT_BLOCKS), each block's summary sent as it ends.
  *
  * In paced mode (the client's MODE record says so) FLOOR is skipped, and the
  * EPOLL and RPAL runs come as one segment per gap: the client announces the
@@ -407,10 +409,9 @@ static void serve_run(int ctl, struct endpoint *e, const struct lat_mode *mode,
     send_result(ctl, e->name, samples, e->o->messages);
 }
 
-/* FLOOR run: the line lives in a memfd so that the client gets it over the
+/* FLOOR: the line lives in a memfd so that the client gets it over the
  * control socket, whether it started this server or not. */
-static void run_floor(int ctl, const struct server_opts *o, const struct lat_mode *mode,
-                      int64_t *samples)
+static void open_floor(int ctl, const struct server_opts *o, struct endpoint *e)
 {
     int fd = memfd_create("rpal-latency-floor", MFD_CLOEXEC);
     if (fd < 0)
@@ -425,10 +426,12 @@ static void run_floor(int ctl, const struct server_opts *o, const struct lat_mod
     if (rc < 0)
         die("FLOOR: cannot pass the line to the client: %s", strerror(-rc));
     close(fd);
+    *e = (struct endpoint){.name = "FLOOR", .serve = serve_floor, .o = o, .line = line};
+}
 
-    struct endpoint e = {.name = "FLOOR", .serve = serve_floor, .o = o, .line = line};
-    serve_run(ctl, &e, mode, samples);
-    munmap(line, sizeof *line);
+static void close_floor(struct endpoint *e)
+{
+    munmap(e->line, sizeof *e->line);
 }
 
 /* EPOLL run: the control socket is the data path. */
@@ -472,8 +475,7 @@ static struct rpal_conn *rpal_accept_one(int ep, struct rpal_service *svc)
     }
 }
 
-static void run_rpal(int ctl, const struct server_opts *o, const struct lat_mode *mode,
-                     int64_t *samples)
+static void open_rpal(int ctl, const struct server_opts *o, struct endpoint *e)
 {
     rpal_check(rpal_init(NULL), "rpal_init");
     if (o->no_spin)
@@ -510,15 +512,41 @@ static void run_rpal(int ctl, const struct server_opts *o, const struct lat_mode
     ev.data.u64 = 1;
     rpal_check(rpal_epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &ev), "rpal_epoll_ctl(connection)");
 
-    struct endpoint e = {.name = "RPAL", .serve = serve_rpal, .o = o, .ep = ep, .conn = conn};
-    serve_run(ctl, &e, mode, samples);
+    *e = (struct endpoint){.name = "RPAL", .serve = serve_rpal, .o = o, .ep = ep, .conn = conn};
+}
 
+static void close_rpal(int ctl, struct endpoint *e)
+{
     /* The client releases its end, then closes the control socket. */
     char b;
     lat_read_full(ctl, &b, 1);
-    rpal_check(rpal_release_service(conn), "rpal_release_service");
-    rpal_check(rpal_epoll_close(ep), "rpal_epoll_close");
+    rpal_check(rpal_release_service(e->conn), "rpal_release_service");
+    rpal_check(rpal_epoll_close(e->ep), "rpal_epoll_close");
     rpal_check(rpal_exit(), "rpal_exit");
+}
+
+/* FLOOR and RPAL in turns (lat_blocks): both warm up, then each block of
+ * counted messages on FLOOR and on RPAL, its summary sent as it ends; then
+ * each run's summary over all its blocks. A block's summary sorts its own
+ * part of the samples, which the run's summary sorts again as a whole. */
+static void serve_interleaved(int ctl, const struct server_opts *o, struct endpoint *runs[2],
+                              int64_t *samples[2], uint32_t blocks)
+{
+    const uint64_t warmup = lat_warmup(o->messages), total = warmup + o->messages;
+    for (int k = 0; k < 2; k++)
+        for (uint64_t i = 0; i < warmup; i++)
+            runs[k]->serve(runs[k], i, total);
+    for (uint32_t b = 0; b < blocks; b++) {
+        uint64_t from = lat_block_start(o->messages, blocks, b);
+        uint64_t to = lat_block_start(o->messages, blocks, b + 1);
+        for (int k = 0; k < 2; k++) {
+            for (uint64_t i = from; i < to; i++)
+                samples[k][i] = runs[k]->serve(runs[k], warmup + i, total);
+            send_result(ctl, runs[k]->name, samples[k] + from, to - from);
+        }
+    }
+    for (int k = 0; k < 2; k++)
+        send_result(ctl, runs[k]->name, samples[k], o->messages);
 }
 
 int main(int argc, char **argv)
@@ -579,17 +607,41 @@ int main(int argc, char **argv)
 
     /* FLOOR is not paced: both sides leave it out of a paced session. */
     uint32_t runs = mode.paced ? o.runs & ~LAT_RUN_FLOOR : o.runs;
-    if (runs & LAT_RUN_FLOOR)
-        run_floor(ctl, &o, &mode, samples);
+    uint32_t blocks = lat_blocks(runs, mode.paced, o.messages);
+    struct endpoint floor_e, rpal_e;
+    int64_t *rpal_samples = samples;
+    if (blocks) {
+        rpal_samples = malloc(o.messages * sizeof *rpal_samples);
+        if (!rpal_samples)
+            die("out of memory for %llu samples", (unsigned long long)o.messages);
+        memset(rpal_samples, 0, o.messages * sizeof *rpal_samples);
+    }
+    if (runs & LAT_RUN_FLOOR) {
+        open_floor(ctl, &o, &floor_e);
+        if (!blocks) {
+            serve_run(ctl, &floor_e, &mode, samples);
+            close_floor(&floor_e);
+        }
+    }
     if (runs & LAT_RUN_EPOLL)
         run_epoll(ctl, &o, &mode, samples);
-    if (runs & LAT_RUN_RPAL)
-        run_rpal(ctl, &o, &mode, samples);
-    else {
+    if (runs & LAT_RUN_RPAL) {
+        open_rpal(ctl, &o, &rpal_e);
+        if (blocks) {
+            serve_interleaved(ctl, &o, (struct endpoint *[2]){&floor_e, &rpal_e},
+                              (int64_t *[2]){samples, rpal_samples}, blocks);
+            close_floor(&floor_e);
+        } else {
+            serve_run(ctl, &rpal_e, &mode, samples);
+        }
+        close_rpal(ctl, &rpal_e);
+    } else {
         char b;
         lat_read_full(ctl, &b, 1); /* wait for the client to close */
     }
     close(ctl);
+    if (rpal_samples != samples)
+        free(rpal_samples);
     free(samples);
     return 0;
 }

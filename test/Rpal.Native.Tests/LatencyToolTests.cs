@@ -49,6 +49,15 @@ public sealed class LatencyToolTests
         Assert.Matches(@"^RPAL/EPOLL average ratio: 1:\d+\.\d$", lines[6]);
         Assert.Matches(@"^RPAL/FLOOR p50 ratio: \d+\.\d$", lines[7]);
         Assert.Equal(8, lines.Length);
+
+        // FLOOR and RPAL took turns in 10 blocks; the ratio printed is the median of theirs
+        string blocks = Assert.Single(result.StandardOutput, line => line.StartsWith("# RPAL/FLOOR p50 ratio of each block", StringComparison.Ordinal));
+        Match m = Regex.Match(blocks, @"in 10 blocks of about 200 messages.*:((?: \d+\.\d\d){10}); the ratio below is their median$");
+        Assert.True(m.Success, blocks);
+        double[] ratios = [.. m.Groups[1].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).Order()];
+        double median = (ratios[4] + ratios[5]) / 2; // of the ratios as printed, rounded to 0.01
+        double printed = double.Parse(lines[7]["RPAL/FLOOR p50 ratio: ".Length..], CultureInfo.InvariantCulture);
+        Assert.InRange(printed, median - 0.06, median + 0.06);
     }
 
     /// <summary>--floor-only runs FLOOR alone: its two lines and no ratio.</summary>
