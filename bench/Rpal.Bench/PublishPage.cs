@@ -31,7 +31,9 @@ internal static partial class PublishPage
             the server in `epoll_wait`, runs next; Rpal, through the generated client of a
             `[RpalService]`, last. The cover letter reported 19,616 cycles for
             epoll against 1,703 for RPAL (Xeon 8336C, its kernel implementation); the numbers
-            below are this repository's user-space backend on the machine stated above.
+            below are this repository's user-space backend on the machine stated above. Where the
+            cycles above the floor go, how the C tool pairs its FLOOR and RPAL runs, and what took
+            cycles off: [cycles.md](cycles.md).
             """,
             [(PlotRenderer.Seed, "Average cycles per message, epoll against Rpal")]),
         new("rtt", "Round-trip latency of a call",
