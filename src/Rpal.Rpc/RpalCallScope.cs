@@ -4,8 +4,8 @@ namespace Rpal.Rpc;
 
 /// <summary>
 /// Per-call metadata on the client side: the request headers sent with, and the response
-/// trailers and status received from, the calls made while the scope is current (on this
-/// thread and in the async flow it starts).
+/// headers, trailers and status received from, the calls made while the scope is current (on
+/// this thread and in the async flow it starts).
 /// </summary>
 /// <example>
 /// <code>
@@ -37,6 +37,12 @@ public sealed class RpalCallScope : IDisposable
     /// <summary>The deadline (UTC) of each call in the scope (null: the client's own).</summary>
     public DateTime? Deadline { get; }
 
+    /// <summary>
+    /// The response headers of the last call that ended in the scope (null: its server wrote
+    /// none; <see cref="ServerCallContext.WriteResponseHeadersAsync"/>).
+    /// </summary>
+    public Metadata? ResponseHeaders { get; internal set; }
+
     /// <summary>The trailers of the last call that ended in the scope (null: it sent none).</summary>
     public Metadata? ResponseTrailers { get; internal set; }
 
@@ -54,6 +60,9 @@ public sealed class RpalCallScope : IDisposable
     }
 
     internal static RpalCallScope? Current => s_current.Value;
+
+    /// <summary>The server answered the last call that ended in the scope (its reply was read): its status and metadata are the server's.</summary>
+    internal bool Answered { get; set; }
 
     /// <summary>A scope that is never current: it only collects one call's status and trailers.</summary>
     internal static RpalCallScope Detached() => new(install: false);

@@ -145,7 +145,8 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
 
     /// <summary>
     /// A client of <typeparamref name="TService"/> whose calls carry <paramref name="options"/>: a
-    /// deadline and request headers, in the gRPC manner.
+    /// deadline, a cancellation token and request headers, in the gRPC manner (a handler passes
+    /// <c>new CallOptions().PropagateFrom(context)</c> to carry its own call's deadline and cancellation).
     /// </summary>
     public TService CreateClient<TService>(CallOptions options)
         where TService : class
@@ -237,11 +238,47 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
             _siblings ??= [];
             if (!_siblings.TryGetValue(serviceName, out RpalChannel? sibling))
             {
-                sibling = Connect(serviceName, Options); // throws RpcException: the call fails with it
+                try
+                {
+                    sibling = Connect(serviceName, Options); // throws RpcException: the call fails with it
+                }
+                catch (RpcException e) when (e.Status.DebugException is RpalException { Errno: RpalErrno.ENOENT } && ServerIsAlive(out int pid))
+                {
+                    // Nobody serves the name, and this channel's server is there to say it does
+                    // not host it: what a gRPC server answers for a service it lacks (docs/grpc.md).
+                    throw new RpcException(new Status(StatusCode.Unimplemented,
+                        $"Service '{serviceName}' is not implemented by the server of this channel (process {pid}, serving '{ServiceName}'), and no other process on this host serves it.", e));
+                }
+
                 _siblings[serviceName] = sibling;
             }
 
             return sibling;
+        }
+    }
+
+    /// <summary>
+    /// Whether the process this channel is connected to still runs (its pid in
+    /// <paramref name="processId"/>): not hung up, and /proc shows it neither gone nor a zombie.
+    /// </summary>
+    private bool ServerIsAlive(out int processId)
+    {
+        processId = 0;
+        if (_disposed != 0 || Volatile.Read(ref _serverGone) != 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            processId = Connection.PeerInfo.ProcessId;
+            string stat = File.ReadAllText($"/proc/{processId}/stat");
+            int end = stat.LastIndexOf(')'); // "pid (comm) S ...": the name may hold anything
+            return end > 0 && end + 2 < stat.Length && stat[end + 2] is not ('Z' or 'X');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException or RpalException)
+        {
+            return false; // gone, or not ours to look at: say what the connect said
         }
     }
 
@@ -390,11 +427,13 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
     {
         try
         {
-            Status status = ParseReply(ref reply, method, out Metadata? trailers, out ReadOnlySpan<byte> body);
+            Status status = ParseReply(ref reply, method, out Metadata? trailers, out Metadata? headers, out ReadOnlySpan<byte> body);
             if (scope is not null)
             {
                 scope.ResponseTrailers = trailers;
+                scope.ResponseHeaders = headers;
                 scope.Status = status;
+                scope.Answered = true;
             }
 
             if (status.StatusCode != StatusCode.OK)
@@ -420,12 +459,12 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
     }
 
     /// <summary>
-    /// <see cref="ReplyCodec.Read"/>, and a successful reply whose body is larger than
+    /// <see cref="ReplyCodec.Read(ref RpalMessage, out Metadata?, out Metadata?, out ReadOnlySpan{byte})"/>, and a successful reply whose body is larger than
     /// <see cref="MaxReceive"/> as ResourceExhausted (its body is not read).
     /// </summary>
-    internal Status ParseReply(ref RpalMessage reply, RpalMethod method, out Metadata? trailers, out ReadOnlySpan<byte> body)
+    internal Status ParseReply(ref RpalMessage reply, RpalMethod method, out Metadata? trailers, out Metadata? headers, out ReadOnlySpan<byte> body)
     {
-        Status status = ReplyCodec.Read(ref reply, out trailers, out body);
+        Status status = ReplyCodec.Read(ref reply, out trailers, out headers, out body);
         if (status.StatusCode == StatusCode.OK && (ulong)body.Length > MaxReceive && ReplyCodec.HasPayload(in reply))
         {
             status = RpalLimits.TooLargeReceived("reply", method.FullName, (ulong)body.Length, MaxReceive, "RpalChannelOptions.MaxReceiveMessageSize");

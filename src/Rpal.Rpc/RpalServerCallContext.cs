@@ -5,7 +5,8 @@ namespace Rpal.Rpc;
 
 /// <summary>
 /// The <see cref="ServerCallContext"/> of a call being served: its method, deadline, request
-/// headers, cancellation token, response trailers and status.
+/// headers, cancellation token, response headers and trailers, and status. Its deadline and
+/// cancellation reach the calls its handler makes through <see cref="CallContextPropagation.PropagateFrom"/>.
 /// </summary>
 /// <remarks>
 /// <see cref="Current"/> is set while the handler runs on the receiver thread, up to its first
@@ -74,9 +75,11 @@ public sealed class RpalServerCallContext : ServerCallContext
 
     /// <inheritdoc/>
     protected override ContextPropagationToken CreatePropagationTokenCore(ContextPropagationOptions? options) =>
-        throw new NotSupportedException("Rpal does not propagate contexts to child calls yet.");
+        throw new NotSupportedException(
+            "Grpc.Core.Api lets only Grpc.Core create a ContextPropagationToken (grpc-dotnet does not support it either): " +
+            "give the child call new CallOptions().PropagateFrom(context) instead (Rpal.Rpc.CallContextPropagation), which carries this call's deadline and cancellation.");
 
     /// <inheritdoc/>
     protected override Task WriteResponseHeadersAsyncCore(Metadata responseHeaders) =>
-        throw new NotSupportedException("Rpal unary calls carry trailers, not response headers.");
+        _call.WriteResponseHeadersAsync(responseHeaders);
 }

@@ -242,7 +242,7 @@ internal sealed class ServerConnection
     /// <summary>A one-way message from the client: a cancel, or a stream's element, end or credit (docs/wire.md, "What the server does with a request").</summary>
     private void OnControl(in RpalMessage message)
     {
-        if (ControlCodec.TryRead(in message, out uint op))
+        if (ControlCodec.TryRead(in message, out uint op) && op != ControlCodec.OpResponseHeaders) // headers come from servers only
         {
             // under the lock: Finish takes the call out (and recycles it) under it too
             lock (_lock)

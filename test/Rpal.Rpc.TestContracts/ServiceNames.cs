@@ -26,6 +26,12 @@ public static class ServiceNames
     /// <summary>The protoc-generated service of the GrpcCompat tests (its gRPC name).</summary>
     public const string Compat = "rpal.test.compat.Calculator";
 
+    /// <summary>gRPC's interoperability test service, protoc-generated (the GrpcInterop tests; its gRPC name).</summary>
+    public const string Interop = "grpc.testing.TestService";
+
+    /// <summary>The relay of the GrpcInterop propagation tests (its gRPC name), in a process of its own.</summary>
+    public const string CompatRelay = "rpal.test.compat.Relay";
+
     /// <summary>The contract served over Rpal and over HTTP/2 (<see cref="ICrossHostService"/>).</summary>
     public const string CrossHost = "rpal.test.crosshost";
 
@@ -52,5 +58,5 @@ public static class ServiceNames
 
     /// <summary>The services of the server that most test classes share.</summary>
     public static readonly IReadOnlyList<string> Shared =
-        [Shapes, Types, Protobuf, Status, Cancellation, Metadata, ZeroCopy, Concurrency, Allocation, Compat, Streaming];
+        [Shapes, Types, Protobuf, Status, Cancellation, Metadata, ZeroCopy, Concurrency, Allocation, Compat, Streaming, Interop];
 }

@@ -12,6 +12,12 @@ internal sealed class CompatCalculator : Calculator.CalculatorBase
 {
     public override async Task<Number> Square(Number request, ServerCallContext context)
     {
+        if (request.Command == "deadline-ms")
+        {
+            // the milliseconds left to the call's deadline, -1 for none
+            return new Number { Value = context.Deadline == DateTime.MaxValue ? -1 : (long)(context.Deadline - DateTime.UtcNow).TotalMilliseconds };
+        }
+
         await Obey(request.Command, context);
         return new Number { Value = request.Value * request.Value, Blob = request.Blob };
     }
@@ -67,6 +73,13 @@ internal sealed class CompatCalculator : Calculator.CalculatorBase
             case ["hold", var tag]:
                 await Hold(int.Parse(tag, System.Globalization.CultureInfo.InvariantCulture), context);
                 break;
+            case ["headers", var header]:
+                await context.WriteResponseHeadersAsync(Header(header));
+                break;
+            case ["headers-twice", var header]:
+                await context.WriteResponseHeadersAsync(Header(header));
+                await context.WriteResponseHeadersAsync(Header(header)); // throws: the call fails with Unknown
+                break;
             case ["echo-headers"]:
                 foreach (Metadata.Entry entry in context.RequestHeaders)
                 {
@@ -78,6 +91,22 @@ internal sealed class CompatCalculator : Calculator.CalculatorBase
     }
 
     private static Task Hold(int tag, ServerCallContext context) => Holds.HoldAsync(tag, context.CancellationToken);
+
+    private static Metadata Header(string keyValue) =>
+        new() { { keyValue.Split('=')[0], keyValue.Split('=')[1] } };
+}
+
+/// <summary>
+/// The relay of the propagation tests: forwards each number to Calculator.Square on its own
+/// service's server, carrying this call's deadline and cancellation into that call.
+/// </summary>
+internal sealed class CompatRelay : Relay.RelayBase
+{
+    private readonly Lazy<Calculator.CalculatorClient> _calculator = new(() =>
+        new Calculator.CalculatorClient(RpalChannel.Connect(ServiceNames.Compat)));
+
+    public override async Task<Number> Forward(Number request, ServerCallContext context) =>
+        await _calculator.Value.SquareAsync(request, new CallOptions().PropagateFrom(context));
 }
 
 /// <summary>A server interceptor: every call's trailers say which method it intercepted.</summary>

@@ -157,6 +157,12 @@ foreach (string name in services)
         case ServiceNames.Compat:
             server.AddService(Rpal.Rpc.TestContracts.Compat.Calculator.BindService(new CompatCalculator()));
             break;
+        case ServiceNames.CompatRelay:
+            server.AddService(Rpal.Rpc.TestContracts.Compat.Relay.BindService(new CompatRelay()));
+            break;
+        case ServiceNames.Interop:
+            server.AddService(Grpc.Testing.TestService.BindService(new InteropTestService()));
+            break;
         default:
             Console.Error.WriteLine($"unknown service '{name}'");
             return 2;

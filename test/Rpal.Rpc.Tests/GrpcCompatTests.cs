@@ -192,14 +192,59 @@ public sealed class GrpcCompatTests(SharedServerFixture fixture)
     }
 
     [Fact]
-    public async Task ACallToAServiceNobodyServes_IsUnavailable()
+    public async Task ACallToAServiceNobodyServes_IsUnimplemented_ByTheChannelsServer()
     {
         var method = new Method<Number, Number>(MethodType.Unary, "rpal.test.nobody", "Square",
             Marshallers.Create(m => m.ToByteArray(), Number.Parser.ParseFrom), Marshallers.Create(m => m.ToByteArray(), Number.Parser.ParseFrom));
         CallInvoker invoker = fixture.Channel(ServiceNames.Compat).CreateCallInvoker();
         RpcException e = Assert.Throws<RpcException>(() => invoker.BlockingUnaryCall(method, null, default, new Number()));
-        Assert.Equal(StatusCode.Unavailable, e.StatusCode);
-        await Task.CompletedTask;
+        Assert.Equal(StatusCode.Unimplemented, e.StatusCode);
+        Assert.Contains($"process {Server.Id}", e.Status.Detail, StringComparison.Ordinal);
+
+        var streaming = new Method<Number, Number>(MethodType.ServerStreaming, "rpal.test.nobody", "Count", method.RequestMarshaller, method.ResponseMarshaller);
+        using AsyncServerStreamingCall<Number> call = invoker.AsyncServerStreamingCall(streaming, null, default, new Number()); // returned, not thrown
+        e = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext());
+        Assert.Equal(StatusCode.Unimplemented, e.StatusCode);
+        Assert.Equal(StatusCode.Unimplemented, call.GetStatus().StatusCode);
+    }
+
+    [Fact]
+    public async Task ResponseHeaders_ComeWithTheUnaryReply_AlsoWhenItFails()
+    {
+        using AsyncUnaryCall<Number> call = _client.SquareAsync(new Number { Value = 3, Command = "headers:served-by=compat" });
+        Assert.Equal(9, (await call).Value);
+        Assert.Equal("compat", (await call.ResponseHeadersAsync).GetValue("served-by"));
+
+        // headers written, then the handler fails: the client gets both
+        using AsyncUnaryCall<Number> twice = _client.SquareAsync(new Number { Command = "headers-twice:served-by=compat" });
+        RpcException e = await Assert.ThrowsAsync<RpcException>(() => twice.ResponseAsync);
+        Assert.Equal(StatusCode.Unknown, e.StatusCode);
+        Assert.Contains("once per call", e.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal("compat", (await twice.ResponseHeadersAsync).GetValue("served-by"));
+    }
+
+    [Fact]
+    public async Task ResponseHeaders_OfAClientStreamingCall_ArriveWhileItStreams()
+    {
+        using AsyncClientStreamingCall<Number, Sum> call = _client.Add();
+        await call.RequestStream.WriteAsync(new Number { Value = 1, Command = "headers:step=one" });
+        Assert.Equal("one", (await call.ResponseHeadersAsync.WaitAsync(ServerProcess.EventTimeout)).GetValue("step"));
+        await call.RequestStream.WriteAsync(new Number { Value = 2 });
+        await call.RequestStream.CompleteAsync();
+        Assert.Equal(3, (await call).Total);
+    }
+
+    [Fact]
+    public async Task ResponseHeaders_AfterTheFirstMessage_FailTheHandlersWrite()
+    {
+        using AsyncDuplexStreamingCall<Number, Number> call = _client.Echo();
+        await call.RequestStream.WriteAsync(new Number { Value = 1 });
+        Assert.True(await call.ResponseStream.MoveNext());
+        Assert.Empty(await call.ResponseHeadersAsync); // the first message stood for empty headers
+        await call.RequestStream.WriteAsync(new Number { Value = 2, Command = "headers:late=yes" });
+        RpcException e = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext().WaitAsync(ServerProcess.EventTimeout));
+        Assert.Equal(StatusCode.Unknown, e.StatusCode);
+        Assert.Contains("once per call", e.Status.Detail, StringComparison.Ordinal);
     }
 }
 

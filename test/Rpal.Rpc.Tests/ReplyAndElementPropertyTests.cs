@@ -107,6 +107,78 @@ public sealed class ReplyAndElementPropertyTests
             });
     }
 
+    /// <summary>A hostile message with the response-headers flag too, half of the time.</summary>
+    private static readonly Gen<(ulong[] Words, int Status, byte[] Payload)> s_withHeaders =
+        Gen.Select(s_message, Gen.Bool, (m, headers) => headers ? (m.Words, m.Status | (ReplyCodec.ResponseHeaders << 16), m.Payload) : m);
+
+    [Fact]
+    public void AHostileReplyWithResponseHeaders_IsReadOrRejected_WithRpalDecodeException() =>
+        s_withHeaders.Sample(m => WithMessage(m, (ref RpalMessage reply, ReadOnlySpan<byte> payload) =>
+        {
+            try
+            {
+                Status status = ReplyCodec.Read(ref reply, out Metadata? _, out Metadata? headers, out ReadOnlySpan<byte> body);
+                Assert.Equal((StatusCode)(m.Status & 0xFFFF), status.StatusCode);
+                if (!ReplyCodec.HasHeaders(in reply))
+                {
+                    Assert.Null(headers); // the flag alone says whether Words[3] means anything
+                }
+            }
+            catch (RpalDecodeException)
+            {
+            }
+        }), iter: Iterations, threads: 1);
+
+    [Fact]
+    public void AHostileResponseHeadersMessage_IsReadOrRejected_WithRpalDecodeException() =>
+        s_message.Sample(m => WithMessage(m, (ref RpalMessage message, ReadOnlySpan<byte> payload) =>
+        {
+            try
+            {
+                Metadata headers = ControlCodec.ReadResponseHeaders(in message);
+                Assert.True(headers.Count <= Math.Max(payload.Length, 0) / 6 + 1, "more entries than bytes to hold them");
+            }
+            catch (RpalDecodeException)
+            {
+            }
+        }), iter: Iterations, threads: 1);
+
+    [Fact]
+    public void AWellFormedReplyWithResponseHeaders_ReadsBack_AndTheHeadersAfterTheTrailers()
+    {
+        // [body][detail][trailers][headers], as the server writes a unary reply with headers
+        byte[] trailerBytes = Encode(new Metadata { { "t", "1" } });
+        byte[] headerBytes = Encode(new Metadata { { "h", "2" }, { "h-bin", new byte[] { 7 } } });
+        byte[] payload = [9, .. "no"u8, .. trailerBytes, .. headerBytes];
+        int status = (int)StatusCode.Aborted | ((ReplyCodec.ReplyPayload | ReplyCodec.ResponseHeaders) << 16);
+        WithMessage(([1, 2, (ulong)trailerBytes.Length, (ulong)headerBytes.Length], status, payload),
+            (ref RpalMessage reply, ReadOnlySpan<byte> _) =>
+            {
+                Status read = ReplyCodec.Read(ref reply, out Metadata? trailers, out Metadata? headers, out ReadOnlySpan<byte> body);
+                Assert.Equal(new Status(StatusCode.Aborted, "no"), read);
+                Assert.Equal([9], body.ToArray());
+                Assert.Equal("1", trailers!.GetValue("t"));
+                Assert.Equal("2", headers!.GetValue("h"));
+                Assert.Equal(new byte[] { 7 }, headers.GetValueBytes("h-bin"));
+            });
+
+        // one byte too many claimed for the headers: the call fails, nothing is read past the payload
+        WithMessage(([1, 2, (ulong)trailerBytes.Length, (ulong)headerBytes.Length + 1], status, payload),
+            (ref RpalMessage reply, ReadOnlySpan<byte> _) =>
+            {
+                RpalMessage copy = reply;
+                Assert.Throws<RpalDecodeException>(() => ReplyCodec.Read(ref copy, out Metadata? _, out Metadata? _, out ReadOnlySpan<byte> _));
+            });
+    }
+
+    private static byte[] Encode(Metadata metadata)
+    {
+        byte[] bytes = new byte[MetadataCodec.SizeOf(metadata)];
+        var writer = new RpalWriter(bytes);
+        MetadataCodec.Write(ref writer, metadata);
+        return bytes;
+    }
+
     /// <summary>An element of <c>IAsyncEnumerable&lt;string?&gt;</c>, as the generator would emit it.</summary>
     private readonly struct TextElement(string? value) : IRpalResponse<TextElement, string?>
     {

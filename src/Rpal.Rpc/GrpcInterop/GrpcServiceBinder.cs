@@ -177,7 +177,7 @@ internal sealed class GrpcServiceBinder : ServiceBinderBase
             using CancellationTokenSource? linked = cancellationToken.CanBeCanceled
                 ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, callToken)
                 : null;
-            int rc = await stream.Core.SendAsync(element, linked?.Token ?? callToken).ConfigureAwait(false);
+            int rc = await stream.SendAsync(element, linked?.Token ?? callToken).ConfigureAwait(false);
             if (rc < 0)
             {
                 throw new RpcException(new Status(StatusCode.Unavailable, $"{stream.MethodName}: the client is gone."));

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Grpc.Core;
+using Rpal.Rpc.Diagnostics;
 using Rpal.Rpc.Generated;
 using Rpal.Rpc.Wire;
 using Rpal.Runtime;
@@ -23,6 +24,7 @@ internal sealed class ClientStreamCall : PendingCall
     private readonly RpalMethod _method;
     private readonly RpalCallScope? _scope;
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<Metadata> _responseHeaders = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _lock = new();
     private readonly CancellationTokenSource _endedSource = new();
     private StreamCore? _core;
@@ -52,6 +54,13 @@ internal sealed class ClientStreamCall : PendingCall
 
     /// <summary>Fires when the final status is known: the request stream's producer stops.</summary>
     public CancellationToken Ended => _endedSource.Token;
+
+    /// <summary>
+    /// The server's response headers: they come before its first element (an element or the
+    /// end of its elements without them means empty ones). Faults with the call's status when the
+    /// call ends without the server having answered (cancelled, past its deadline, the server gone).
+    /// </summary>
+    public Task<Metadata> ResponseHeaders => _responseHeaders.Task;
 
     /// <summary>The final status (valid once <see cref="Finished"/> completed).</summary>
     public Status Status => _status;
@@ -138,6 +147,17 @@ internal sealed class ClientStreamCall : PendingCall
     /// <summary>An element, the end marker or credit from the server (completion thread).</summary>
     public void OnStreamMessage(in RpalMessage message, uint op)
     {
+        if (op == ControlCodec.OpResponseHeaders)
+        {
+            OnResponseHeaders(in message);
+            return;
+        }
+
+        if (op is ControlCodec.OpStreamMessage or ControlCodec.OpStreamEnd)
+        {
+            _responseHeaders.TrySetResult(new Metadata()); // the server wrote none before answering
+        }
+
         switch (_core!.Accept(in message, op, _channel.MaxReceive))
         {
             case StreamInput.TooLarge: // refused unread: the call ends here, the server is told
@@ -147,6 +167,47 @@ internal sealed class ClientStreamCall : PendingCall
                 Abort(StreamCore.ProtocolBroken("server").Status);
                 break;
         }
+    }
+
+    /// <summary>The server's response headers (docs/wire.md, "Streams"): once, before its first element.</summary>
+    private void OnResponseHeaders(in RpalMessage message)
+    {
+        Metadata? headers = null;
+        string? broken = null;
+        try
+        {
+            headers = ControlCodec.ReadResponseHeaders(in message);
+        }
+        catch (RpalDecodeException e)
+        {
+            broken = e.Message;
+        }
+        finally
+        {
+            if (message.Data != 0)
+            {
+                _channel.Connection.Release(in message);
+            }
+        }
+
+        if (headers is not null && _responseHeaders.TrySetResult(headers))
+        {
+            if (_scope is not null)
+            {
+                _scope.ResponseHeaders = headers;
+            }
+
+            return;
+        }
+
+        if (Volatile.Read(ref _ended) != 0 && broken is null)
+        {
+            return; // ended here first (headers faulted with its status): nothing more to do
+        }
+
+        broken ??= "response headers after the first message, or twice";
+        RpalLog.MalformedReply(_channel.Logger, _method.FullName, broken);
+        Abort(new Status(StatusCode.Internal, $"{_method.FullName}: {broken}"));
     }
 
     /// <summary>The reply (or the connection's failure) arrived (completion thread).</summary>
@@ -165,7 +226,7 @@ internal sealed class ClientStreamCall : PendingCall
             RpalMessage reply = completion.Reply;
             try
             {
-                status = _channel.ParseReply(ref reply, _method, out trailers, out ReadOnlySpan<byte> bytes);
+                status = _channel.ParseReply(ref reply, _method, out trailers, out _, out ReadOnlySpan<byte> bytes); // a stream's headers come before its elements
                 if (status.StatusCode == StatusCode.OK)
                 {
                     body = bytes.ToArray();
@@ -187,6 +248,7 @@ internal sealed class ClientStreamCall : PendingCall
         Finish(status, trailers, body, local: null);
         if (completion.Result < 0)
         {
+            FaultResponseHeaders();
             // nothing more comes, no end marker either
             StreamCore? core;
             lock (_lock)
@@ -213,6 +275,8 @@ internal sealed class ClientStreamCall : PendingCall
         {
             return;
         }
+
+        FaultResponseHeaders();
 
         StreamCore? core;
         lock (_lock)
@@ -438,6 +502,15 @@ internal sealed class ClientStreamCall : PendingCall
         }
 
         return true;
+    }
+
+    /// <summary>The call ended without the server's headers (and without its answer, or with a broken one): their task fails with the call's status.</summary>
+    private void FaultResponseHeaders()
+    {
+        if (_responseHeaders.TrySetException(new RpcException(_status, _trailers)))
+        {
+            _ = _responseHeaders.Task.Exception; // observed: most callers never ask for headers
+        }
     }
 
     private void DisposeWatches()

@@ -11,6 +11,7 @@ namespace Rpal.Rpc.Streaming;
 internal sealed class ServerStream
 {
     private int _readerTaken;
+    private int _responseStarted; // 1 once the response headers went out, or the first element (which implies empty ones)
 
     public ServerStream(RpalConnection connection, ulong callId, string methodName, ulong maxSend = ulong.MaxValue)
     {
@@ -30,6 +31,34 @@ internal sealed class ServerStream
         if (Interlocked.Exchange(ref _readerTaken, 1) != 0)
         {
             throw new InvalidOperationException($"{MethodName}: the request stream can be read once.");
+        }
+    }
+
+    /// <summary>
+    /// Sends one of the server's elements (<see cref="StreamCore.SendAsync"/>); the first one
+    /// stands for empty response headers when the handler wrote none.
+    /// </summary>
+    public ValueTask<int> SendAsync(RpalMessage element, CancellationToken cancellationToken)
+    {
+        Volatile.Write(ref _responseStarted, 1);
+        return Core.SendAsync(element, cancellationToken);
+    }
+
+    /// <summary>
+    /// Sends the response headers, before any element (docs/wire.md, "Streams"); throws
+    /// <see cref="InvalidOperationException"/> when headers or an element were sent already.
+    /// </summary>
+    public async Task SendHeadersAsync(Metadata headers, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _responseStarted, 1) != 0)
+        {
+            throw Generated.RpalServerCall.HeadersAlreadySent();
+        }
+
+        int rc = await Core.SendInOrderAsync(Wire.ControlCodec.ResponseHeaders(CallId, headers), cancellationToken).ConfigureAwait(false);
+        if (rc < 0)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, $"{MethodName}: the client is gone."));
         }
     }
 

@@ -276,6 +276,24 @@ internal sealed class StreamCore
     }
 
     /// <summary>
+    /// Sends a control message that takes no credit (the response headers) in order with the
+    /// elements: waits for ring room as an element does, never blocking the thread. Frees its
+    /// payload and throws <see cref="OperationCanceledException"/> when the stream closes or
+    /// <paramref name="cancellationToken"/> fires first; returns the engine's result otherwise.
+    /// </summary>
+    public async ValueTask<int> SendInOrderAsync(RpalMessage message, CancellationToken cancellationToken)
+    {
+        if (IsClosed)
+        {
+            FreeUnsent(in message);
+            throw new OperationCanceledException(_closed.Token);
+        }
+
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closed.Token);
+        return await _connection.SendAsync(message, linked.Token).ConfigureAwait(false); // frees the payload when cancelled
+    }
+
+    /// <summary>
     /// Tells the peer that no more elements follow (sent when the ring has room, without
     /// blocking: every element before it was sent already). Returns the engine's result.
     /// </summary>

@@ -61,7 +61,7 @@ public sealed partial class RpalServerCall
             await foreach (T item in results.WithCancellation(token))
             {
                 RpalMessage element = StreamCodec.Encode(TElement.FromValue(item), stream.CallId);
-                int rc = await stream.Core.SendAsync(element, token);
+                int rc = await stream.SendAsync(element, token);
                 if (rc < 0)
                 {
                     throw new RpcException(new Status(StatusCode.Unavailable, $"{stream.MethodName}: the client is gone."));

@@ -23,6 +23,8 @@ public sealed partial class RpalServerCall
     private CancellationTokenSource? _cts;
     private RpalServerCallContext? _context;
     private Metadata? _headers;
+    private Metadata? _responseHeaders; // a unary call's, sent with its reply (null: none, or empty)
+    private int _responseHeadersWritten; // a unary call's WriteResponseHeadersAsync ran
     private long _deadline;
     private int _completed;
 
@@ -82,6 +84,8 @@ public sealed partial class RpalServerCall
         _cancelRequested = 0;
         _failure = null;
         _headers = null;
+        _responseHeaders = null;
+        _responseHeadersWritten = 0;
         MethodId = RequestCodec.MethodId(in request);
         _deadline = RequestCodec.ReadDeadline(in request);
         if (RequestCodec.OpensStream(in request))
@@ -137,6 +141,49 @@ public sealed partial class RpalServerCall
             _connection.Server.ReportHandlerError(e);
         }
     }
+
+    /// <summary>
+    /// <see cref="ServerCallContext.WriteResponseHeadersAsync"/>: a streaming call sends the
+    /// headers at once, ahead of any element; a unary call sends them with its reply (its only
+    /// message, as gRPC orders them). Once per call, before the first element or the answer.
+    /// </summary>
+    internal Task WriteResponseHeadersAsync(Metadata responseHeaders)
+    {
+        ArgumentNullException.ThrowIfNull(responseHeaders);
+        if (_grpc is not null)
+        {
+            return _grpc.Context.WriteResponseHeadersAsync(responseHeaders);
+        }
+
+        if (Volatile.Read(ref _completed) != 0)
+        {
+            return Task.FromException(HeadersAlreadySent());
+        }
+
+        if (Stream is { } stream)
+        {
+            return stream.SendHeadersAsync(responseHeaders, CancellationToken);
+        }
+
+        if (Interlocked.Exchange(ref _responseHeadersWritten, 1) != 0)
+        {
+            return Task.FromException(HeadersAlreadySent());
+        }
+
+        // a copy: they are sent as they are now, whatever the handler does with its Metadata later
+        var copy = new Metadata();
+        foreach (Metadata.Entry entry in responseHeaders)
+        {
+            copy.Add(entry);
+        }
+
+        _responseHeaders = copy.Count > 0 ? copy : null;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The failure of a second <see cref="WriteResponseHeadersAsync"/>, or of one after the first message or the answer.</summary>
+    internal static InvalidOperationException HeadersAlreadySent() =>
+        new("Response headers can only be sent once per call, before the first message.");
 
     /// <summary>
     /// Reads and checks the request body. A request holding a span (a ref struct) points into
@@ -240,7 +287,7 @@ public sealed partial class RpalServerCall
             RpalLimits.ThrowTooLargeToSend("reply", MethodFullName, (ulong)size, _connection.Server.MaxSend, "RpalServerOptions.MaxSendMessageSize");
         }
 
-        return ReplyCodec.EncodeOk(in response, size, _context?.TrailersIfAny);
+        return ReplyCodec.EncodeOk(in response, size, _context?.TrailersIfAny, _responseHeaders);
     }
 
     /// <summary>Answers when <paramref name="pending"/> completes.</summary>
@@ -323,7 +370,7 @@ public sealed partial class RpalServerCall
             return;
         }
 
-        RpalMessage reply = ReplyCodec.EncodeStatus(status, trailers);
+        RpalMessage reply = ReplyCodec.EncodeStatus(status, trailers, _responseHeaders);
         _connection.Finish(this, in reply);
     }
 
@@ -348,6 +395,7 @@ public sealed partial class RpalServerCall
         _payload.Reset(0, 0);
         _request = default;
         _headers = null;
+        _responseHeaders = null;
         _context?.Reset();
         if (_cts is not null)
         {
