@@ -45,7 +45,8 @@ int wait_for(struct wait *w, int64_t spin_end, int64_t deadline, bool preemptibl
     w->parks = 0;
     if (w->spin_lock)
         pthread_mutex_lock(w->spin_lock);
-    for (uint32_t i = 0, until_clock = 1;; i++) {
+    /* i stays below WAIT_SETTLE however long the spin (RPAL_SPIN_NS has no cap) */
+    for (uint32_t i = 0, until_clock = 1;; i = (i + 1) & INT32_MAX) {
         if (ops->done(w, i)) {
             if (w->spin_lock)
                 pthread_mutex_unlock(w->spin_lock);
