@@ -34,6 +34,13 @@ public static unsafe class RpalEngine
     /// </summary>
     public static event Action<int, string>? Log;
 
+    /// <summary>
+    /// As <see cref="Log"/>, with each report's <see cref="RpalLogCode"/>, which the engine passes
+    /// with it (native/librpal/docs/api.md, "Log sink"): route reports by their code, not their
+    /// text. Every report reaches both events. Same rules for handlers as <see cref="Log"/>.
+    /// </summary>
+    public static event Action<RpalLogEntry>? Logged;
+
     /// <summary>True once <see cref="Start"/> has succeeded.</summary>
     public static bool IsStarted => s_started;
 
@@ -115,7 +122,7 @@ public static unsafe class RpalEngine
 
     private static void StartCore(RpalEngineOptions? options)
     {
-        NativeMethods.rpal_set_logger(&OnNativeLog, 0);
+        NativeMethods.rpal_set_log_sink(&OnNativeLog, 0);
 
         RpalNativeOptions o = default;
         int rc = NativeMethods.rpal_options_init(&o);
@@ -260,10 +267,13 @@ public static unsafe class RpalEngine
     /// <summary>": REASON" when the engine logged an error on this thread since <see cref="ClearLastError"/>, else "".</summary>
     internal static string LastErrorSuffix() => s_lastError is { } reason ? $": {reason}" : "";
 
-    internal static void WriteLog(int level, string message)
+    internal static void WriteLog(int level, string message) => WriteLog(level, RpalLogCode.Other, message);
+
+    internal static void WriteLog(int level, RpalLogCode code, string message)
     {
         Action<int, string>? log = Log;
-        if (log is null)
+        Action<RpalLogEntry>? logged = Logged;
+        if (log is null && logged is null)
         {
             if (level <= LogLevelWarning && Environment.GetEnvironmentVariable("RPAL_LOG") is not null)
             {
@@ -273,16 +283,36 @@ public static unsafe class RpalEngine
             return;
         }
 
-        foreach (Delegate handler in log.GetInvocationList())
+        if (log is not null)
         {
-            try
+            foreach (Delegate handler in log.GetInvocationList())
             {
-                ((Action<int, string>)handler)(level, message);
-            }
+                try
+                {
+                    ((Action<int, string>)handler)(level, message);
+                }
 #pragma warning disable CA1031 // A log handler's failure must not reach the engine's thread.
-            catch (Exception)
+                catch (Exception)
 #pragma warning restore CA1031
+                {
+                }
+            }
+        }
+
+        if (logged is not null)
+        {
+            var entry = new RpalLogEntry(level, code, message);
+            foreach (Delegate handler in logged.GetInvocationList())
             {
+                try
+                {
+                    ((Action<RpalLogEntry>)handler)(entry);
+                }
+#pragma warning disable CA1031 // A log handler's failure must not reach the engine's thread.
+                catch (Exception)
+#pragma warning restore CA1031
+                {
+                }
             }
         }
     }
@@ -307,17 +337,25 @@ public static unsafe class RpalEngine
     // Called by librpal from any thread inside it, possibly with its locks held: no locks here,
     // nothing that calls back into librpal, and no exception may escape into native code.
     [UnmanagedCallersOnly]
-    private static void OnNativeLog(int level, byte* message, nint context)
+    private static void OnNativeLog(RpalNativeLogRecord* record, nint context)
     {
         try
         {
-            string text = Marshal.PtrToStringUTF8((nint)message) ?? "";
+            // a record is at least the 1.2 struct (this binding ships with its engine); the size
+            // says what a later engine added
+            if (record->Size < (uint)sizeof(RpalNativeLogRecord))
+            {
+                return;
+            }
+
+            int level = record->Level;
+            string text = Marshal.PtrToStringUTF8(record->Message) ?? "";
             if (level == LogLevelError)
             {
                 s_lastError = text;
             }
 
-            WriteLog(level, text);
+            WriteLog(level, (RpalLogCode)record->Code, text);
         }
 #pragma warning disable CA1031 // An exception unwinding into C would kill the process.
         catch (Exception)

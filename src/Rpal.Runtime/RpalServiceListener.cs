@@ -184,6 +184,7 @@ public sealed unsafe class RpalServiceListener : IDisposable
                 Interlocked.Increment(ref _refused);
                 RpalEngine.WriteLog(
                     RpalEngine.LogLevelWarning,
+                    RpalLogCode.PeerRefused,
                     $"service {Name}: refused a client: {RpalErrno.GetMessage(rc)} ({RpalErrno.GetName(rc)})");
                 return false;
             default:

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Rpal.Rpc.Wire;
 using Rpal.Runtime;
 
 namespace Rpal.Tool;
@@ -8,42 +9,41 @@ namespace Rpal.Tool;
 /// <summary>The tool's commands; each returns its exit code or throws <see cref="ToolException"/>.</summary>
 internal static class Commands
 {
-    // docs/wire.md "Introspection": a call with method id 0 and the op in the flags word.
-    private const ulong OpPing = 5;
-    private const ulong OpStats = 6;
     private const int CallTimeoutMs = 5000;
 
-    /// <summary>rpal list: the live services of the runtime directory.</summary>
+    /// <summary>rpal list: the live services of the runtime directory, as the engine lists them.</summary>
     public static int List(Options o)
     {
-        string services = Path.Combine(o.RuntimeDirectory, "services");
-        if (!Directory.Exists(services))
+        string directory = o.RuntimeDirectory ?? EngineDirectory();
+        IReadOnlyList<RpalServiceEntry> entries;
+        try
         {
-            Console.WriteLine($"no Rpal services: there is no registry at {o.RuntimeDirectory}");
+            entries = RpalRegistry.ListServices(o.RuntimeDirectory);
+        }
+        catch (RpalException e) when (e.Errno == RpalErrno.ENOENT)
+        {
+            Console.WriteLine($"no Rpal services: there is no registry at {directory}");
             return 0;
         }
-
-        Dictionary<string, int> connected = ConnectedSockets();
-        var rows = new List<string[]>();
-        int stale = 0;
-        foreach (string lockFile in Directory.EnumerateFiles(services, "*.lock").Order(StringComparer.Ordinal))
+        catch (RpalException e)
         {
-            string name = Path.GetFileNameWithoutExtension(lockFile);
-            string[] entry = File.ReadAllText(lockFile).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            int holder = Native.LockHolder(lockFile);
-            if (holder == 0 || entry.Length < 2 || entry[0] != holder.ToString(CultureInfo.InvariantCulture))
-            {
-                stale++; // unregistered, or left by a process that died: the next server of the name takes it over
-                continue;
-            }
-
-            string socket = Path.Combine(services, name + ".sock");
-            rows.Add([name, entry[0], entry[1], "user", connected.GetValueOrDefault(socket).ToString(CultureInfo.InvariantCulture)]);
+            throw new ToolException($"cannot list the services of {directory}: {e.Message}", ToolException.Failed);
         }
+
+        // unregistered, or left by a process that died: the next server of the name takes it over
+        int stale = entries.Count(e => !e.IsLive);
+        List<string[]> rows = [.. entries.Where(e => e.IsLive).Select(e => new[]
+        {
+            e.Name,
+            e.ProcessId.ToString(CultureInfo.InvariantCulture),
+            e.Slot.ToString(CultureInfo.InvariantCulture),
+            "user",
+            e.Connections.ToString(CultureInfo.InvariantCulture),
+        })];
 
         if (rows.Count == 0)
         {
-            Console.WriteLine($"no live Rpal services in {o.RuntimeDirectory}");
+            Console.WriteLine($"no live Rpal services in {directory}");
         }
         else
         {
@@ -62,8 +62,7 @@ internal static class Commands
     public static int Ping(Options o)
     {
         using RpalConnection connection = Connect(o);
-        RpalMessage request = default;
-        request.Word0 = OpPing << 32;
+        RpalMessage request = IntrospectionCodec.Request(IntrospectionCodec.OpPing);
         var ticks = new long[o.Count];
         long lastProgress = Stopwatch.GetTimestamp();
         for (int i = 0; i < o.Count; i++)
@@ -91,8 +90,7 @@ internal static class Commands
     public static int Stats(Options o)
     {
         using RpalConnection connection = Connect(o);
-        RpalMessage request = default;
-        request.Word0 = OpStats << 32;
+        RpalMessage request = IntrospectionCodec.Request(IntrospectionCodec.OpStats);
         RpalMessage reply = Call(connection, o, in request);
         try
         {
@@ -150,7 +148,7 @@ internal static class Commands
         {
             RpalEngine.Start(new RpalEngineOptions
             {
-                RuntimeDirectory = o.ExplicitDirectory ? o.RuntimeDirectory : null,
+                RuntimeDirectory = o.RuntimeDirectory,
                 ArenaSize = 1 << 20, // the tool sends nothing
                 SpinBudget = TimeSpan.FromMicroseconds(20),
             });
@@ -158,7 +156,7 @@ internal static class Commands
         }
         catch (RpalException e) when (e.Errno == RpalErrno.ENOENT)
         {
-            throw new ToolException($"no process serves '{o.Name}' (rpal list shows the services of {o.RuntimeDirectory})", ToolException.NoSuchService);
+            throw new ToolException($"no process serves '{o.Name}' (rpal list shows the services of {o.RuntimeDirectory ?? EngineDirectory()})", ToolException.NoSuchService);
         }
         catch (RpalException e)
         {
@@ -183,24 +181,17 @@ internal static class Commands
         return reply;
     }
 
-    /// <summary>
-    /// Sockets connected to a path, from /proc/net/unix: a server's accepted sockets carry its
-    /// listening socket's path, so this counts each service's connections (handshakes included).
-    /// </summary>
-    private static Dictionary<string, int> ConnectedSockets()
+    /// <summary>The runtime directory the engine uses, or would (for messages).</summary>
+    private static string EngineDirectory()
     {
-        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (string line in File.ReadLines("/proc/net/unix").Skip(1))
+        try
         {
-            // Num RefCount Protocol Flags Type St Inode Path
-            string[] f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (f.Length >= 8 && f[5] == "03")
-            {
-                counts[f[7]] = counts.GetValueOrDefault(f[7]) + 1;
-            }
+            return RpalRegistry.RuntimeDirectory;
         }
-
-        return counts;
+        catch (RpalException e)
+        {
+            throw new ToolException($"no runtime directory: {e.Message}", ToolException.Failed);
+        }
     }
 
     private static void PrintTable(string[] header, List<string[]> rows)

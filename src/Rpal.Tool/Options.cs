@@ -14,8 +14,8 @@ internal sealed class ToolException(string message, int exitCode) : Exception(me
     public int ExitCode { get; } = exitCode;
 }
 
-/// <summary>The options of list, ping and stats.</summary>
-internal sealed record Options(string? Name, string RuntimeDirectory, bool ExplicitDirectory, int Count)
+/// <summary>The options of list, ping and stats; <see cref="RuntimeDirectory"/> is null for the engine's choice.</summary>
+internal sealed record Options(string? Name, string? RuntimeDirectory, int Count)
 {
     public static Options Parse(string[] args, int positional)
     {
@@ -51,30 +51,9 @@ internal sealed record Options(string? Name, string RuntimeDirectory, bool Expli
             throw new UsageException("which service? (rpal list shows them)");
         }
 
-        return new Options(name, dir ?? DefaultRuntimeDirectory(), dir is not null, count);
+        return new Options(name, dir, count);
     }
 
     private static string Value(string[] args, ref int i) =>
         ++i < args.Length ? args[i] : throw new UsageException($"{args[i - 1]} needs a value");
-
-    /// <summary>The engine's choice (native/librpal/docs/api.md, "Runtime directory").</summary>
-    private static string DefaultRuntimeDirectory()
-    {
-        if (Environment.GetEnvironmentVariable("RPAL_RUNTIME_DIR") is { Length: > 0 } env)
-        {
-            return env;
-        }
-
-        if (Environment.GetEnvironmentVariable("RPAL_RUNTIME_GROUP") is { Length: > 0 })
-        {
-            throw new UsageException("RPAL_RUNTIME_GROUP is set: name the shared directory with --runtime-dir or RPAL_RUNTIME_DIR");
-        }
-
-        if (Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } xdg)
-        {
-            return Path.Combine(xdg, "rpal");
-        }
-
-        return $"/tmp/rpal-{Native.geteuid()}";
-    }
 }

@@ -40,7 +40,7 @@ static int Usage(int code)
                rpal ping NAME [--count N] [--runtime-dir DIR]
                rpal stats NAME [--runtime-dir DIR]
                rpal bench SCENARIO [ARGS...]   (rpal bench --help lists the scenarios)
-        The runtime directory is the engine's: RPAL_RUNTIME_DIR, else $XDG_RUNTIME_DIR/rpal, else /tmp/rpal-UID.
+        The runtime directory is the engine's: RPAL_RUNTIME_DIR, else /tmp/rpal-gGID with RPAL_RUNTIME_GROUP, else $XDG_RUNTIME_DIR/rpal, else /tmp/rpal-UID.
         Exit codes: 0 done, 1 failed, 2 bad command line, 3 no such service.
         """);
     return code;

@@ -133,6 +133,42 @@ public sealed class StructLayoutTests
         Struct<RpalNativeFiber>(layout, "rpal_fiber",
             ("sp", nameof(RpalNativeFiber.Sp), 1));
 
+        Struct<RpalNativeLogRecord>(layout, "rpal_log_record",
+            ("size", nameof(RpalNativeLogRecord.Size), 1),
+            ("level", nameof(RpalNativeLogRecord.Level), 1),
+            ("code", nameof(RpalNativeLogRecord.Code), 1),
+            ("reserved", nameof(RpalNativeLogRecord.Reserved), 1),
+            ("message", nameof(RpalNativeLogRecord.Message), 1));
+
+        Struct<RpalNativeServiceEntry>(layout, "rpal_service_entry",
+            ("size", nameof(RpalNativeServiceEntry.Size), 1),
+            ("flags", nameof(RpalNativeServiceEntry.Flags), 1),
+            ("pid", nameof(RpalNativeServiceEntry.Pid), 1),
+            ("slot", nameof(RpalNativeServiceEntry.Slot), 1),
+            ("key", nameof(RpalNativeServiceEntry.Key), 1),
+            ("connections", nameof(RpalNativeServiceEntry.Connections), 1),
+            ("reserved", nameof(RpalNativeServiceEntry.Reserved), 1),
+            ("name", nameof(RpalNativeServiceEntry.Name), 1));
+
+        Const(layout, "RPAL_LEVEL_ERROR", RpalEngine.LogLevelError);
+        Const(layout, "RPAL_LEVEL_WARNING", RpalEngine.LogLevelWarning);
+        Const(layout, "RPAL_LEVEL_INFO", RpalEngine.LogLevelInfo);
+        Const(layout, "RPAL_LOG_OTHER", (int)RpalLogCode.Other);
+        Const(layout, "RPAL_LOG_RUNTIME_DIR", (int)RpalLogCode.RuntimeDirectory);
+        Const(layout, "RPAL_LOG_WINDOW", (int)RpalLogCode.Window);
+        Const(layout, "RPAL_LOG_REGISTRY", (int)RpalLogCode.Registry);
+        Const(layout, "RPAL_LOG_REGISTRY_REPAIRED", (int)RpalLogCode.RegistryRepaired);
+        Const(layout, "RPAL_LOG_LIMIT", (int)RpalLogCode.Limit);
+        Const(layout, "RPAL_LOG_PEER_REFUSED", (int)RpalLogCode.PeerRefused);
+        Const(layout, "RPAL_LOG_REFUSED_BY_PEER", (int)RpalLogCode.RefusedByPeer);
+        Const(layout, "RPAL_LOG_HANDSHAKE_ABORTED", (int)RpalLogCode.HandshakeAborted);
+        Const(layout, "RPAL_LOG_HANDSHAKE_INVALID", (int)RpalLogCode.HandshakeInvalid);
+        Const(layout, "RPAL_LOG_PROTOCOL_VIOLATION", (int)RpalLogCode.ProtocolViolation);
+        Const(layout, "RPAL_LOG_CONN_ENDED", (int)RpalLogCode.ConnectionEnded);
+        Const(layout, "RPAL_LOG_SLOT_REUSED", (int)RpalLogCode.SlotReused);
+        Const(layout, "RPAL_LOG_WAKE_FAILED", (int)RpalLogCode.WakeFailed);
+        Const(layout, "RPAL_SERVICE_LIVE", RpalNativeServiceEntry.Live);
+
         Struct<RpalEpollEvent>(layout, "epoll_event",
             ("events", nameof(RpalEpollEvent.Events), 1),
             ("data", nameof(RpalEpollEvent.Data), 1));

@@ -35,7 +35,7 @@ extern "C" {
 #endif
 
 #define RPAL_VERSION_MAJOR 1
-#define RPAL_VERSION_MINOR 1
+#define RPAL_VERSION_MINOR 2
 
 /* Clients a service keeps in the middle of their handshake (see rpal_accept). */
 #define RPAL_PENDING_MAX 256
@@ -205,8 +205,83 @@ struct rpal_conn;    /* a connection between two processes */
  * 0 error, 1 warning, 2 info. The default sink writes warnings and errors to
  * stderr when RPAL_LOG is set. fn may be called from any RPAL thread, with
  * the engine's locks held: it must not call into librpal, and should return
- * quickly (queue the message if it must do more). */
+ * quickly (queue the message if it must do more). rpal_set_log_sink() is the
+ * same with each message's code (since 1.2). */
 typedef void (*rpal_log_fn)(int level, const char *message, void *context);
+
+/* Levels of log records. */
+#define RPAL_LEVEL_ERROR   0
+#define RPAL_LEVEL_WARNING 1
+#define RPAL_LEVEL_INFO    2
+
+/* What a log message is about, for programs (the text is for people): every
+ * message the engine logs carries one of these. A value keeps its meaning for
+ * good; later versions may add values, which a sink treats as RPAL_LOG_OTHER.
+ * docs/api.md lists which messages carry which code. */
+enum rpal_log_code {
+    RPAL_LOG_OTHER = 0,             /* none of the below */
+    RPAL_LOG_RUNTIME_DIR = 1,       /* the runtime directory cannot be made, opened or used
+                                       (owner, mode, group): rpal_init fails */
+    RPAL_LOG_WINDOW = 2,            /* the slot window cannot be reserved: rpal_init fails */
+    RPAL_LOG_REGISTRY = 3,          /* an entry of this process in the runtime directory (slot
+                                       file, service lock or socket) cannot be made, written or
+                                       taken back */
+    RPAL_LOG_REGISTRY_REPAIRED = 4, /* an entry of this process that someone removed was made
+                                       again (rpal_service_check) */
+    RPAL_LOG_LIMIT = 5,             /* a limit of this process was reached: every slot taken,
+                                       out of fds (accepting paused, an fd not received), a peer
+                                       that takes none of our replies filled their queue */
+    RPAL_LOG_PEER_REFUSED = 6,      /* this process refused a peer: a client of credentials the
+                                       service does not admit, a server this client does not
+                                       trust, a limit (max_conns, the arena's share, the fd
+                                       reserve, RPAL_PENDING_MAX), no hello in time */
+    RPAL_LOG_REFUSED_BY_PEER = 7,   /* the server refused this process; the text has its reason */
+    RPAL_LOG_HANDSHAKE_ABORTED = 8, /* a handshake ended early without a verdict: the peer hung
+                                       up or sent nothing in time */
+    RPAL_LOG_HANDSHAKE_INVALID = 9, /* the peer broke the handshake: a malformed or lying hello or
+                                       welcome (protocol, fds, window, a slot it does not hold),
+                                       an unsealed or missized arena */
+    RPAL_LOG_PROTOCOL_VIOLATION = 10, /* a connected peer broke the protocol in shared memory: a
+                                       malformed descriptor, a release of a buffer it does not
+                                       hold, ring positions it cannot have */
+    RPAL_LOG_CONN_ENDED = 11,       /* a connection failed or was closed; the text has the error */
+    RPAL_LOG_SLOT_REUSED = 12,      /* a peer's slot now belongs to another process (info) */
+    RPAL_LOG_WAKE_FAILED = 13,      /* a wake-up could not be sent to a parked waiter */
+};
+
+/* One log message, as rpal_set_log_sink() passes it. Fields are only ever
+ * added at the end: a sink reads a field only if its end is within size. */
+struct rpal_log_record {
+    uint32_t size;          /* sizeof(struct rpal_log_record) of the library */
+    int32_t level;          /* RPAL_LEVEL_ERROR, _WARNING or _INFO */
+    int32_t code;           /* enum rpal_log_code */
+    uint32_t reserved;      /* 0 */
+    const char *message;    /* NUL-terminated UTF-8, valid during the call only */
+};
+
+/* Log sink with codes (see rpal_log_fn for where and when it runs). */
+typedef void (*rpal_log_sink_fn)(const struct rpal_log_record *record, void *context);
+
+/* rpal_service_entry.flags: a live process serves the entry (it holds the
+ * entry's lock and the entry names it). */
+#define RPAL_SERVICE_LIVE (1u << 0)
+
+/* One service entry of a runtime directory, as rpal_list_services() reports
+ * it. Everything but flags and connections is what the entry's file records:
+ * anyone who may write the directory may have written it. Fields are only ever
+ * added at the end (see rpal_list_services for the entry size). */
+struct rpal_service_entry {
+    uint32_t size;          /* bytes of this entry the library filled */
+    uint32_t flags;         /* RPAL_SERVICE_LIVE */
+    int32_t pid;            /* the server's pid: the live one's, or the last (dead or
+                               unregistered) one's; 0 when the entry records none */
+    int32_t slot;           /* the server's slot, -1 when the entry records none */
+    uint64_t key;           /* the service key (rpal_peer_info.key), 0 when none */
+    uint32_t connections;   /* live entries: sockets connected to the service now, clients
+                               in their handshake included; 0 otherwise */
+    uint32_t reserved;      /* 0 */
+    char name[RPAL_NAME_MAX + 1]; /* the service name */
+};
 
 /* ---------------------------------------------------------------- lifecycle */
 
@@ -236,8 +311,40 @@ int rpal_slot_id(void);
  * Returns 0 or -EINVAL for a negative value. */
 int rpal_set_spin_ns(int64_t ns);
 
-/* Installs the log sink (NULL restores the default). */
+/* Installs the log sink (NULL restores the default). Replaces a sink that
+ * rpal_set_log_sink() installed, as that one replaces this one. */
 void rpal_set_logger(rpal_log_fn fn, void *context);
+
+/* Installs a log sink that receives each message with its level and code
+ * (struct rpal_log_record); NULL restores the default. Replaces a sink that
+ * rpal_set_logger() installed: one sink at a time, the last one installed.
+ * Needs nothing started; context is passed to fn as is. Since 1.2. */
+void rpal_set_log_sink(rpal_log_sink_fn fn, void *context);
+
+/* Writes the path of the runtime directory, NUL-terminated, to buf: this
+ * process's once rpal_init() succeeded, else the one rpal_init(NULL) would
+ * use (RPAL_RUNTIME_DIR, RPAL_RUNTIME_GROUP, XDG_RUNTIME_DIR, /tmp/rpal-UID or
+ * /tmp/rpal-gGID). Opens and creates nothing. Returns the path's length;
+ * -ERANGE when buf cannot hold it and its NUL; -EINVAL for buf == NULL or a
+ * malformed RPAL_* variable (as rpal_options_init); -ENAMETOOLONG. Since 1.2. */
+int rpal_runtime_dir(char *buf, size_t size);
+
+/* Lists the service entries of a runtime directory, live or not, sorted by
+ * name (bytewise), as tools show them: runtime_dir, or rpal_runtime_dir()'s
+ * when NULL. Fills entries[0 .. min(count, max_entries)), each entry_size
+ * bytes apart; entry_size must be at least the 1.2 sizeof(struct
+ * rpal_service_entry) (104), and the library fills what it knows of each
+ * entry and zeroes the rest (entry->size tells how much it filled). Needs
+ * nothing started and changes nothing: it reads the directory, probes each
+ * entry's lock, and counts connected sockets in /proc/net/unix. What it reads
+ * is checked, not trusted: files with names that are no service name are
+ * skipped. Returns count, the number of entries (which may exceed
+ * max_entries: call again with room for them); -ENOENT when the directory
+ * holds no registry; -EACCES, -ENOTDIR (a symlink), -EINVAL (entries NULL
+ * with max_entries > 0, entry_size too small, or as rpal_runtime_dir), -E2BIG
+ * for more than 1,048,576 entries, -ENOMEM, other -errno. Since 1.2. */
+int rpal_list_services(const char *runtime_dir, struct rpal_service_entry *entries,
+                       size_t entry_size, size_t max_entries);
 
 /* ------------------------------------------------------------------ services */
 

@@ -58,12 +58,13 @@ static int user_start(struct rpal_runtime *rt)
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
     if (w == MAP_FAILED) {
         rc = errno == EEXIST ? -EADDRINUSE : -errno;
-        rpal_log(LOG_ERR, "cannot reserve the slot window at %p (%s)", base, strerror(-rc));
+        rpal_log(LOG_ERR, RPAL_LOG_WINDOW,
+                 "cannot reserve the slot window at %p (%s)", base, strerror(-rc));
         return rc;
     }
     if (w != base) { /* a kernel without MAP_FIXED_NOREPLACE treats it as a hint */
         munmap(w, window_size(rt));
-        rpal_log(LOG_ERR, "the slot window at %p is in use", base);
+        rpal_log(LOG_ERR, RPAL_LOG_WINDOW, "the slot window at %p is in use", base);
         return -EADDRINUSE;
     }
     rt->window = w;
@@ -168,7 +169,7 @@ static void user_wake_receiver(struct rpal_conn *c)
     static const char bell = 0;
     if (send(c->fd, &bell, 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno != EAGAIN &&
         errno != EPIPE && errno != ECONNRESET)
-        rpal_log(LOG_WARN, "waking %s: %s", c->name, strerror(errno));
+        rpal_log(LOG_WARN, RPAL_LOG_WAKE_FAILED, "waking %s: %s", c->name, strerror(errno));
 }
 
 static void user_wake_word(const _Atomic uint32_t *word)

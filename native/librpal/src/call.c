@@ -239,7 +239,8 @@ void calls_fail_all(struct rpal_conn *c, int err)
 static void reject(struct rpal_conn *c, const char *what, const struct rpal_desc *d)
 {
     atomic_fetch_add(&c->st_rejected, 1);
-    rpal_log(LOG_WARN, "%s: pid %d sent %s (kind %u id %#llx ptr %#llx len %llu)", c->name,
+    rpal_log(LOG_WARN, RPAL_LOG_PROTOCOL_VIOLATION,
+             "%s: pid %d sent %s (kind %u id %#llx ptr %#llx len %llu)", c->name,
              (int)c->peer_pid, what, d->kind, (unsigned long long)d->id,
              (unsigned long long)d->ptr, (unsigned long long)d->len);
 }

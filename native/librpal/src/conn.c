@@ -67,17 +67,20 @@ int conn_attach_peer(struct rpal_conn *c, const struct rpal_hs_msg *m, int arena
 {
     struct stat st;
     if (fstat(arena_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        rpal_log(LOG_ERR, "peer %d sent an arena that is not a memfd", (int)c->peer_pid);
+        rpal_log(LOG_ERR, RPAL_LOG_HANDSHAKE_INVALID,
+                 "peer %d sent an arena that is not a memfd", (int)c->peer_pid);
         return -EBADFD;
     }
     int seals = fcntl(arena_fd, F_GET_SEALS);
     int need = F_SEAL_SHRINK | F_SEAL_GROW;
     if (seals < 0 || (seals & need) != need) {
-        rpal_log(LOG_ERR, "peer %d sent an unsealed arena (seals %#x)", (int)c->peer_pid, seals);
+        rpal_log(LOG_ERR, RPAL_LOG_HANDSHAKE_INVALID,
+                 "peer %d sent an unsealed arena (seals %#x)", (int)c->peer_pid, seals);
         return -EBADFD;
     }
     if ((uint64_t)st.st_size != m->arena_size) {
-        rpal_log(LOG_ERR, "peer %d arena is %lld bytes, it announced %llu", (int)c->peer_pid,
+        rpal_log(LOG_ERR, RPAL_LOG_HANDSHAKE_INVALID,
+                 "peer %d arena is %lld bytes, it announced %llu", (int)c->peer_pid,
                  (long long)st.st_size, (unsigned long long)m->arena_size);
         return -EBADFD;
     }
@@ -93,7 +96,8 @@ int conn_attach_peer(struct rpal_conn *c, const struct rpal_hs_msg *m, int arena
     if (rc == 0) {
         pm->retired = false;
         if (pm->refs && (pm->dev != st.st_dev || pm->ino != st.st_ino))
-            rpal_log(LOG_INFO, "slot %d now belongs to pid %d", m->slot, (int)c->peer_pid);
+            rpal_log(LOG_INFO, RPAL_LOG_SLOT_REUSED,
+                     "slot %d now belongs to pid %d", m->slot, (int)c->peer_pid);
         pm->refs++;
         pm->dev = st.st_dev;
         pm->ino = st.st_ino;
@@ -115,7 +119,8 @@ int conn_attach_peer(struct rpal_conn *c, const struct rpal_hs_msg *m, int arena
     c->peer_incarnation = m->incarnation;
     if (c->peer->magic != RPAL_MAGIC || c->peer->ring_entries != m->ring_entries ||
         c->peer->incarnation != m->incarnation) {
-        rpal_log(LOG_ERR, "peer %d connection block at offset %llu is not initialised",
+        rpal_log(LOG_ERR, RPAL_LOG_HANDSHAKE_INVALID,
+                 "peer %d connection block at offset %llu is not initialised",
                  (int)c->peer_pid, (unsigned long long)m->conn_off);
         return -EPROTO;
     }
@@ -225,7 +230,8 @@ void conn_fail(struct rpal_conn *c, int err)
     int expected = 0;
     if (!atomic_compare_exchange_strong(&c->dead, &expected, err))
         return;
-    rpal_log(err == -ECONNRESET ? LOG_INFO : LOG_ERR, "connection %s to pid %d ended: %s",
+    rpal_log(err == -ECONNRESET ? LOG_INFO : LOG_ERR, RPAL_LOG_CONN_ENDED,
+             "connection %s to pid %d ended: %s",
              c->name, (int)c->peer_pid, strerror(-err));
     calls_fail_all(c, err);
     free_lent(c);
@@ -399,7 +405,8 @@ void conn_take_back(struct rpal_conn *c, uint64_t ptr)
         return;
     }
     atomic_fetch_add(&c->st_rejected, 1);
-    rpal_log(LOG_WARN, "%s: pid %d released %#llx, which it does not hold", c->name,
+    rpal_log(LOG_WARN, RPAL_LOG_PROTOCOL_VIOLATION,
+             "%s: pid %d released %#llx, which it does not hold", c->name,
              (int)c->peer_pid, (unsigned long long)ptr);
 }
 

@@ -219,7 +219,7 @@ static int ctl_conn(struct rpal_ep *ep, int op, struct rpal_conn *c, struct epol
      * so it parks again, this time on c too */
     uint64_t one = 1;
     if (write(ep->wake, &one, sizeof one) < 0 && errno != EAGAIN)
-        rpal_log(LOG_WARN, "wake eventfd: %s", strerror(errno));
+        rpal_log(LOG_WARN, RPAL_LOG_WAKE_FAILED, "wake eventfd: %s", strerror(errno));
     return 0;
 }
 
@@ -376,7 +376,7 @@ static void internal_event(struct rpal_ep *ep, const struct epoll_event *ev)
     if (tag == TAG_WAKE) {
         uint64_t v;
         if (read(ep->wake, &v, sizeof v) < 0 && errno != EAGAIN)
-            rpal_log(LOG_WARN, "wake eventfd: %s", strerror(errno));
+            rpal_log(LOG_WARN, RPAL_LOG_WAKE_FAILED, "wake eventfd: %s", strerror(errno));
         return;
     }
     if (tag == TAG_SOCKET && !(ev->events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) && drain_socket(c))
@@ -407,7 +407,7 @@ void ep_wake_conn(struct rpal_conn *c)
     struct rpal_ep *ep = c->ep;
     uint64_t one = 1;
     if (ep && write(ep->wake, &one, sizeof one) < 0 && errno != EAGAIN)
-        rpal_log(LOG_WARN, "wake eventfd: %s", strerror(errno));
+        rpal_log(LOG_WARN, RPAL_LOG_WAKE_FAILED, "wake eventfd: %s", strerror(errno));
 }
 
 /* Handles k events of the wait fd; when they say ordinary fds are ready,

@@ -134,7 +134,8 @@ int handshake_parse(const struct msghdr *mh, ssize_t n, struct rpal_hs_msg *m, i
         }
     }
     if (n == 0) {
-        rpal_log(LOG_WARN, "handshake: the peer closed the connection without a message");
+        rpal_log(LOG_WARN, RPAL_LOG_HANDSHAKE_ABORTED,
+                 "handshake: the peer closed the connection without a message");
         if (*arena >= 0)
             close(*arena);
         *arena = -1;
@@ -142,11 +143,12 @@ int handshake_parse(const struct msghdr *mh, ssize_t n, struct rpal_hs_msg *m, i
     }
     if ((size_t)n != sizeof *m || (mh->msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
         m->magic != RPAL_MAGIC) {
-        rpal_log(LOG_ERR, "malformed handshake message (%zd bytes)", n);
+        rpal_log(LOG_ERR, RPAL_LOG_HANDSHAKE_INVALID, "malformed handshake message (%zd bytes)", n);
         goto bad;
     }
     if (m->protocol != RPAL_PROTOCOL) {
-        rpal_log(LOG_ERR, "peer speaks protocol %u, we speak %u", m->protocol, RPAL_PROTOCOL);
+        rpal_log(LOG_ERR, RPAL_LOG_HANDSHAKE_INVALID,
+                 "peer speaks protocol %u, we speak %u", m->protocol, RPAL_PROTOCOL);
         goto bad;
     }
     if (m->type == RPAL_HS_REFUSE) {
@@ -156,7 +158,7 @@ int handshake_parse(const struct msghdr *mh, ssize_t n, struct rpal_hs_msg *m, i
         return 0;
     }
     if (got != 1) {
-        rpal_log(LOG_ERR, "handshake carried %d fds, expected 1", got);
+        rpal_log(LOG_ERR, RPAL_LOG_HANDSHAKE_INVALID, "handshake carried %d fds, expected 1", got);
         goto bad;
     }
     return 0;
@@ -181,8 +183,8 @@ static int hs_recv(int fd, struct rpal_hs_msg *m, int *arena)
     ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
     if (n < 0) {
         int rc = errno == EAGAIN ? -ETIMEDOUT : -errno;
-        rpal_log(LOG_WARN, "handshake %s", rc == -ETIMEDOUT ? "timed out: the peer sent nothing"
-                                                            : strerror(-rc));
+        rpal_log(LOG_WARN, RPAL_LOG_HANDSHAKE_ABORTED, "handshake %s",
+                 rc == -ETIMEDOUT ? "timed out: the peer sent nothing" : strerror(-rc));
         return rc;
     }
     /* The kernel truncates the control data (MSG_CTRUNC) when it cannot
@@ -192,7 +194,8 @@ static int hs_recv(int fd, struct rpal_hs_msg *m, int *arena)
      * fds we can still open.) */
     if ((mh.msg_flags & MSG_CTRUNC) && limits_fds_exhausted(fd)) {
         close_passed_fds(&mh);
-        rpal_log(LOG_ERR, "handshake: the peer's arena fd could not be received: this process "
+        rpal_log(LOG_ERR, RPAL_LOG_LIMIT,
+                 "handshake: the peer's arena fd could not be received: this process "
                  "is out of file descriptors (RLIMIT_NOFILE)");
         return -EMFILE;
     }
@@ -221,7 +224,8 @@ int handshake_validate(const struct rpal_hs_msg *m)
     else if (memchr(m->name, 0, sizeof m->name) == NULL)
         why = "an unterminated name";
     if (why) {
-        rpal_log(LOG_ERR, "handshake from slot %d refused: %s", m->slot, why);
+        rpal_log(LOG_ERR, RPAL_LOG_HANDSHAKE_INVALID,
+                 "handshake from slot %d refused: %s", m->slot, why);
         return -EPROTO;
     }
     return 0;
@@ -247,12 +251,15 @@ static int hs_check_slot_owner(int slot, pid_t pid)
     if (rc == 0 && fl.l_type != F_UNLCK && fl.l_pid == pid)
         return 0;
     if (rc < 0)
-        rpal_log(LOG_ERR, "pid %d announces slot %d, which cannot be checked: %s", (int)pid, slot,
+        rpal_log(LOG_ERR, RPAL_LOG_HANDSHAKE_INVALID,
+                 "pid %d announces slot %d, which cannot be checked: %s", (int)pid, slot,
                  strerror(-rc));
     else if (fl.l_type == F_UNLCK)
-        rpal_log(LOG_ERR, "pid %d announces slot %d, which no process holds", (int)pid, slot);
+        rpal_log(LOG_ERR, RPAL_LOG_HANDSHAKE_INVALID,
+                 "pid %d announces slot %d, which no process holds", (int)pid, slot);
     else
-        rpal_log(LOG_ERR, "pid %d announces slot %d, which pid %d holds", (int)pid, slot,
+        rpal_log(LOG_ERR, RPAL_LOG_HANDSHAKE_INVALID,
+                 "pid %d announces slot %d, which pid %d holds", (int)pid, slot,
                  (int)fl.l_pid);
     return -EPROTO;
 }
@@ -282,7 +289,8 @@ static bool admitted(int fd, const struct ucred *cred, const struct rpal_access 
     gid_t groups[256];
     socklen_t len = sizeof groups;
     if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0) {
-        rpal_log(LOG_WARN, "cannot read the groups of pid %d: %s", (int)cred->pid,
+        rpal_log(LOG_WARN, RPAL_LOG_PEER_REFUSED,
+                 "cannot read the groups of pid %d: %s", (int)cred->pid,
                  strerror(errno));
         return false;
     }
@@ -304,13 +312,13 @@ static int peer_cred(int fd, struct ucred *cred, const struct rpal_access *a, co
     if (admitted(fd, cred, a))
         return 0;
     if (as_server)
-        rpal_log(LOG_ERR,
+        rpal_log(LOG_ERR, RPAL_LOG_PEER_REFUSED,
                  "service %s refused pid %d: it runs as uid %u gid %u, and the service admits "
                  "only uid %u and the users and groups in its allowlist",
                  name, (int)cred->pid, (unsigned)cred->uid, (unsigned)cred->gid,
                  (unsigned)geteuid());
     else
-        rpal_log(LOG_ERR,
+        rpal_log(LOG_ERR, RPAL_LOG_PEER_REFUSED,
                  "service %s is served by pid %d as uid %u, which this client does not trust "
                  "(only uid %u and the users and groups it names)",
                  name, (int)cred->pid, (unsigned)cred->uid, (unsigned)geteuid());
@@ -353,7 +361,7 @@ static int fd_room(const char *name, pid_t pid, int need)
     int open_fds, limit;
     int rc = limits_fd_room(need, &open_fds, &limit);
     if (rc < 0)
-        rpal_log(LOG_WARN,
+        rpal_log(LOG_WARN, RPAL_LOG_PEER_REFUSED,
                  "service %s refused pid %d: %d of this process's %d file descriptors "
                  "(RLIMIT_NOFILE) are open, and the engine keeps %d free",
                  name, (int)pid, open_fds, limit, limits_fd_reserve(limit));
@@ -393,7 +401,8 @@ int handshake_server(int fd, const struct rpal_service *svc, const struct ucred 
     int rc;
     uint32_t live;
     if (svc->max_conns && (live = live_conns(key)) >= svc->max_conns) {
-        rpal_log(LOG_WARN, "service %s refused pid %d: it has %u live connections, its limit",
+        rpal_log(LOG_WARN, RPAL_LOG_PEER_REFUSED,
+                 "service %s refused pid %d: it has %u live connections, its limit",
                  name, (int)cred.pid, live);
         rc = -EUSERS;
         goto refuse;
@@ -403,7 +412,8 @@ int handshake_server(int fd, const struct rpal_service *svc, const struct ucred 
     if ((rc = hs_recv(fd, &m, &arena_fd)) < 0)
         goto refuse;
     if (m.type != RPAL_HS_HELLO) {
-        rpal_log(LOG_ERR, "pid %d sent handshake message type %u, not a hello", (int)cred.pid,
+        rpal_log(LOG_ERR, RPAL_LOG_HANDSHAKE_INVALID,
+                 "pid %d sent handshake message type %u, not a hello", (int)cred.pid,
                  m.type);
         rc = -EPROTO;
         goto refuse;
@@ -411,14 +421,15 @@ int handshake_server(int fd, const struct rpal_service *svc, const struct ucred 
     if ((rc = handshake_validate(&m)) < 0 || (rc = hs_check_slot_owner(m.slot, cred.pid)) < 0)
         goto refuse;
     if (strcmp(m.name, name) != 0) {
-        rpal_log(LOG_ERR, "pid %d asked for service '%s' on the socket of '%s'", (int)cred.pid,
+        rpal_log(LOG_ERR, RPAL_LOG_HANDSHAKE_INVALID,
+                 "pid %d asked for service '%s' on the socket of '%s'", (int)cred.pid,
                  m.name, name);
         rc = -EPROTO;
         goto refuse;
     }
     if ((rc = conn_new(true, &c)) < 0) {
         if (rc == -ENOSPC)
-            rpal_log(LOG_WARN,
+            rpal_log(LOG_WARN, RPAL_LOG_PEER_REFUSED,
                      "service %s refused pid %d: connections hold %llu bytes of this process's "
                      "%llu-byte arena, and the engine keeps %u/%u of it for messages",
                      name, (int)cred.pid,
@@ -426,7 +437,8 @@ int handshake_server(int fd, const struct rpal_service *svc, const struct ucred 
                      (unsigned long long)g_rt.opt.arena_size, RPAL_CONN_ARENA_SHARE - 1,
                      RPAL_CONN_ARENA_SHARE);
         else
-            rpal_log(LOG_WARN, "service %s refused pid %d: no block for its connection: %s", name,
+            rpal_log(LOG_WARN, RPAL_LOG_PEER_REFUSED,
+                     "service %s refused pid %d: no block for its connection: %s", name,
                      (int)cred.pid,
                      rc == -ENOMEM ? "the arena is full (messages hold it)" : strerror(-rc));
         c = NULL;
@@ -441,7 +453,8 @@ int handshake_server(int fd, const struct rpal_service *svc, const struct ucred 
      * is connected, so running out of fds must refuse it here */
     if ((c->pidfd = (int)syscall(SYS_pidfd_open, cred.pid, 0)) < 0) {
         rc = -errno;
-        rpal_log(LOG_WARN, "service %s refused pid %d: cannot watch it: %s", name, (int)cred.pid,
+        rpal_log(LOG_WARN, RPAL_LOG_PEER_REFUSED,
+                 "service %s refused pid %d: cannot watch it: %s", name, (int)cred.pid,
                  strerror(-rc));
         goto refuse;
     }
@@ -516,11 +529,13 @@ int handshake_client(const char *name, const struct rpal_access *trust, struct r
     }
     if (w.type == RPAL_HS_REFUSE) {
         rc = (w.status < 0 && w.status > -4096) ? w.status : -ECONNREFUSED;
-        rpal_log(LOG_ERR, "service %s refused us: %s", name, strerror(-rc));
+        rpal_log(LOG_ERR, RPAL_LOG_REFUSED_BY_PEER,
+                 "service %s refused us: %s", name, strerror(-rc));
         goto fail;
     }
     if (w.type != RPAL_HS_WELCOME) {
-        rpal_log(LOG_ERR, "service %s sent handshake message type %u, not a welcome", name, w.type);
+        rpal_log(LOG_ERR, RPAL_LOG_HANDSHAKE_INVALID,
+                 "service %s sent handshake message type %u, not a welcome", name, w.type);
         rc = -EPROTO;
         goto fail;
     }

@@ -626,7 +626,9 @@ static inline int64_t limit_deadline(struct limit *l)
 }
 
 /* log.c */
-void rpal_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Logs a message with its level (LOG_*) and code (rpal.h: what it is about). */
+void rpal_log(int level, enum rpal_log_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 #define LOG_ERR 0
 #define LOG_WARN 1
 #define LOG_INFO 2

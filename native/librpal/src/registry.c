@@ -8,6 +8,7 @@
  *                      on it; the file holds "pid slot key" for tools
  *   services/NAME.sock the server's listening SOCK_SEQPACKET socket
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -31,6 +32,9 @@
  * socket), and closing either lock fd drops the lock for both. So names
  * this process serves are checked in g_rt.services under this lock. */
 static pthread_mutex_t s_reg_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Size of a runtime directory's path buffer, its NUL included (g_rt.dir). */
+#define RPAL_DIR_MAX ((int)sizeof g_rt.dir)
 
 static int lock_file(int fd)
 {
@@ -73,7 +77,7 @@ static int check_dir(const struct rpal_runtime *rt, int fd)
     if (!shared(rt)) {
         if (st.st_uid == me && !(st.st_mode & 077))
             return 0;
-        rpal_log(LOG_ERR,
+        rpal_log(LOG_ERR, RPAL_LOG_RUNTIME_DIR,
                  "runtime directory %s must be owned by uid %u with mode 0700 (it is uid %u, "
                  "mode %04o); set RPAL_RUNTIME_GROUP to share one with a group",
                  rt->dir, (unsigned)me, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
@@ -93,7 +97,7 @@ static int check_dir(const struct rpal_runtime *rt, int fd)
         why = "of a group this process is not in";
     if (!why)
         return 0;
-    rpal_log(LOG_ERR,
+    rpal_log(LOG_ERR, RPAL_LOG_RUNTIME_DIR,
              "shared runtime directory %s is %s: it must be mode 2770 or 3770, group %u, owned "
              "by uid %u or root (it is uid %u, gid %u, mode %04o)",
              rt->dir, why, (unsigned)g, (unsigned)me, (unsigned)st.st_uid, (unsigned)st.st_gid,
@@ -123,18 +127,20 @@ static int open_dir(const struct rpal_runtime *rt, int *out)
     mode_t dmode = shared(rt) ? 02770 : 0700;
     if (mkdir(rt->dir, dmode) == 0) {
         if (shared(rt) && chown(rt->dir, (uid_t)-1, (gid_t)rt->opt.runtime_group) < 0)
-            rpal_log(LOG_ERR, "cannot give %s to group %lld: %s", rt->dir,
+            rpal_log(LOG_ERR, RPAL_LOG_RUNTIME_DIR, "cannot give %s to group %lld: %s", rt->dir,
                      (long long)rt->opt.runtime_group, strerror(errno));
         own_mode(rt, AT_FDCWD, rt->dir, dmode);
     } else if (errno != EEXIST) {
         int rc = -errno;
-        rpal_log(LOG_ERR, "cannot create runtime directory %s: %s", rt->dir, strerror(-rc));
+        rpal_log(LOG_ERR, RPAL_LOG_RUNTIME_DIR,
+                 "cannot create runtime directory %s: %s", rt->dir, strerror(-rc));
         return rc;
     }
     int fd = open(rt->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
         int rc = -errno;
-        rpal_log(LOG_ERR, "cannot open runtime directory %s: %s%s", rt->dir, strerror(-rc),
+        rpal_log(LOG_ERR, RPAL_LOG_RUNTIME_DIR,
+                 "cannot open runtime directory %s: %s%s", rt->dir, strerror(-rc),
                  rc == -EACCES && shared(rt) ? " (is this process in its group?)" : "");
         return rc;
     }
@@ -149,23 +155,33 @@ static int open_dir(const struct rpal_runtime *rt, int *out)
     return 0;
 }
 
-int registry_open(struct rpal_runtime *rt, const char *dir)
+/* The runtime directory's path (docs/api.md, "Runtime directory"): dir if
+ * set, else from the environment and the runtime group (-1: private). The one
+ * place that chooses it: rpal_init, rpal_runtime_dir and rpal_list_services
+ * all come here. */
+static int dir_path(const char *dir, int64_t group, char out[RPAL_DIR_MAX])
 {
     const char *env = getenv("RPAL_RUNTIME_DIR");
     const char *xdg = getenv("XDG_RUNTIME_DIR");
     int n;
     if (dir)
-        n = snprintf(rt->dir, sizeof rt->dir, "%s", dir);
+        n = snprintf(out, RPAL_DIR_MAX, "%s", dir);
     else if (env && *env)
-        n = snprintf(rt->dir, sizeof rt->dir, "%s", env);
-    else if (xdg && *xdg && !shared(rt))
-        n = snprintf(rt->dir, sizeof rt->dir, "%s/rpal", xdg);
-    else if (shared(rt))
-        n = snprintf(rt->dir, sizeof rt->dir, "/tmp/rpal-g%lld", (long long)rt->opt.runtime_group);
+        n = snprintf(out, RPAL_DIR_MAX, "%s", env);
+    else if (xdg && *xdg && group < 0)
+        n = snprintf(out, RPAL_DIR_MAX, "%s/rpal", xdg);
+    else if (group >= 0)
+        n = snprintf(out, RPAL_DIR_MAX, "/tmp/rpal-g%lld", (long long)group);
     else
-        n = snprintf(rt->dir, sizeof rt->dir, "/tmp/rpal-%u", (unsigned)geteuid());
-    if (n < 0 || (size_t)n >= sizeof rt->dir)
-        return -ENAMETOOLONG;
+        n = snprintf(out, RPAL_DIR_MAX, "/tmp/rpal-%u", (unsigned)geteuid());
+    return n < 0 || n >= RPAL_DIR_MAX ? -ENAMETOOLONG : 0;
+}
+
+int registry_open(struct rpal_runtime *rt, const char *dir)
+{
+    int rc = dir_path(dir, rt->opt.runtime_group, rt->dir);
+    if (rc < 0)
+        return rc;
     return open_dir(rt, &rt->dirfd);
 }
 
@@ -196,7 +212,8 @@ int registry_take_slot(struct rpal_runtime *rt)
             char info[32];
             int n = snprintf(info, sizeof info, "%d\n", (int)rt->pid);
             if (ftruncate(fd, 0) < 0 || pwrite(fd, info, (size_t)n, 0) < 0)
-                rpal_log(LOG_WARN, "cannot record pid in slot %u: %s", i, strerror(errno));
+                rpal_log(LOG_WARN, RPAL_LOG_REGISTRY,
+                         "cannot record pid in slot %u: %s", i, strerror(errno));
             rt->slot = (int)i;
             rt->slot_lock_fd = fd;
             return 0;
@@ -205,7 +222,7 @@ int registry_take_slot(struct rpal_runtime *rt)
         if (rc != -EBUSY)
             return rc;
     }
-    rpal_log(LOG_ERR, "all %u slots are taken", rt->opt.slot_count);
+    rpal_log(LOG_ERR, RPAL_LOG_LIMIT, "all %u slots are taken", rt->opt.slot_count);
     return -EUSERS;
 }
 
@@ -281,7 +298,8 @@ static void record_service(const struct rpal_service *s)
     int n = snprintf(info, sizeof info, "%d %d %016llx\n", (int)g_rt.pid, g_rt.slot,
                      (unsigned long long)s->key);
     if (ftruncate(s->lock_fd, 0) < 0 || pwrite(s->lock_fd, info, (size_t)n, 0) < 0)
-        rpal_log(LOG_WARN, "cannot record service %s: %s", s->name, strerror(errno));
+        rpal_log(LOG_WARN, RPAL_LOG_REGISTRY,
+                 "cannot record service %s: %s", s->name, strerror(errno));
 }
 
 /* Binds a new listening socket at sun (whatever file was there goes: the
@@ -349,7 +367,7 @@ static int relock(const char *rel, int *out)
     int fd = openat(g_rt.dirfd, rel, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         int rc = -errno;
-        rpal_log(LOG_ERR, "cannot open %s/%s: %s", g_rt.dir, rel, strerror(-rc));
+        rpal_log(LOG_ERR, RPAL_LOG_REGISTRY, "cannot open %s/%s: %s", g_rt.dir, rel, strerror(-rc));
         return rc;
     }
     if (shared(&g_rt))
@@ -357,7 +375,8 @@ static int relock(const char *rel, int *out)
     int rc = lock_file(fd);
     if (rc < 0) {
         if (rc == -EBUSY) {
-            rpal_log(LOG_ERR, "%s/%s is held by pid %d now", g_rt.dir, rel, (int)lock_holder(fd));
+            rpal_log(LOG_ERR, RPAL_LOG_REGISTRY,
+                     "%s/%s is held by pid %d now", g_rt.dir, rel, (int)lock_holder(fd));
             rc = -EADDRINUSE;
         }
         close(fd);
@@ -390,7 +409,8 @@ static int repair_process(bool *repaired)
             return rc;
         }
         close(fd);
-        rpal_log(LOG_WARN, "runtime directory %s was removed or replaced: made it again",
+        rpal_log(LOG_WARN, RPAL_LOG_REGISTRY_REPAIRED,
+                 "runtime directory %s was removed or replaced: made it again",
                  g_rt.dir);
         *repaired = true;
     } else if ((rc = make_subdirs(&g_rt, g_rt.dirfd)) < 0) {
@@ -403,18 +423,21 @@ static int repair_process(bool *repaired)
     if (rc == 0) {
         int fd;
         if ((rc = relock(slot, &fd)) < 0) {
-            rpal_log(LOG_ERR, "slot %d of pid %d was taken by another process while its file was "
+            rpal_log(LOG_ERR, RPAL_LOG_REGISTRY,
+                     "slot %d of pid %d was taken by another process while its file was "
                      "gone: peers cannot check it; restart this process", g_rt.slot, (int)g_rt.pid);
             return rc;
         }
         char info[32];
         int n = snprintf(info, sizeof info, "%d\n", (int)g_rt.pid);
         if (ftruncate(fd, 0) < 0 || pwrite(fd, info, (size_t)n, 0) < 0)
-            rpal_log(LOG_WARN, "cannot record pid in slot %d: %s", g_rt.slot, strerror(errno));
+            rpal_log(LOG_WARN, RPAL_LOG_REGISTRY,
+                     "cannot record pid in slot %d: %s", g_rt.slot, strerror(errno));
         int old = g_rt.slot_lock_fd;
         g_rt.slot_lock_fd = fd;
         close(old); /* another inode: our lock on the new file stays */
-        rpal_log(LOG_WARN, "slot %d: its file in %s was gone: took it again", g_rt.slot, g_rt.dir);
+        rpal_log(LOG_WARN, RPAL_LOG_REGISTRY_REPAIRED,
+                 "slot %d: its file in %s was gone: took it again", g_rt.slot, g_rt.dir);
         *repaired = true;
     }
     return 0;
@@ -450,7 +473,8 @@ static int repair_service(struct rpal_service *s, bool *repaired)
     dev_t dev;
     ino_t ino;
     if ((rc = listen_at(&sun, &fd, &dev, &ino)) < 0) {
-        rpal_log(LOG_ERR, "service %s: cannot listen at %s again: %s", s->name, sun.sun_path,
+        rpal_log(LOG_ERR, RPAL_LOG_REGISTRY,
+                 "service %s: cannot listen at %s again: %s", s->name, sun.sun_path,
                  strerror(-rc));
         return rc;
     }
@@ -470,7 +494,8 @@ static int repair_service(struct rpal_service *s, bool *repaired)
     s->sock_ino = ino;
     pthread_mutex_unlock(&s->accept_lock);
     close(old); /* clients still in its backlog are dropped (their connect fails) */
-    rpal_log(LOG_WARN, "service %s: its entry in %s was gone: registered it again", s->name,
+    rpal_log(LOG_WARN, RPAL_LOG_REGISTRY_REPAIRED,
+             "service %s: its entry in %s was gone: registered it again", s->name,
              g_rt.dir);
     *repaired = true;
     return 0;
@@ -565,7 +590,8 @@ RPAL_API int rpal_register_service_params(const char *name, const struct rpal_se
     s->lock_fd = openat(g_rt.dirfd, lock_name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (s->lock_fd < 0) {
         rc = -errno;
-        rpal_log(LOG_ERR, "cannot open %s/%s: %s", g_rt.dir, lock_name, strerror(-rc));
+        rpal_log(LOG_ERR, RPAL_LOG_REGISTRY,
+                 "cannot open %s/%s: %s", g_rt.dir, lock_name, strerror(-rc));
         goto fail;
     }
     if (shared(&g_rt))
@@ -703,7 +729,8 @@ static int refuse_out_of_fds(struct rpal_service *s, int err, int64_t now)
             struct ucred cred = {.pid = 0};
             socklen_t len = sizeof cred;
             getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len);
-            rpal_log(LOG_WARN, "service %s refused pid %d: this process is out of file "
+            rpal_log(LOG_WARN, RPAL_LOG_PEER_REFUSED,
+                     "service %s refused pid %d: this process is out of file "
                      "descriptors (%s)", s->name, (int)cred.pid, strerror(-err));
             handshake_refuse(fd, err);
             close(fd);
@@ -715,7 +742,8 @@ static int refuse_out_of_fds(struct rpal_service *s, int err, int64_t now)
         if (accept_errno == EAGAIN || accept_errno == EWOULDBLOCK)
             return -EAGAIN;
     }
-    rpal_log(LOG_ERR, "service %s: this process is out of file descriptors (%s); not "
+    rpal_log(LOG_ERR, RPAL_LOG_LIMIT,
+             "service %s: this process is out of file descriptors (%s); not "
              "accepting for %d ms", s->name, strerror(-err), RPAL_ACCEPT_PAUSE_MS);
     pause_listening(s, now + RPAL_ACCEPT_PAUSE_MS * 1000000ll);
     return err;
@@ -744,7 +772,8 @@ static int accept_step(struct rpal_service *s, struct rpal_conn **conn)
         struct rpal_pending p = pending_take(s, i);
         if (ready)
             return handshake_server(p.fd, s, &p.cred, conn);
-        rpal_log(LOG_WARN, "service %s: pid %d sent no hello within %d ms: dropped", s->name,
+        rpal_log(LOG_WARN, RPAL_LOG_PEER_REFUSED,
+                 "service %s: pid %d sent no hello within %d ms: dropped", s->name,
                  (int)p.cred.pid, RPAL_HELLO_TIMEOUT_MS);
         handshake_refuse(p.fd, -ETIMEDOUT);
         close(p.fd);
@@ -772,7 +801,8 @@ static int accept_step(struct rpal_service *s, struct rpal_conn **conn)
         if (has_input(fd))
             return handshake_server(fd, s, &cred, conn);
         if (s->npending == RPAL_PENDING_MAX) {
-            rpal_log(LOG_WARN, "service %s: %d clients are in the middle of their handshake; "
+            rpal_log(LOG_WARN, RPAL_LOG_PEER_REFUSED,
+                     "service %s: %d clients are in the middle of their handshake; "
                      "pid %d refused", s->name, RPAL_PENDING_MAX, (int)cred.pid);
             handshake_refuse(fd, -EBUSY);
             close(fd);
@@ -818,4 +848,303 @@ RPAL_API int rpal_request_service_params(const char *name, const struct rpal_req
     if (rc < 0)
         return rc;
     return handshake_client(name, p ? &p->trust : NULL, conn);
+}
+
+/* ------------------------------------------------------------------ listing */
+
+/* rpal_list_services reads what tools see of a registry: the names of the
+ * services/NAME.lock files, each file's record ("pid slot key", written by
+ * record_service) and whether its lock is held, and the sockets connected to
+ * each services/NAME.sock. All of it may have been written by anyone who may
+ * write the directory (or, for /proc/net/unix, by any process of the host):
+ * names are checked as registry_check_name does, records are parsed strictly
+ * and bounded, and a socket is counted only for the very file (device and
+ * inode) of a live entry. */
+
+/* The directory to list: dir, or the one rpal_runtime_dir() reports. */
+static int list_dir_path(const char *dir, char out[RPAL_DIR_MAX])
+{
+    if (dir)
+        return dir_path(dir, -1, out);
+    if (g_rt.started)
+        return dir_path(g_rt.dir, -1, out);
+    struct rpal_options o;
+    if (rpal_options_init(&o) < 0)
+        return -EINVAL; /* as rpal_init(NULL) would fail */
+    return dir_path(NULL, o.runtime_group, out);
+}
+
+RPAL_API int rpal_runtime_dir(char *buf, size_t size)
+{
+    if (!buf)
+        return -EINVAL;
+    char path[RPAL_DIR_MAX];
+    int rc = list_dir_path(NULL, path);
+    if (rc < 0)
+        return rc;
+    size_t n = strlen(path);
+    if (n >= size)
+        return -ERANGE;
+    memcpy(buf, path, n + 1);
+    return (int)n;
+}
+
+/* The 1.2 size of struct rpal_service_entry: the least a caller may pass. It
+ * stays 104 when the struct grows. */
+#define ENTRY_SIZE_1_2 104
+_Static_assert(sizeof(struct rpal_service_entry) >= ENTRY_SIZE_1_2, "entry size");
+/* More entries than this is not a registry anyone uses: -E2BIG. */
+#define LIST_MAX (1u << 20)
+
+struct list_item {
+    struct rpal_service_entry e;
+    dev_t sock_dev; /* the entry's socket file, when live and found */
+    ino_t sock_ino;
+    bool has_sock;
+};
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const struct list_item *)a)->e.name, ((const struct list_item *)b)->e.name);
+}
+
+/* Parses a service record, "PID SLOT KEY\n" (decimal, decimal, 16 hex
+ * digits): true and the values, or false for anything else. */
+static bool parse_record(const char *s, int32_t *pid, int32_t *slot, uint64_t *key)
+{
+    char *end;
+    errno = 0;
+    long p = strtol(s, &end, 10);
+    if (errno || end == s || *s < '0' || *s > '9' || p <= 0 || p > INT32_MAX || *end != ' ')
+        return false;
+    s = end + 1;
+    long sl = strtol(s, &end, 10);
+    if (errno || end == s || *s < '0' || *s > '9' || sl > 65535 || *end != ' ')
+        return false;
+    s = end + 1;
+    int digits = 0;
+    uint64_t k = 0;
+    for (; digits < 16; digits++, s++) {
+        int v = *s >= '0' && *s <= '9'   ? *s - '0'
+                : *s >= 'a' && *s <= 'f' ? *s - 'a' + 10
+                : *s >= 'A' && *s <= 'F' ? *s - 'A' + 10
+                                         : -1;
+        if (v < 0)
+            break;
+        k = k << 4 | (uint64_t)v;
+    }
+    if (digits != 16 || (*s != '\n' && *s != 0) || (*s == '\n' && s[1] != 0))
+        return false;
+    *pid = (int32_t)p;
+    *slot = (int32_t)sl;
+    *key = k;
+    return true;
+}
+
+/* This process's service whose lock file is st, or NULL. Called under
+ * s_reg_lock (so the list does not change). */
+static const struct rpal_service *own_service(const struct stat *st)
+{
+    if (!g_rt.started)
+        return NULL;
+    for (const struct rpal_service *s = g_rt.services; s; s = s->next) {
+        struct stat o;
+        if (fstat(s->lock_fd, &o) == 0 && o.st_dev == st->st_dev && o.st_ino == st->st_ino)
+            return s;
+    }
+    return NULL;
+}
+
+/* Fills it->e from services/NAME.lock (under svcfd): its record and whether a
+ * live process holds it. Under s_reg_lock. */
+static void probe_entry(int svcfd, struct list_item *it)
+{
+    struct rpal_service_entry *e = &it->e;
+    e->slot = -1;
+    char rel[RPAL_NAME_MAX + 16];
+    snprintf(rel, sizeof rel, "%s.lock", e->name);
+    struct stat st;
+    if (fstatat(svcfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+        return;
+    /* A lock this process holds: opening and closing the file would drop it
+     * (POSIX locks belong to the process), and F_GETLK does not report it. */
+    const struct rpal_service *own = own_service(&st);
+    if (own) {
+        e->flags = RPAL_SERVICE_LIVE;
+        e->pid = (int32_t)g_rt.pid;
+        e->slot = g_rt.slot;
+        e->key = own->key;
+    } else {
+        int fd = openat(svcfd, rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+            return;
+        char buf[96];
+        ssize_t n;
+        struct stat now;
+        if (fstat(fd, &now) == 0 && S_ISREG(now.st_mode) &&
+            (n = pread(fd, buf, sizeof buf - 1, 0)) > 0) {
+            buf[n] = 0;
+            if (!parse_record(buf, &e->pid, &e->slot, &e->key)) {
+                e->pid = 0;
+                e->slot = -1;
+                e->key = 0;
+            }
+            pid_t holder = lock_holder(fd);
+            if (holder > 0 && holder == e->pid)
+                e->flags = RPAL_SERVICE_LIVE;
+        }
+        close(fd);
+    }
+    if (e->flags & RPAL_SERVICE_LIVE) {
+        snprintf(rel, sizeof rel, "%s.sock", e->name);
+        if (fstatat(svcfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISSOCK(st.st_mode)) {
+            it->has_sock = true;
+            it->sock_dev = st.st_dev;
+            it->sock_ino = st.st_ino;
+        }
+    }
+}
+
+/* Counts, per live entry, the connected sockets of /proc/net/unix bound to
+ * its socket file: a server's accepted sockets carry its listening socket's
+ * path. Paths that are not absolute (bound relative to some process's working
+ * directory) are not counted. Lines are "NUM: REFS PROTO FLAGS TYPE ST INODE
+ * [PATH]". */
+static void count_connections(struct list_item *items, size_t n)
+{
+    FILE *f = fopen("/proc/net/unix", "re");
+    if (!f)
+        return;
+    char line[512], last[512] = "";
+    struct list_item *last_hit = NULL;
+    bool first = true;
+    while (fgets(line, sizeof line, f)) {
+        size_t len = strlen(line);
+        if (len && line[len - 1] == '\n') {
+            line[--len] = 0;
+        } else if (!feof(f)) { /* longer than any socket path: skip it */
+            int ch;
+            while ((ch = getc(f)) != EOF && ch != '\n')
+                ;
+            continue;
+        }
+        if (first) { /* the header */
+            first = false;
+            continue;
+        }
+        unsigned state;
+        unsigned long inode;
+        int off = -1;
+        if (sscanf(line, "%*[^:]: %*x %*x %*x %*x %x %lu %n", &state, &inode, &off) != 2 ||
+            off < 0 || (size_t)off > len || state != 3 /* SS_CONNECTED */)
+            continue;
+        const char *path = line + off;
+        const char *base = strrchr(path, '/');
+        if (path[0] != '/' || !base)
+            continue;
+        struct list_item *hit = NULL;
+        if (strcmp(path, last) == 0) {
+            hit = last_hit;
+        } else {
+            /* the entry of that file name, if live, and then the file itself */
+            size_t bl = strlen(base + 1);
+            for (size_t i = 0; i < n && !hit; i++) {
+                size_t nl = strlen(items[i].e.name);
+                if (items[i].has_sock && bl == nl + 5 &&
+                    memcmp(base + 1, items[i].e.name, nl) == 0 && strcmp(base + 1 + nl, ".sock") == 0)
+                    hit = &items[i];
+            }
+            struct stat st;
+            if (hit && (lstat(path, &st) < 0 || st.st_dev != hit->sock_dev ||
+                        st.st_ino != hit->sock_ino))
+                hit = NULL;
+            snprintf(last, sizeof last, "%s", path);
+            last_hit = hit;
+        }
+        if (hit && hit->e.connections < UINT32_MAX)
+            hit->e.connections++;
+    }
+    fclose(f);
+}
+
+RPAL_API int rpal_list_services(const char *runtime_dir, struct rpal_service_entry *entries,
+                                size_t entry_size, size_t max_entries)
+{
+    if ((max_entries && !entries) || entry_size < ENTRY_SIZE_1_2 ||
+        max_entries > SIZE_MAX / entry_size)
+        return -EINVAL;
+    char path[RPAL_DIR_MAX];
+    int rc = list_dir_path(runtime_dir, path);
+    if (rc < 0)
+        return rc;
+    int top = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (top < 0)
+        return errno == ELOOP ? -ENOTDIR : -errno;
+    int svcfd = openat(top, "services", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    rc = svcfd < 0 ? (errno == ELOOP ? -ENOTDIR : -errno) : 0;
+    close(top);
+    if (rc < 0)
+        return rc;
+    DIR *d = fdopendir(svcfd);
+    if (!d) {
+        rc = -errno;
+        close(svcfd);
+        return rc;
+    }
+    svcfd = dirfd(d);
+
+    struct list_item *items = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    errno = 0;
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        if (len <= 5 || strcmp(de->d_name + len - 5, ".lock") != 0 || len - 5 > RPAL_NAME_MAX)
+            continue;
+        char name[RPAL_NAME_MAX + 1];
+        memcpy(name, de->d_name, len - 5);
+        name[len - 5] = 0;
+        if (registry_check_name(name) < 0)
+            continue;
+        if (n == LIST_MAX) {
+            rc = -E2BIG;
+            break;
+        }
+        if (n == cap) {
+            size_t c = cap ? cap * 2 : 16;
+            struct list_item *g = realloc(items, c * sizeof *g);
+            if (!g) {
+                rc = -ENOMEM;
+                break;
+            }
+            items = g;
+            cap = c;
+        }
+        memset(&items[n], 0, sizeof items[n]);
+        memcpy(items[n].e.name, name, len - 5 + 1);
+        n++;
+        errno = 0;
+    }
+    if (rc == 0 && errno)
+        rc = -errno;
+    if (rc == 0 && n) {
+        qsort(items, n, sizeof *items, by_name);
+        size_t fill = n < max_entries ? n : max_entries;
+        pthread_mutex_lock(&s_reg_lock);
+        for (size_t i = 0; i < fill; i++)
+            probe_entry(svcfd, &items[i]);
+        pthread_mutex_unlock(&s_reg_lock);
+        count_connections(items, fill);
+        size_t copy = entry_size < sizeof(struct rpal_service_entry) ? entry_size
+                                                                     : sizeof(struct rpal_service_entry);
+        for (size_t i = 0; i < fill; i++) {
+            char *to = (char *)entries + i * entry_size;
+            items[i].e.size = (uint32_t)copy;
+            memcpy(to, &items[i].e, copy);
+            memset(to + copy, 0, entry_size - copy);
+        }
+    }
+    closedir(d);
+    free(items);
+    return rc < 0 ? rc : (int)n;
 }

@@ -80,7 +80,8 @@ static int push(struct rpal_conn *c, int ctl, const struct rpal_desc *d, uint32_
             /* another producer moved reserve since we read it: retry */
             if (atomic_load_explicit(&p->reserve, memory_order_relaxed) != h)
                 continue;
-            rpal_log(LOG_ERR, "%s: peer claims to have consumed %u of our %s ring, we published %u",
+            rpal_log(LOG_ERR, RPAL_LOG_PROTOCOL_VIOLATION,
+                     "%s: peer claims to have consumed %u of our %s ring, we published %u",
                      c->name, done, ctl ? "ctl" : "req", h);
             conn_fail(c, -EPROTO);
             return -EPROTO;
@@ -228,7 +229,8 @@ int ring_push_ctl(struct rpal_conn *c, const struct rpal_desc *d)
     uint32_t queued = c->bl_count;
     pthread_mutex_unlock(&c->backlog_lock);
     if (rc == -ENOBUFS) {
-        rpal_log(LOG_ERR, "%s: pid %d takes none of our replies (%u queued)", c->name,
+        rpal_log(LOG_ERR, RPAL_LOG_LIMIT,
+                 "%s: pid %d takes none of our replies (%u queued)", c->name,
                  (int)c->peer_pid, queued);
         conn_fail(c, -ENOBUFS);
     }
@@ -267,10 +269,11 @@ int ring_pop(struct rpal_conn *c, int ctl, struct rpal_desc *d)
                 if (dead)
                     return dead;
                 if (t - h <= n)
-                    rpal_log(LOG_ERR, "%s: peer moved its %s ring tail to %u without entry %u",
+                    rpal_log(LOG_ERR, RPAL_LOG_PROTOCOL_VIOLATION,
+                             "%s: peer moved its %s ring tail to %u without entry %u",
                              c->name, ctl ? "ctl" : "req", t, h);
                 else
-                    rpal_log(LOG_ERR,
+                    rpal_log(LOG_ERR, RPAL_LOG_PROTOCOL_VIOLATION,
                              "%s: peer moved its %s ring tail to %u, we consumed %u of %u entries",
                              c->name, ctl ? "ctl" : "req", t, h, n);
                 conn_fail(c, -EPROTO);

@@ -82,6 +82,42 @@ int main(void)
     FIELD(struct epoll_event, "epoll_event", events);
     FIELD(struct epoll_event, "epoll_event", data);
 
+    SIZE(struct rpal_log_record, "rpal_log_record");
+    FIELD(struct rpal_log_record, "rpal_log_record", size);
+    FIELD(struct rpal_log_record, "rpal_log_record", level);
+    FIELD(struct rpal_log_record, "rpal_log_record", code);
+    FIELD(struct rpal_log_record, "rpal_log_record", reserved);
+    FIELD(struct rpal_log_record, "rpal_log_record", message);
+
+    SIZE(struct rpal_service_entry, "rpal_service_entry");
+    FIELD(struct rpal_service_entry, "rpal_service_entry", size);
+    FIELD(struct rpal_service_entry, "rpal_service_entry", flags);
+    FIELD(struct rpal_service_entry, "rpal_service_entry", pid);
+    FIELD(struct rpal_service_entry, "rpal_service_entry", slot);
+    FIELD(struct rpal_service_entry, "rpal_service_entry", key);
+    FIELD(struct rpal_service_entry, "rpal_service_entry", connections);
+    FIELD(struct rpal_service_entry, "rpal_service_entry", reserved);
+    FIELD(struct rpal_service_entry, "rpal_service_entry", name);
+
+    CONST(RPAL_LEVEL_ERROR);
+    CONST(RPAL_LEVEL_WARNING);
+    CONST(RPAL_LEVEL_INFO);
+    CONST(RPAL_LOG_OTHER);
+    CONST(RPAL_LOG_RUNTIME_DIR);
+    CONST(RPAL_LOG_WINDOW);
+    CONST(RPAL_LOG_REGISTRY);
+    CONST(RPAL_LOG_REGISTRY_REPAIRED);
+    CONST(RPAL_LOG_LIMIT);
+    CONST(RPAL_LOG_PEER_REFUSED);
+    CONST(RPAL_LOG_REFUSED_BY_PEER);
+    CONST(RPAL_LOG_HANDSHAKE_ABORTED);
+    CONST(RPAL_LOG_HANDSHAKE_INVALID);
+    CONST(RPAL_LOG_PROTOCOL_VIOLATION);
+    CONST(RPAL_LOG_CONN_ENDED);
+    CONST(RPAL_LOG_SLOT_REUSED);
+    CONST(RPAL_LOG_WAKE_FAILED);
+    CONST(RPAL_SERVICE_LIVE);
+
     CONST(RPAL_VERSION_MAJOR);
     CONST(RPAL_VERSION_MINOR);
     CONST(RPAL_INLINE_WORDS);

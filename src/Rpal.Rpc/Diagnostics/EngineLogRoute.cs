@@ -4,18 +4,20 @@ using Rpal.Runtime;
 namespace Rpal.Rpc.Diagnostics;
 
 /// <summary>
-/// Routes the engine's reports (<see cref="RpalEngine.Log"/>, process-wide) to the category
+/// Routes the engine's reports (<see cref="RpalEngine.Logged"/>, process-wide) to the category
 /// <see cref="RpalLog.EngineCategory"/> of every logger factory a live server or channel was
 /// given, each factory once however many servers and channels share it.
 /// </summary>
 /// <remarks>
-/// The engine reports in text; the event id is chosen from it: a refused peer (the engine's
-/// "refused" reasons, and RpalServiceListener's "refused a client") is
-/// <see cref="RpalLog.PeerRefused"/>, a descriptor or release the engine rejected ("NAME: pid N
-/// sent ..." / "... which it does not hold") is <see cref="RpalLog.PeerProtocolViolation"/>, the
-/// rest <see cref="RpalLog.EngineMessage"/>. The handler runs inside the engine, possibly under
-/// its locks: it only formats and hands the text to the loggers, each a <see cref="ContainedLogger"/>,
-/// so that one that throws neither reaches the engine's thread nor keeps the others from logging.
+/// The event id comes from the code the engine passes with each report (<see cref="RpalLogEntry.Code"/>),
+/// never from its text: a peer refused, by this process or by the server (<see cref="RpalLogCode.PeerRefused"/>,
+/// <see cref="RpalLogCode.RefusedByPeer"/>, also RpalServiceListener's "refused a client") is
+/// <see cref="RpalLog.PeerRefused"/>; a peer that broke the handshake or the protocol in shared
+/// memory (<see cref="RpalLogCode.HandshakeInvalid"/>, <see cref="RpalLogCode.ProtocolViolation"/>)
+/// is <see cref="RpalLog.PeerProtocolViolation"/>; the rest <see cref="RpalLog.EngineMessage"/>.
+/// The handler runs inside the engine, possibly under its locks: it only formats and hands the
+/// text to the loggers, each a <see cref="ContainedLogger"/>, so that one that throws neither
+/// reaches the engine's thread nor keeps the others from logging.
 /// </remarks>
 internal static class EngineLogRoute
 {
@@ -41,7 +43,7 @@ internal static class EngineLogRoute
 
             if (s_factories.Count == 0)
             {
-                RpalEngine.Log += OnLog;
+                RpalEngine.Logged += OnLog;
             }
 
             s_factories[factory] = (ContainedLogger.Create(factory, RpalLog.EngineCategory), 1);
@@ -74,35 +76,42 @@ internal static class EngineLogRoute
             s_loggers = [.. s_factories.Values.Select(v => v.Logger)];
             if (s_factories.Count == 0)
             {
-                RpalEngine.Log -= OnLog;
+                RpalEngine.Logged -= OnLog;
             }
         }
     }
 
-    private static void OnLog(int level, string message)
+    private static void OnLog(RpalLogEntry entry)
     {
-        LogLevel logLevel = level switch
+        foreach (ILogger logger in Volatile.Read(ref s_loggers))
+        {
+            Route(logger, entry);
+        }
+    }
+
+    /// <summary>Logs <paramref name="entry"/> to <paramref name="logger"/> under the event its code names.</summary>
+    internal static void Route(ILogger logger, in RpalLogEntry entry)
+    {
+        LogLevel level = entry.Level switch
         {
             RpalEngine.LogLevelError => LogLevel.Error,
             RpalEngine.LogLevelWarning => LogLevel.Warning,
             _ => LogLevel.Information,
         };
 
-        foreach (ILogger logger in Volatile.Read(ref s_loggers))
+        switch (entry.Code)
         {
-            if (message.Contains("refused", StringComparison.Ordinal))
-            {
-                RpalLog.PeerRefused(logger, logLevel, message);
-            }
-            else if ((message.Contains(": pid ", StringComparison.Ordinal) && message.Contains(" sent ", StringComparison.Ordinal)) ||
-                message.Contains("which it does not hold", StringComparison.Ordinal))
-            {
-                RpalLog.PeerProtocolViolation(logger, logLevel, message);
-            }
-            else
-            {
-                RpalLog.EngineMessage(logger, logLevel, message);
-            }
+            case RpalLogCode.PeerRefused:
+            case RpalLogCode.RefusedByPeer:
+                RpalLog.PeerRefused(logger, level, entry.Message);
+                break;
+            case RpalLogCode.HandshakeInvalid:
+            case RpalLogCode.ProtocolViolation:
+                RpalLog.PeerProtocolViolation(logger, level, entry.Message);
+                break;
+            default:
+                RpalLog.EngineMessage(logger, level, entry.Message);
+                break;
         }
     }
 }

@@ -15,6 +15,9 @@ internal static class IntrospectionCodec
     /// <summary>Answered with status 0 and a UTF-8 JSON object in the payload (Words[0] = its length).</summary>
     public const uint OpStats = 6;
 
+    /// <summary>A request for <paramref name="op"/> (method id 0, the op in the flags): what the rpal tool sends.</summary>
+    public static RpalMessage Request(uint op) => new() { Word0 = RequestCodec.Word0(0, op) };
+
     /// <summary>Whether a call is for the server itself (method id 0).</summary>
     public static bool IsIntrospection(in RpalMessage call) => RequestCodec.MethodId(in call) == 0;
 

@@ -14,7 +14,7 @@ internal static unsafe partial class NativeMethods
     internal const string Library = "rpal";
 
     internal const int VersionMajor = 1;
-    internal const int VersionMinor = 1;
+    internal const int VersionMinor = 2;
     internal const int NameMax = 64;
 
     internal const int EpollCtlAdd = 1;
@@ -41,6 +41,15 @@ internal static unsafe partial class NativeMethods
 
     [LibraryImport(Library)]
     internal static partial void rpal_set_logger(delegate* unmanaged<int, byte*, nint, void> fn, nint context);
+
+    [LibraryImport(Library)]
+    internal static partial void rpal_set_log_sink(delegate* unmanaged<RpalNativeLogRecord*, nint, void> fn, nint context);
+
+    [LibraryImport(Library)]
+    internal static partial int rpal_runtime_dir(byte* buf, nuint size);
+
+    [LibraryImport(Library)]
+    internal static partial int rpal_list_services(byte* runtimeDir, RpalNativeServiceEntry* entries, nuint entrySize, nuint maxEntries);
 
     // ------------------------------------------------------------- services
 
