@@ -28,7 +28,9 @@
  * clock_nanosleep from the end of the previous call) before each call, times
  * the round trip itself with the TSC, and both processes measure their CPU
  * time over the counted calls; the server sends its own back. FLOOR is not
- * paced: two spinning CPUs cost the whole gap by construction.
+ * paced: two spinning CPUs cost the whole gap by construction. The gaps run
+ * in rounds (--rounds), each gap on EPOLL and on RPAL in turn, and a row
+ * pools its rounds.
  */
 #include "latency_common.h"
 
@@ -65,6 +67,7 @@ struct client_opts {
     uint32_t gaps_n;   /* paced mode when > 0 */
     uint64_t gaps[LAT_PACED_MAX_GAPS]; /* microseconds */
     uint64_t calls;    /* counted calls per gap, before the cap */
+    uint32_t rounds;   /* paced: the rounds a gap's calls are shared among */
     const char *json_path;
     bool no_spin;
     bool spawn;
@@ -162,12 +165,15 @@ static _Noreturn void usage(FILE *f, int code)
             "Paced mode: round trip and CPU per call when calls are spaced out (RPAL with\n"
             "the library's spin policy: RPAL_SPIN_NS applies, --no-spin makes it 0)\n"
             "  --gap-us LIST   comma-separated gaps in microseconds, 0..100000 each (up to\n"
-            "                  64; 0 = back to back): for EPOLL then RPAL, each gap in turn,\n"
-            "                  the client sleeps the gap before every call; one PACED: row\n"
-            "                  per transport and gap. FLOOR is not paced\n"
+            "                  64; 0 = back to back): the client sleeps the gap before\n"
+            "                  every call; one PACED: row per transport and gap, EPOLL's\n"
+            "                  then RPAL's. FLOOR is not paced\n"
             "  --calls N       counted calls per gap (default 2000; 5%%, at least 50, warm\n"
             "                  up first); cut for long gaps so that a row's sleeps add up\n"
             "                  to about 10 s, but never below 100\n"
+            "  --rounds N      share each gap's calls among N rounds (default 4, up to\n"
+            "                  100): each round runs every gap on EPOLL and on RPAL in\n"
+            "                  turn, so that the machine's drift falls on both alike\n"
             "  --json PATH     also write the rows to PATH, a JSON array of objects\n"
             "  --server PATH   the server program (default: " SERVER_NAME " beside this one)\n"
             "  --no-spawn      use a server started by hand with the same --messages,\n"
@@ -236,7 +242,7 @@ static void parse_gaps(const char *arg, struct client_opts *o)
 static void parse_args(int argc, char **argv, struct client_opts *o)
 {
     enum { O_MESSAGES = 256, O_SIZE, O_NO_SPIN, O_CPUS, O_FLOOR_ONLY, O_EPOLL_ONLY,
-           O_RPAL_ONLY, O_FLOOR, O_NO_FLOOR, O_GAP_US, O_CALLS, O_JSON, O_SERVER, O_NO_SPAWN,
+           O_RPAL_ONLY, O_FLOOR, O_NO_FLOOR, O_GAP_US, O_CALLS, O_ROUNDS, O_JSON, O_SERVER, O_NO_SPAWN,
            O_SOCKET, O_HELP };
     static const struct option longopts[] = {
         {"messages", required_argument, NULL, O_MESSAGES},
@@ -250,6 +256,7 @@ static void parse_args(int argc, char **argv, struct client_opts *o)
         {"no-floor", no_argument, NULL, O_NO_FLOOR},
         {"gap-us", required_argument, NULL, O_GAP_US},
         {"calls", required_argument, NULL, O_CALLS},
+        {"rounds", required_argument, NULL, O_ROUNDS},
         {"json", required_argument, NULL, O_JSON},
         {"server", required_argument, NULL, O_SERVER},
         {"no-spawn", no_argument, NULL, O_NO_SPAWN},
@@ -261,11 +268,12 @@ static void parse_args(int argc, char **argv, struct client_opts *o)
     o->messages = LAT_DEFAULT_MESSAGES;
     o->size = LAT_DEFAULT_SIZE;
     o->calls = LAT_PACED_DEFAULT_CALLS;
+    o->rounds = LAT_PACED_DEFAULT_ROUNDS;
     o->spawn = true;
     o->cpu_client = o->cpu_server = -1;
     struct lat_run_choice runs = {0};
     const char *conflict = NULL;
-    bool messages_given = false, calls_given = false;
+    bool messages_given = false, calls_given = false, rounds_given = false;
     uint64_t v;
     int c;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -312,6 +320,15 @@ static void parse_args(int argc, char **argv, struct client_opts *o)
                 usage_error("--calls wants a count from 1 to 1,000,000, not '%s'", optarg);
             calls_given = true;
             break;
+        case O_ROUNDS: {
+            uint64_t r;
+            if (!lat_parse_u64(optarg, 1, LAT_PACED_MAX_ROUNDS, &r))
+                usage_error("--rounds wants a count from 1 to %u, not '%s'",
+                            LAT_PACED_MAX_ROUNDS, optarg);
+            o->rounds = (uint32_t)r;
+            rounds_given = true;
+            break;
+        }
         case O_JSON:
             o->json_path = optarg;
             break;
@@ -349,6 +366,8 @@ static void parse_args(int argc, char **argv, struct client_opts *o)
     } else {
         if (calls_given)
             usage_error("--calls goes with --gap-us (--messages counts the latency runs)");
+        if (rounds_given)
+            usage_error("--rounds goes with --gap-us");
         if (o->json_path)
             usage_error("--json writes the rows of a paced run: it goes with --gap-us");
     }
@@ -635,6 +654,7 @@ static void print_result(const char *label, const struct client_opts *o,
  * (run_latency() or run_paced()) and tears it down. */
 struct transport {
     const char *name;
+    uint32_t run;                /* its LAT_RUN_* bit */
     int (*call)(struct transport *t, uint64_t seq);
     uint32_t size;               /* --size */
     int ctl;                     /* EPOLL: the data path */
@@ -807,17 +827,29 @@ static void add_us(struct timespec *t, uint64_t us)
     }
 }
 
-/* One gap of a paced run. Before each call the client sleeps until gap_us
- * after the end of the previous one (an absolute time, so an early wake-up
- * sleeps again and the time the loop itself takes is not added on top).
- * The round trip is the client's TSC before the send to after the ack. The
- * CPU window of both processes opens at the end of the last warm-up call and
- * closes at the end of the last counted one: calls gaps and calls calls. */
+/* The sums of one part of a paced row (one gap on one transport in one
+ * round), which a row pools over its rounds. */
+struct paced_part {
+    uint64_t calls;
+    uint64_t cpu_client_ns, cpu_server_ns;
+    uint64_t slept;         /* TSC cycles from a reply to the next send, summed */
+    uint64_t spins, parks;  /* RPAL: how the client's reply waits ended */
+};
+
+/* One gap of a paced run on one transport, in one round. Before each call
+ * the client sleeps until gap_us after the end of the previous one (an
+ * absolute time, so an early wake-up sleeps again and the time the loop
+ * itself takes is not added on top). The round trip (into rtt, calls of
+ * them) is the client's TSC before the send to after the ack. The CPU window
+ * of both processes opens at the end of the last warm-up call and closes at
+ * the end of the last counted one: calls gaps and calls calls. Adds its sums
+ * to part. */
 static void paced_gap(int ctl, struct transport *t, uint64_t gap_us, uint64_t calls,
-                      double ghz, int64_t *rtt, struct paced_row *row)
+                      int64_t *rtt, struct paced_part *part)
 {
     const uint64_t warmup = lat_paced_warmup(calls), total = warmup + calls;
-    struct lat_segment seg = {.gap_us = gap_us, .warmup = warmup, .calls = calls};
+    struct lat_segment seg = {.gap_us = gap_us, .warmup = warmup, .calls = calls,
+                              .run = t->run};
     int rc = lat_send_record(ctl, LAT_SEGMENT, &seg, sizeof seg);
     if (rc < 0)
         die("%s: cannot announce the %llu us gap: %s", t->name, (unsigned long long)gap_us,
@@ -863,27 +895,38 @@ static void paced_gap(int ctl, struct transport *t, uint64_t gap_us, uint64_t ca
     if (server.calls != calls)
         die("%s: the server counted %llu calls, here %llu", what,
             (unsigned long long)server.calls, (unsigned long long)calls);
+    part->calls += calls;
+    part->cpu_client_ns += cpu;
+    part->cpu_server_ns += server.cpu_ns;
+    part->slept += slept;
+    part->spins += st1.spins - st0.spins;
+    part->parks += st1.parks - st0.parks;
+}
 
+/* A row from the sums of its parts and its n round trips (sorted here). */
+static void paced_row_of(const struct transport *t, uint64_t gap_us, const struct paced_part *p,
+                         int64_t *rtt, double ghz, struct paced_row *row)
+{
     struct lat_result r;
-    lat_summarise(rtt, calls, &r);
+    lat_summarise(rtt, p->calls, &r);
     if (r.negative)
-        warn("%s: %llu round trips were negative: the TSC went backwards", what,
-             (unsigned long long)r.negative);
-    const double cycles_per_us = ghz * 1000.0, n = (double)calls;
+        warn("%s, %llu us gap: %llu round trips were negative: the TSC went backwards",
+             t->name, (unsigned long long)gap_us, (unsigned long long)r.negative);
+    const double cycles_per_us = ghz * 1000.0, n = (double)p->calls;
     *row = (struct paced_row){
         .transport = t->name,
         .gap_us = gap_us,
-        .calls = calls,
+        .calls = p->calls,
         .rtt_p50_us = (double)r.p50 / cycles_per_us,
         .rtt_p99_us = (double)r.p99 / cycles_per_us,
-        .cpu_client_us = (double)cpu / 1000.0 / n,
-        .cpu_server_us = (double)server.cpu_ns / 1000.0 / n,
-        .slept_us = (double)slept / cycles_per_us / n,
+        .cpu_client_us = (double)p->cpu_client_ns / 1000.0 / n,
+        .cpu_server_us = (double)p->cpu_server_ns / 1000.0 / n,
+        .slept_us = (double)p->slept / cycles_per_us / n,
         .parked = -1,
     };
     if (t->conn) {
-        uint64_t parks = st1.parks - st0.parks, waits = st1.spins - st0.spins + parks;
-        row->parked = waits ? (double)parks / (double)waits : 0;
+        uint64_t waits = p->spins + p->parks;
+        row->parked = waits ? (double)p->parks / (double)waits : 0;
     }
 }
 
@@ -901,36 +944,64 @@ static void print_paced_row(const struct paced_row *r)
            r->cpu_client_us + r->cpu_server_us);
 }
 
-/* A paced run: every gap in turn on one transport, a row each, then notes on
- * how the gaps were slept (and, for RPAL, how the client waited). Returns
- * the number of rows written to rows. */
-static size_t run_paced(int ctl, struct transport *t, const struct client_opts *o, double ghz,
-                        int64_t *rtt, struct paced_row *rows)
+/* The paced runs: rounds of every gap, each gap on every transport in turn
+ * (which goes first alternates from round to round), so that what the
+ * machine does meanwhile falls on both alike; a gap's counted calls are
+ * shared among the rounds, and a row pools its parts. Then the rows,
+ * transport by transport, and notes on how the gaps were slept (and, for
+ * RPAL, how the client waited). Returns the number of rows written to rows. */
+static size_t run_paced(int ctl, struct transport **t, int nt, const struct client_opts *o,
+                        double ghz, struct paced_row *rows)
 {
-    for (uint32_t g = 0; g < o->gaps_n; g++) {
+    const uint32_t ng = o->gaps_n;
+    struct paced_part parts[2][LAT_PACED_MAX_GAPS] = {{{0}}};
+    int64_t *rtt[2][LAT_PACED_MAX_GAPS];
+    uint64_t share[LAT_PACED_MAX_GAPS];
+    for (uint32_t g = 0; g < ng; g++) {
         uint64_t calls = paced_calls(o->calls, o->gaps[g]);
+        share[g] = (calls + o->rounds - 1) / o->rounds;
         if (calls != o->calls)
-            printf("# %s, %llu us gap: %llu calls, not %llu (a row's sleeps stop near %llu s)\n",
-                   t->name, (unsigned long long)o->gaps[g], (unsigned long long)calls,
+            printf("# %llu us gap: %llu calls, not %llu (a row's sleeps stop near %llu s)\n",
+                   (unsigned long long)o->gaps[g], (unsigned long long)calls,
                    (unsigned long long)o->calls,
                    (unsigned long long)(LAT_PACED_ROW_US / 1000000));
-        paced_gap(ctl, t, o->gaps[g], calls, ghz, rtt, &rows[g]);
-        print_paced_row(&rows[g]);
+        for (int k = 0; k < nt; k++) {
+            rtt[k][g] = malloc(share[g] * o->rounds * sizeof(int64_t));
+            if (!rtt[k][g])
+                die("out of memory for %llu round trips", (unsigned long long)share[g]);
+            memset(rtt[k][g], 0, share[g] * o->rounds * sizeof(int64_t));
+        }
     }
-    printf("# %s gaps as slept (mean from a reply to the next send, us):", t->name);
-    for (uint32_t g = 0; g < o->gaps_n; g++)
-        printf("%s %llu: %.2f", g ? "," : "", (unsigned long long)rows[g].gap_us,
-               rows[g].slept_us);
-    printf("\n");
-    if (t->conn) {
-        printf("# %s client waits for a reply that parked:", t->name);
-        for (uint32_t g = 0; g < o->gaps_n; g++)
-            printf("%s %llu: %.1f%%", g ? "," : "", (unsigned long long)rows[g].gap_us,
-                   rows[g].parked * 100.0);
+    for (uint32_t r = 0; r < o->rounds; r++)
+        for (uint32_t g = 0; g < ng; g++)
+            for (int j = 0; j < nt; j++) {
+                int k = (j + (int)r) % nt;
+                paced_gap(ctl, t[k], o->gaps[g], share[g], rtt[k][g] + parts[k][g].calls,
+                          &parts[k][g]);
+            }
+    size_t n = 0;
+    for (int k = 0; k < nt; k++) {
+        struct paced_row *mine = rows + n;
+        for (uint32_t g = 0; g < ng; g++) {
+            paced_row_of(t[k], o->gaps[g], &parts[k][g], rtt[k][g], ghz, &rows[n++]);
+            print_paced_row(&rows[n - 1]);
+            free(rtt[k][g]);
+        }
+        printf("# %s gaps as slept (mean from a reply to the next send, us):", t[k]->name);
+        for (uint32_t g = 0; g < ng; g++)
+            printf("%s %llu: %.2f", g ? "," : "", (unsigned long long)mine[g].gap_us,
+                   mine[g].slept_us);
         printf("\n");
+        if (t[k]->conn) {
+            printf("# %s client waits for a reply that parked:", t[k]->name);
+            for (uint32_t g = 0; g < ng; g++)
+                printf("%s %llu: %.1f%%", g ? "," : "", (unsigned long long)mine[g].gap_us,
+                       mine[g].parked * 100.0);
+            printf("\n");
+        }
     }
     fflush(stdout);
-    return o->gaps_n;
+    return n;
 }
 
 /* --json: the rows as an array of objects, the field names of the table. */
@@ -1083,11 +1154,6 @@ static void paced_session(int ctl, const struct client_opts *o, double ghz, FILE
      * that much: the gap is what this mode varies. */
     if (prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL) < 0)
         warn("PR_SET_TIMERSLACK: %s: sleeps may overshoot by up to 50 us", strerror(errno));
-    int64_t *rtt = malloc(o->calls * sizeof *rtt);
-    if (!rtt)
-        die("out of memory for %llu round trips", (unsigned long long)o->calls);
-    memset(rtt, 0, o->calls * sizeof *rtt); /* touched before anything is timed */
-
     printf("# paced: up to %llu calls per gap after 5%% warm-up (at least 50), %u-byte "
            "messages; client %s, server %s\n",
            (unsigned long long)o->calls, o->size, client, server);
@@ -1102,22 +1168,31 @@ static void paced_session(int ctl, const struct client_opts *o, double ghz, FILE
             printf("# RPAL: the library's spin policy, %s%s\n",
                    spin ? "RPAL_SPIN_NS=" : "default budget", spin ? spin : "");
     }
+    if ((o->runs & (LAT_RUN_EPOLL | LAT_RUN_RPAL)) == (LAT_RUN_EPOLL | LAT_RUN_RPAL))
+        printf("# %u round%s: each round runs every gap on EPOLL and on RPAL, in turn (which "
+               "goes first alternates), so that what the machine does meanwhile falls on both "
+               "alike; a row pools its rounds\n", o->rounds, o->rounds == 1 ? "" : "s");
+    else
+        printf("# %u round%s of every gap; a row pools its rounds\n", o->rounds,
+               o->rounds == 1 ? "" : "s");
     print_paced_header();
 
-    struct paced_row rows[2 * LAT_PACED_MAX_GAPS];
-    size_t n = 0;
-    if (o->runs & LAT_RUN_EPOLL) {
-        struct transport t = {.name = "EPOLL", .call = call_epoll, .size = o->size,
-                              .ctl = ctl};
-        n += run_paced(ctl, &t, o, ghz, rtt, rows + n);
-    }
+    struct transport epoll_t = {.name = "EPOLL", .run = LAT_RUN_EPOLL, .call = call_epoll,
+                                .size = o->size, .ctl = ctl};
+    struct transport rpal_t = {.name = "RPAL", .run = LAT_RUN_RPAL, .call = call_rpal,
+                               .size = o->size};
+    struct transport *t[2];
+    int nt = 0;
+    if (o->runs & LAT_RUN_EPOLL)
+        t[nt++] = &epoll_t;
     if (o->runs & LAT_RUN_RPAL) {
-        struct transport t = {.name = "RPAL", .call = call_rpal, .size = o->size};
-        open_rpal(ctl, o, &t);
-        n += run_paced(ctl, &t, o, ghz, rtt, rows + n);
-        close_rpal(&t);
+        open_rpal(ctl, o, &rpal_t);
+        t[nt++] = &rpal_t;
     }
-    free(rtt);
+    struct paced_row rows[2 * LAT_PACED_MAX_GAPS];
+    size_t n = run_paced(ctl, t, nt, o, ghz, rows);
+    if (o->runs & LAT_RUN_RPAL)
+        close_rpal(&rpal_t);
 
     if (json) {
         write_json(json, rows, n);
@@ -1207,7 +1282,9 @@ int main(int argc, char **argv)
     if (o.cpu_client >= 0)
         snprintf(client, sizeof client, "on CPU %d", o.cpu_client);
 
-    struct lat_mode mode = {.paced = o.gaps_n > 0, .segments = o.gaps_n};
+    int transports = !!(o.runs & LAT_RUN_EPOLL) + !!(o.runs & LAT_RUN_RPAL);
+    struct lat_mode mode = {.paced = o.gaps_n > 0,
+                            .segments = o.gaps_n * o.rounds * (uint32_t)transports};
     rc = lat_send_record(ctl, LAT_MODE, &mode, sizeof mode);
     if (rc < 0)
         die("cannot tell the server the mode: %s", strerror(-rc));

@@ -54,6 +54,8 @@
 #define LAT_PACED_ROW_US 10000000ull     /* a gap's calls are cut so that its sleeps
                                             add up to 10 s at most ... */
 #define LAT_PACED_MIN_CAPPED 100ull      /* ... but never below 100 counted calls */
+#define LAT_PACED_DEFAULT_ROUNDS 4u      /* a gap's calls in turns of EPOLL and RPAL */
+#define LAT_PACED_MAX_ROUNDS 100u
 
 /* Which runs a session does, in this order. */
 #define LAT_RUN_EPOLL 1u
@@ -103,16 +105,21 @@ struct lat_ready {
  * options, so a server started by hand serves either mode. */
 struct lat_mode {
     uint32_t paced;    /* 0: one-way latency runs; 1: paced runs, FLOOR left out */
-    uint32_t segments; /* paced: gaps per transport, each opened by LAT_SEGMENT */
+    uint32_t segments; /* paced: the segments, each opened by LAT_SEGMENT (every
+                          gap of every transport, in each round) */
 };
 
-/* One gap of a paced run: warmup + calls messages follow, sequence numbers
- * from 0 again. The client cuts calls for long gaps (LAT_PACED_ROW_US), so
- * the server takes the count from here. */
+/* One gap of a paced run on one transport (run: LAT_RUN_EPOLL or
+ * LAT_RUN_RPAL), in one round: warmup + calls messages follow, sequence
+ * numbers from 0 again. The client cuts calls for long gaps
+ * (LAT_PACED_ROW_US) and shares them among the rounds, so the server takes
+ * the count from here. */
 struct lat_segment {
     uint64_t gap_us;
     uint64_t warmup;
     uint64_t calls;
+    uint32_t run;
+    uint32_t reserved;
 };
 
 /* The server's CPU time over the counted calls of one gap: from the end of

@@ -361,17 +361,24 @@ static void send_result(int ctl, const char *label, int64_t *samples, uint64_t n
         die("%s: cannot send the result: %s", label, strerror(-rc));
 }
 
-/* Paced mode: one segment per gap, each announced by the client. The CPU
- * window opens at the end of the last warm-up message, as the client's does,
- * so both cover the same calls gaps and calls messages. */
-static void serve_paced(int ctl, struct endpoint *e, const struct lat_mode *mode)
+/* Paced mode: one segment per gap, transport and round, each announced by
+ * the client (epoll and rpal: the endpoints set up, NULL when not run). The
+ * CPU window opens at the end of the last warm-up message, as the client's
+ * does, so both cover the same calls gaps and calls messages. */
+static void serve_paced(int ctl, struct endpoint *epoll_e, struct endpoint *rpal_e,
+                        const struct lat_mode *mode)
 {
     for (uint32_t s = 0; s < mode->segments; s++) {
         struct lat_segment seg;
         int rc = lat_recv_record(ctl, LAT_SEGMENT, &seg, sizeof seg);
         if (rc < 0)
-            die("%s: no gap %u from the client: %s", e->name, s,
+            die("no segment %u from the client: %s", s,
                 rc == -EPIPE ? "the client went away" : strerror(-rc));
+        struct endpoint *e = seg.run == LAT_RUN_EPOLL ? epoll_e
+                             : seg.run == LAT_RUN_RPAL ? rpal_e : NULL;
+        if (!e)
+            die("the client sent segment %u for run %u, which this session does not have", s,
+                seg.run);
         if (seg.warmup == 0 || seg.warmup > LAT_PACED_MAX_CALLS || seg.calls == 0 ||
             seg.calls > LAT_PACED_MAX_CALLS)
             die("%s: the client sent a bad gap (%llu warm-up, %llu calls)", e->name,
@@ -390,16 +397,10 @@ static void serve_paced(int ctl, struct endpoint *e, const struct lat_mode *mode
     }
 }
 
-/* Serves one run on a set-up transport: the latency run (warm-up, then the
- * counted messages' latencies into samples, summary to the client), or the
- * paced segments. */
-static void serve_run(int ctl, struct endpoint *e, const struct lat_mode *mode,
-                      int64_t *samples)
+/* Serves one latency run on a set-up transport: the warm-up, then the
+ * counted messages' latencies into samples, the summary to the client. */
+static void serve_run(int ctl, struct endpoint *e, int64_t *samples)
 {
-    if (mode->paced) {
-        serve_paced(ctl, e, mode);
-        return;
-    }
     const uint64_t warmup = lat_warmup(e->o->messages), total = warmup + e->o->messages;
     for (uint64_t i = 0; i < total; i++) {
         int64_t latency = e->serve(e, i, total);
@@ -434,9 +435,8 @@ static void close_floor(struct endpoint *e)
     munmap(e->line, sizeof *e->line);
 }
 
-/* EPOLL run: the control socket is the data path. */
-static void run_epoll(int ctl, const struct server_opts *o, const struct lat_mode *mode,
-                      int64_t *samples)
+/* EPOLL: the control socket is the data path. */
+static void open_epoll(int ctl, const struct server_opts *o, struct endpoint *e)
 {
     int ep = epoll_create1(EPOLL_CLOEXEC);
     if (ep < 0)
@@ -444,10 +444,7 @@ static void run_epoll(int ctl, const struct server_opts *o, const struct lat_mod
     struct epoll_event ev = {.events = EPOLLIN, .data.fd = ctl};
     if (epoll_ctl(ep, EPOLL_CTL_ADD, ctl, &ev) < 0)
         die("epoll_ctl: %s", strerror(errno));
-
-    struct endpoint e = {.name = "EPOLL", .serve = serve_epoll, .o = o, .ctl = ctl, .ep = ep};
-    serve_run(ctl, &e, mode, samples);
-    close(ep);
+    *e = (struct endpoint){.name = "EPOLL", .serve = serve_epoll, .o = o, .ctl = ctl, .ep = ep};
 }
 
 /* Waits for one client on the service and returns its connection. */
@@ -601,14 +598,15 @@ int main(int argc, char **argv)
     if (rc < 0)
         die("no mode from the client: %s", rc == -EPIPE ? "it went away (after the "
             "greeting: see its message)" : strerror(-rc));
-    if (mode.paced > 1 || (mode.paced && (mode.segments == 0 ||
-                                          mode.segments > LAT_PACED_MAX_GAPS)))
+    if (mode.paced > 1 ||
+        (mode.paced && (mode.segments == 0 ||
+                        mode.segments > 2 * LAT_PACED_MAX_GAPS * LAT_PACED_MAX_ROUNDS)))
         die("the client sent a bad mode (paced %u, %u gaps)", mode.paced, mode.segments);
 
     /* FLOOR is not paced: both sides leave it out of a paced session. */
     uint32_t runs = mode.paced ? o.runs & ~LAT_RUN_FLOOR : o.runs;
     uint32_t blocks = lat_blocks(runs, mode.paced, o.messages);
-    struct endpoint floor_e, rpal_e;
+    struct endpoint floor_e, epoll_e, rpal_e;
     int64_t *rpal_samples = samples;
     if (blocks) {
         rpal_samples = malloc(o.messages * sizeof *rpal_samples);
@@ -619,21 +617,29 @@ int main(int argc, char **argv)
     if (runs & LAT_RUN_FLOOR) {
         open_floor(ctl, &o, &floor_e);
         if (!blocks) {
-            serve_run(ctl, &floor_e, &mode, samples);
+            serve_run(ctl, &floor_e, samples);
             close_floor(&floor_e);
         }
     }
-    if (runs & LAT_RUN_EPOLL)
-        run_epoll(ctl, &o, &mode, samples);
-    if (runs & LAT_RUN_RPAL) {
+    if (runs & LAT_RUN_EPOLL) {
+        open_epoll(ctl, &o, &epoll_e);
+        if (!mode.paced)
+            serve_run(ctl, &epoll_e, samples);
+    }
+    if (runs & LAT_RUN_RPAL)
         open_rpal(ctl, &o, &rpal_e);
-        if (blocks) {
-            serve_interleaved(ctl, &o, (struct endpoint *[2]){&floor_e, &rpal_e},
-                              (int64_t *[2]){samples, rpal_samples}, blocks);
-            close_floor(&floor_e);
-        } else {
-            serve_run(ctl, &rpal_e, &mode, samples);
-        }
+    if (mode.paced)
+        serve_paced(ctl, runs & LAT_RUN_EPOLL ? &epoll_e : NULL,
+                    runs & LAT_RUN_RPAL ? &rpal_e : NULL, &mode);
+    else if (blocks) {
+        serve_interleaved(ctl, &o, (struct endpoint *[2]){&floor_e, &rpal_e},
+                          (int64_t *[2]){samples, rpal_samples}, blocks);
+        close_floor(&floor_e);
+    } else if (runs & LAT_RUN_RPAL)
+        serve_run(ctl, &rpal_e, samples);
+    if (runs & LAT_RUN_EPOLL)
+        close(epoll_e.ep);
+    if (runs & LAT_RUN_RPAL) {
         close_rpal(ctl, &rpal_e);
     } else {
         char b;

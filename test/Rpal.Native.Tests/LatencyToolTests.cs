@@ -105,6 +105,9 @@ public sealed class LatencyToolTests
             using JsonDocument document = JsonDocument.Parse(await File.ReadAllTextAsync(json));
             PacedRow[] written = document.RootElement.EnumerateArray().Select(PacedRow.FromJson).ToArray();
             Assert.Equal(rows, written);
+
+            // by default the calls of a gap are shared among 4 rounds of EPOLL and RPAL in turn
+            Assert.Contains(result.StandardOutput, line => line.StartsWith("# 4 rounds: each round runs every gap on EPOLL and on RPAL", StringComparison.Ordinal));
         }
         finally
         {
@@ -124,6 +127,24 @@ public sealed class LatencyToolTests
         TestProgramResult result = await RunAsync(["--gap-us", gaps], expectedExitCode: UsageErrorExitCode);
 
         Assert.Contains(result.StandardError, line => line.Contains("--gap-us wants", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// --rounds N shares each gap's calls among N rounds (a row still counts them all, rounded up to
+    /// a multiple of N); it goes with --gap-us only, and from 1 to 100.
+    /// </summary>
+    [Fact]
+    public async Task Rounds_ShareTheCallsOfAGap_AndAreCheckedAsUsage()
+    {
+        TestProgramResult result = await RunAsync(["--rpal-only", "--gap-us", "0", "--calls", "100", "--rounds", "3"]);
+        PacedRow row = Assert.Single(result.StandardOutput.Where(line => line.StartsWith("PACED:", StringComparison.Ordinal)).Select(PacedRow.Parse));
+        Assert.Equal(("RPAL", 0, 102L), (row.Transport, row.GapUs, row.Calls));
+        Assert.Contains(result.StandardOutput, line => line.StartsWith("# 3 rounds of every gap", StringComparison.Ordinal));
+
+        TestProgramResult zero = await RunAsync(["--gap-us", "0", "--rounds", "0"], expectedExitCode: UsageErrorExitCode);
+        Assert.Contains(zero.StandardError, line => line.Contains("--rounds wants a count from 1 to 100", StringComparison.Ordinal));
+        TestProgramResult latency = await RunAsync(["--rounds", "2"], expectedExitCode: UsageErrorExitCode);
+        Assert.Contains(latency.StandardError, line => line.Contains("--rounds goes with --gap-us", StringComparison.Ordinal));
     }
 
     private static async Task<TestProgramResult> RunAsync(
