@@ -71,8 +71,11 @@ internal static partial class PublishPage
             asks on its standard input; **cpu_total_us**, the two together; and the p50 and the
             total CPU over those of **uds-epoll** at the same gap, the baseline: a blocking `read`
             in the client and `epoll_wait` in the server, so every call of it is two wake-ups,
-            whatever the gap. The same measurement of the C engine alone, without .NET, is
-            `rpal-latency --gap-us` (examples/latency).
+            whatever the gap. The rows run in rounds (`--rounds`, 4 by default): each round takes
+            every gap of every system in turn, the systems in a new order each round, and a row
+            pools its rounds, so that a change of the machine's speed falls on every system alike.
+            The same measurement of the C engine alone, without .NET, is `rpal-latency --gap-us`
+            (examples/latency), which runs its rounds the same way.
 
             Rpal's waiters spin before they park, and the engine decides at each wait whether to
             spin at all (its spin policy): a receiver in `rpal_epoll_wait` spins, for up to the spin
