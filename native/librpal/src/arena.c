@@ -22,11 +22,23 @@
 
 #include "internal.h"
 
+/* Small blocks freed recently are kept whole, by class, and handed out again
+ * first: a call's payload is allocated and freed once per call, and a buddy
+ * merge on each free and a split on each allocation touch one block header
+ * per level (a 64-byte block in a 64 MiB arena: up to 20), which took a
+ * 32-byte alloc-free pair from about 30 ns to 120 ns. A cached block is not
+ * BUF_FREE, so no buddy merges with it; an allocation that finds no block
+ * gives the cache back to the buddy lists and tries again. */
+#define CACHE_CLASSES 7 /* 64 B to 4 KiB blocks */
+#define CACHE_DEPTH 64
+
 static struct {
     char *base;
     uint64_t size;
     pthread_mutex_t lock;
     uint64_t free_head[RPAL_NCLASSES]; /* offset of the first free block, 0 = none */
+    uint64_t cache[CACHE_CLASSES][CACHE_DEPTH]; /* offsets of cached blocks */
+    int cached[CACHE_CLASSES];
 } s_heap = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static inline struct rpal_buf *at(uint64_t off) { return (struct rpal_buf *)(s_heap.base + off); }
@@ -86,6 +98,7 @@ int arena_setup(void *base, uint64_t size)
     s_heap.base = base;
     s_heap.size = size;
     memset(s_heap.free_head, 0, sizeof s_heap.free_head);
+    memset(s_heap.cached, 0, sizeof s_heap.cached);
     uint64_t off = RPAL_ARENA_HEADER;
     while (off + class_size(0) <= size) {
         int cls = 0;
@@ -117,25 +130,51 @@ uint64_t arena_block_bytes(size_t payload)
     return cls < 0 ? 0 : class_size(cls);
 }
 
+static void buddy_free_locked(uint64_t off, int cls);
+
+/* Gives every cached block back to the buddy lists; true when there was one. */
+static bool cache_flush_locked(void)
+{
+    bool any = false;
+    for (int c = 0; c < CACHE_CLASSES; c++) {
+        while (s_heap.cached[c]) {
+            buddy_free_locked(s_heap.cache[c][--s_heap.cached[c]], c);
+            any = true;
+        }
+    }
+    return any;
+}
+
 struct rpal_buf *arena_alloc_block(size_t payload)
 {
     int cls = class_of(payload);
     if (cls < 0)
         return NULL;
     pthread_mutex_lock(&s_heap.lock);
-    int k = cls;
-    while (k < RPAL_NCLASSES && !s_heap.free_head[k])
-        k++;
     struct rpal_buf *b = NULL;
-    if (k < RPAL_NCLASSES) {
-        b = at(s_heap.free_head[k]);
-        list_remove(b);
-        while (k > cls) { /* split: keep the lower half */
-            k--;
-            list_push((struct rpal_buf *)((char *)b + class_size(k)), k);
+    if (cls < CACHE_CLASSES && s_heap.cached[cls]) {
+        b = at(s_heap.cache[cls][--s_heap.cached[cls]]);
+    } else {
+        int k;
+        for (;;) {
+            k = cls;
+            while (k < RPAL_NCLASSES && !s_heap.free_head[k])
+                k++;
+            if (k < RPAL_NCLASSES || !cache_flush_locked())
+                break;
         }
-        b->magic = RPAL_MAGIC ^ (uint32_t)cls;
-        b->cls = (uint16_t)cls;
+        if (k < RPAL_NCLASSES) {
+            b = at(s_heap.free_head[k]);
+            list_remove(b);
+            while (k > cls) { /* split: keep the lower half */
+                k--;
+                list_push((struct rpal_buf *)((char *)b + class_size(k)), k);
+            }
+            b->magic = RPAL_MAGIC ^ (uint32_t)cls;
+            b->cls = (uint16_t)cls;
+        }
+    }
+    if (b) {
         b->state = BUF_OWNED;
         b->conn_serial = 0;
         b->next = b->prev = 0;
@@ -151,6 +190,19 @@ void arena_free_block(struct rpal_buf *b)
     uint64_t off = off_of(b);
     live_set(off, false);
     int cls = b->cls;
+    if (cls < CACHE_CLASSES && s_heap.cached[cls] < CACHE_DEPTH) {
+        b->state = BUF_CACHED;
+        b->conn_serial = 0;
+        s_heap.cache[cls][s_heap.cached[cls]++] = off;
+    } else {
+        buddy_free_locked(off, cls);
+    }
+    pthread_mutex_unlock(&s_heap.lock);
+}
+
+/* Frees the block at off, of class cls, merging it with its free buddies. */
+static void buddy_free_locked(uint64_t off, int cls)
+{
     while (cls + 1 < RPAL_NCLASSES) {
         uint64_t boff = off ^ class_size(cls);
         if (boff < RPAL_ARENA_HEADER || boff + class_size(cls) > s_heap.size)
@@ -166,7 +218,6 @@ void arena_free_block(struct rpal_buf *b)
         cls++;
     }
     list_push(at(off), cls);
-    pthread_mutex_unlock(&s_heap.lock);
 }
 
 struct rpal_buf *arena_buf_of(const void *payload, uint16_t want_state)

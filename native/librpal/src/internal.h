@@ -196,7 +196,8 @@ _Static_assert(sizeof(struct rpal_hs_msg) == 144, "handshake layout");
 /* --------------------------------------------------------------- allocator */
 
 /* Every allocation starts with this header (in the owner's arena). */
-enum { BUF_FREE = 0, BUF_OWNED = 1, BUF_LENT = 2, BUF_INCALL = 3 };
+/* BUF_CACHED: free, but kept whole in the allocator's cache of small blocks (arena.c) */
+enum { BUF_FREE = 0, BUF_OWNED = 1, BUF_LENT = 2, BUF_INCALL = 3, BUF_CACHED = 4 };
 struct rpal_buf {
     uint32_t magic;       /* RPAL_MAGIC ^ class: marks a block start */
     uint16_t cls;         /* size class: block is 64 << cls bytes */

@@ -189,6 +189,31 @@ static void test_full(void)
     CHECK(fill_arena(100000) == n1);
 }
 
+/* A small block freed is handed out again at once (the allocator's cache),
+ * and while cached it is free: a second free and a size query refuse it. */
+static void test_cache(void)
+{
+    void *p = alloc_ok(32);
+    CHECK_OK(rpal_free(p));
+    void *q = alloc_ok(32);
+    CHECK(q == p);
+    CHECK(rpal_alloc_size(q) >= 32);
+    CHECK_OK(rpal_free(q));
+    CHECK_RC(rpal_free(q), -EINVAL);
+    CHECK_RC(rpal_alloc_size(q), -EINVAL);
+    /* more blocks than the cache keeps: all freed, all usable again */
+    enum { N = 200 };
+    void *b[N];
+    for (int i = 0; i < N; i++)
+        b[i] = alloc_ok(100);
+    for (int i = 0; i < N; i++)
+        CHECK_OK(rpal_free(b[i]));
+    for (int i = 0; i < N; i++)
+        b[i] = alloc_ok(100);
+    for (int i = 0; i < N; i++)
+        CHECK_OK(rpal_free(b[i]));
+}
+
 static void test_errors(void)
 {
     void *p = alloc_ok(256);
@@ -298,6 +323,7 @@ int main(void)
     s_hi = s_lo + ARENA;
 
     test_sizes();
+    test_cache();
     test_errors();
     test_reuse();
     test_threads();
