@@ -104,10 +104,15 @@ int main(void)
     uint64_t id;
     cpu0 = thread_cpu_ns();
     int64_t t0 = test_now_ns();
-    CHECK_RC(rpal_call_submit_spin(c, &(struct rpal_msg){.words = {OP_SLOW, 3}}, 77, BUDGET_NS, &id,
-                                   &done), 0);
+    int explicit_rc = rpal_call_submit_spin(c, &(struct rpal_msg){.words = {OP_SLOW, 3}}, 77,
+                                            BUDGET_NS, &id, &done);
     int64_t explicit_wall = test_now_ns() - t0, explicit_cpu = thread_cpu_ns() - cpu0;
     CHECK(explicit_wall >= BUDGET_NS);
+    /* 1 (completed within the spin) only where the spin outlasted the slow server: a spinner
+     * that lost its CPU for that long, on a loaded machine (an explicit spin is not cut short) */
+    CHECK(explicit_rc == 0 || (explicit_rc == 1 && explicit_wall >= SLOW_NS && done.res == 0 &&
+                               done.user_data == 77));
+    int completions = explicit_rc == 0 ? 3 : 2;
     /* the policy's own choice (spin_ns < 0) does not spin for a slow server; of two calls in
      * a row at most one is the policy's probe (every 32nd call that would not spin does) */
     call(c, OP_SLOW, 1);
@@ -125,7 +130,7 @@ int main(void)
     CHECK_OK(ep);
     struct epoll_event ev = {.events = EPOLLRPALIN | EPOLLRPALREPLY, .data.u64 = 1};
     CHECK_OK(rpal_epoll_ctl(ep, EPOLL_CTL_ADD, rpal_conn_fd(c), &ev));
-    for (int got = 0; got < 3;) {
+    for (int got = 0; got < completions;) {
         int rc = rpal_call_complete(c, &done);
         if (rc == -EAGAIN) {
             CHECK(test_wait_conn(ep, EPOLLRPALREPLY, 10000) != 0);
