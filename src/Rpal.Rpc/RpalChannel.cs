@@ -425,6 +425,7 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
     internal TValue ReadReply<TResponse, TValue>(RpalMethod method, ref RpalMessage reply, RpalCallScope? scope)
         where TResponse : struct, IRpalResponse<TResponse, TValue>
     {
+        using var received = new RpalReceivedMessage(Connection, in reply); // released however this ends
         try
         {
             Status status = ParseReply(ref reply, method, out Metadata? trailers, out Metadata? headers, out ReadOnlySpan<byte> body);
@@ -448,13 +449,6 @@ public sealed class RpalChannel : ChannelBase, IAsyncDisposable, IDisposable
         {
             RpalLog.MalformedReply(Logger, method.FullName, e.Message);
             throw new RpcException(new Status(StatusCode.Internal, $"{method.FullName}: {e.Message}", e));
-        }
-        finally
-        {
-            if (reply.Data != 0)
-            {
-                Connection.Release(in reply);
-            }
         }
     }
 

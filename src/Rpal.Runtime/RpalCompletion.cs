@@ -3,13 +3,13 @@ using System.Runtime.InteropServices;
 namespace Rpal.Runtime;
 
 /// <summary>
-/// The completion of a call made with <see cref="RpalConnection.Submit"/>
+/// The completion of a call made with <see cref="RpalConnection.Submit(in RpalMessage, ulong, out ulong)"/>
 /// (<c>struct rpal_completion</c>, 80 bytes), taken with <see cref="RpalConnection.Complete"/>.
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
 public struct RpalCompletion
 {
-    /// <summary>The user data given to <see cref="RpalConnection.Submit"/>.</summary>
+    /// <summary>The user data given to <see cref="RpalConnection.Submit(in RpalMessage, ulong, out ulong)"/>.</summary>
     public ulong UserData;
 
     /// <summary>

@@ -50,13 +50,22 @@ public sealed partial class RpalConnection
     /// Sends a one-way message without ever blocking the calling thread: when the ring is full it
     /// waits asynchronously for room, until <paramref name="cancellationToken"/> fires (the
     /// payload is then freed and <see cref="OperationCanceledException"/> thrown). Returns what
-    /// <see cref="Send"/> returns otherwise.
+    /// <see cref="Send(in RpalMessage)"/> returns otherwise. Takes the payload in every case: once
+    /// this returns or throws, it is the engine's or freed (a message refused, -EINVAL or -EBADF,
+    /// is freed as <see cref="RpalOutgoingMessage.Dispose"/> frees it).
     /// </summary>
     public ValueTask<int> SendAsync(RpalMessage message, CancellationToken cancellationToken = default)
     {
-        message.Flags |= RpalMessage.DontWait;
-        int rc = Send(in message);
-        return rc != -RpalErrno.EAGAIN ? new ValueTask<int>(rc) : new ValueTask<int>(SendWhenRoomAsync(message, cancellationToken));
+        var owned = new RpalOutgoingMessage(in message);
+        owned.Message.Flags |= RpalMessage.DontWait;
+        int rc = Send(ref owned);
+        if (rc == -RpalErrno.EAGAIN)
+        {
+            return new ValueTask<int>(SendWhenRoomAsync(owned, cancellationToken));
+        }
+
+        owned.Dispose(); // refused: nobody else will free it
+        return new ValueTask<int>(rc);
     }
 
     /// <summary>
@@ -64,7 +73,7 @@ public sealed partial class RpalConnection
     /// has room, else sent in the background as soon as it has (or dropped with its payload when
     /// the connection ends first). For control messages whose order does not matter (credit,
     /// cancellation, the end of a stream whose elements were all sent). Returns 0 (sent or
-    /// queued) or <see cref="Send"/>'s error.
+    /// queued) or <see cref="Send(in RpalMessage)"/>'s error.
     /// </summary>
     public int Post(in RpalMessage message)
     {
@@ -73,21 +82,21 @@ public sealed partial class RpalConnection
         int rc = Send(in m);
         if (rc == -RpalErrno.EAGAIN)
         {
-            _ = SendWhenRoomAsync(m, CancellationToken.None);
+            _ = SendWhenRoomAsync(new RpalOutgoingMessage(in m), CancellationToken.None);
             rc = 0;
         }
 
         return rc;
     }
 
-    private async Task<int> SendWhenRoomAsync(RpalMessage message, CancellationToken cancellationToken)
+    private async Task<int> SendWhenRoomAsync(RpalOutgoingMessage message, CancellationToken cancellationToken)
     {
         try
         {
             while (true)
             {
                 Task room = WaitForRoomAsync(cancellationToken);
-                int rc = Send(in message);
+                int rc = Send(ref message);
                 if (rc != -RpalErrno.EAGAIN)
                 {
                     return rc;
@@ -96,26 +105,21 @@ public sealed partial class RpalConnection
                 await room.ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException)
+        finally
         {
-            if (message.Data != 0)
-            {
-                RpalEngine.Free(message.Data);
-            }
-
-            throw;
+            message.Dispose(); // not sent (cancelled, or refused): frees it; sent: owns nothing
         }
     }
 
     /// <summary>
-    /// A blocking call its caller may give up (rpal_call_submit_wait): waits as <see cref="Call"/>
+    /// A blocking call its caller may give up (rpal_call_submit_wait): waits as <see cref="Call(in RpalMessage, out RpalMessage, int)"/>
     /// does, up to <paramref name="timeoutMs"/> (below 0: forever). Returns 1 when the reply came:
     /// <paramref name="completion"/> holds it; 0 when the timeout passed first: the call goes on
     /// as a submitted call whose completion, tagged <paramref name="userData"/>, comes through
     /// <see cref="Complete"/> (the late reply, or the connection's end), so the caller knows when
     /// the engine no longer counts it; -ETIMEDOUT when it could not even be sent in time (no
     /// call slot or ring room; the payload is freed, no completion follows); or
-    /// <see cref="Submit"/>'s errors.
+    /// <see cref="Submit(in RpalMessage, ulong, out ulong)"/>'s errors.
     /// </summary>
     public unsafe int CallOrSubmit(in RpalMessage request, ulong userData, int timeoutMs, out ulong callId, out RpalCompletion completion)
     {

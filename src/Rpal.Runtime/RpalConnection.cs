@@ -190,7 +190,7 @@ public sealed unsafe partial class RpalConnection : IDisposable
     /// <summary>
     /// Takes the next request or one-way message without waiting (rpal_recv). Returns 0 and
     /// <paramref name="message"/> (<see cref="RpalMessage.Id"/> non-zero for a call, to answer
-    /// with <see cref="Reply"/>; 0 for a one-way message, to give back with
+    /// with <see cref="Reply(ulong, in RpalMessage)"/>; 0 for a one-way message, to give back with
     /// <see cref="Release"/>); -EAGAIN when there is none; -ECONNRESET or -EPROTO when the
     /// connection failed; -EBADF after <see cref="Dispose"/>.
     /// </summary>
@@ -312,12 +312,12 @@ public sealed unsafe partial class RpalConnection : IDisposable
     }
 
     /// <summary>
-    /// Submits a call as <see cref="Submit"/> does, then spins on this thread for its reply for up
+    /// Submits a call as <see cref="Submit(in RpalMessage, ulong, out ulong)"/> does, then spins on this thread for its reply for up
     /// to <paramref name="spin"/> (null: the engine's <see cref="RpalEngine.SpinBudget"/>)
     /// (rpal_call_submit_spin). Returns 1 when the reply came within the spin:
     /// <paramref name="completion"/> holds it and no completion follows; 0 when the spin ended
     /// first: the call goes on as a submitted call, its completion taken with
-    /// <see cref="Complete"/>; or <see cref="Submit"/>'s errors. <paramref name="callId"/> is the
+    /// <see cref="Complete"/>; or <see cref="Submit(in RpalMessage, ulong, out ulong)"/>'s errors. <paramref name="callId"/> is the
     /// id the peer sees, in both cases.
     /// </summary>
     public int SubmitAndSpin(in RpalMessage request, ulong userData, TimeSpan? spin, out ulong callId, out RpalCompletion completion)

@@ -9,7 +9,9 @@ namespace Rpal.Runtime;
 /// <see cref="RpalEngine.Alloc"/> (with <see cref="Length"/> at most its capacity), whose
 /// ownership passes to the engine. On receive, <see cref="Data"/> points into the peer's arena
 /// (read-only, bounds-checked) and stays valid until the message is answered
-/// (<see cref="RpalConnection.Reply"/>) or released (<see cref="RpalConnection.Release"/>).
+/// (<see cref="RpalConnection.Reply(ulong, in RpalMessage)"/>) or released (<see cref="RpalConnection.Release"/>).
+/// <see cref="RpalOutgoingMessage"/> and <see cref="RpalReceivedMessage"/> hold a message with
+/// its payload's ownership, and free or release it when disposed.
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
 public struct RpalMessage

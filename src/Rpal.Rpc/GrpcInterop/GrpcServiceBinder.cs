@@ -173,7 +173,7 @@ internal sealed class GrpcServiceBinder : ServiceBinderBase
                 throw new InvalidOperationException($"{stream.MethodName}: the call is complete; nothing more can be written.");
             }
 
-            RpalMessage element = StreamCodec.EncodeBytes(GrpcMarshalling.Serialize(marshaller, message).Span, stream.CallId);
+            var element = new RpalOutgoingMessage(StreamCodec.EncodeBytes(GrpcMarshalling.Serialize(marshaller, message).Span, stream.CallId));
             using CancellationTokenSource? linked = cancellationToken.CanBeCanceled
                 ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, callToken)
                 : null;

@@ -4,6 +4,7 @@ using Rpal.Rpc.Generated;
 using Rpal.Rpc.GrpcInterop;
 using Rpal.Rpc.Streaming;
 using Rpal.Rpc.Wire;
+using Rpal.Runtime;
 
 namespace Rpal.Rpc;
 
@@ -271,7 +272,7 @@ public sealed class RpalCallInvoker : CallInvoker
                 return Task.FromException(e);
             }
 
-            return call.WriteAsync(StreamCodec.EncodeBytes(bytes.Span, call.Core!.CallId), cancellationToken).AsTask();
+            return call.WriteAsync(new RpalOutgoingMessage(StreamCodec.EncodeBytes(bytes.Span, call.Core!.CallId)), cancellationToken).AsTask();
         }
 
         public Task CompleteAsync()

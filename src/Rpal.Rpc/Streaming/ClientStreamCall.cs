@@ -174,19 +174,15 @@ internal sealed class ClientStreamCall : PendingCall
     {
         Metadata? headers = null;
         string? broken = null;
-        try
+        using (var received = new RpalReceivedMessage(_channel.Connection, in message))
         {
-            headers = ControlCodec.ReadResponseHeaders(in message);
-        }
-        catch (RpalDecodeException e)
-        {
-            broken = e.Message;
-        }
-        finally
-        {
-            if (message.Data != 0)
+            try
             {
-                _channel.Connection.Release(in message);
+                headers = ControlCodec.ReadResponseHeaders(in received.Message);
+            }
+            catch (RpalDecodeException e)
+            {
+                broken = e.Message;
             }
         }
 
@@ -224,6 +220,7 @@ internal sealed class ClientStreamCall : PendingCall
         else
         {
             RpalMessage reply = completion.Reply;
+            using var received = new RpalReceivedMessage(_channel.Connection, in reply);
             try
             {
                 status = _channel.ParseReply(ref reply, _method, out trailers, out _, out ReadOnlySpan<byte> bytes); // a stream's headers come before its elements
@@ -235,13 +232,6 @@ internal sealed class ClientStreamCall : PendingCall
             catch (RpalDecodeException e)
             {
                 status = new Status(StatusCode.Internal, $"{_method.FullName}: {e.Message}");
-            }
-            finally
-            {
-                if (reply.Data != 0)
-                {
-                    _channel.Connection.Release(in reply);
-                }
             }
         }
 
@@ -350,12 +340,12 @@ internal sealed class ClientStreamCall : PendingCall
         }
     }
 
-    /// <summary>Sends one element, waiting for flow-control credit.</summary>
-    public async ValueTask WriteAsync(RpalMessage element, CancellationToken cancellationToken)
+    /// <summary>Sends one element, waiting for flow-control credit; takes the element's payload (frees it when not sent).</summary>
+    public async ValueTask WriteAsync(RpalOutgoingMessage element, CancellationToken cancellationToken)
     {
         if (Interlocked.Exchange(ref _writing, 1) != 0)
         {
-            FreeUnsent(in element);
+            element.Dispose();
             throw new InvalidOperationException("A write is already in progress: await each write before the next.");
         }
 
@@ -363,7 +353,7 @@ internal sealed class ClientStreamCall : PendingCall
         {
             if (Volatile.Read(ref _ended) != 0)
             {
-                FreeUnsent(in element);
+                element.Dispose();
                 throw WriteAfterEnd();
             }
 
@@ -415,7 +405,7 @@ internal sealed class ClientStreamCall : PendingCall
         {
             await foreach (T item in input.WithCancellation(linked.Token).ConfigureAwait(false))
             {
-                RpalMessage element = StreamCodec.Encode(TElement.FromValue(item), _core!.CallId);
+                var element = new RpalOutgoingMessage(StreamCodec.Encode(TElement.FromValue(item), _core!.CallId));
                 await WriteAsync(element, cancellationToken).ConfigureAwait(false);
             }
 
@@ -525,12 +515,4 @@ internal sealed class ClientStreamCall : PendingCall
     /// </summary>
     protected internal override void Fire() =>
         ChannelCompletions.Shared.Post(static s => ((ClientStreamCall)s!).Abort(new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded")), this);
-
-    private static void FreeUnsent(in RpalMessage element)
-    {
-        if (element.Data != 0)
-        {
-            RpalEngine.Free(element.Data);
-        }
-    }
 }

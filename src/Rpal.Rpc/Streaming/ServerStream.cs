@@ -38,7 +38,7 @@ internal sealed class ServerStream
     /// Sends one of the server's elements (<see cref="StreamCore.SendAsync"/>); the first one
     /// stands for empty response headers when the handler wrote none.
     /// </summary>
-    public ValueTask<int> SendAsync(RpalMessage element, CancellationToken cancellationToken)
+    public ValueTask<int> SendAsync(RpalOutgoingMessage element, CancellationToken cancellationToken)
     {
         Volatile.Write(ref _responseStarted, 1);
         return Core.SendAsync(element, cancellationToken);
@@ -55,7 +55,7 @@ internal sealed class ServerStream
             throw Generated.RpalServerCall.HeadersAlreadySent();
         }
 
-        int rc = await Core.SendInOrderAsync(Wire.ControlCodec.ResponseHeaders(CallId, headers), cancellationToken).ConfigureAwait(false);
+        int rc = await Core.SendInOrderAsync(new RpalOutgoingMessage(Wire.ControlCodec.ResponseHeaders(CallId, headers)), cancellationToken).ConfigureAwait(false);
         if (rc < 0)
         {
             throw new RpcException(new Status(StatusCode.Unavailable, $"{MethodName}: the client is gone."));

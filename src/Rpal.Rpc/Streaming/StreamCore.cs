@@ -21,14 +21,14 @@ namespace Rpal.Rpc.Streaming;
 internal sealed class StreamCore
 {
     private readonly RpalConnection _connection;
-    private readonly Channel<RpalMessage> _inbox = Channel.CreateUnbounded<RpalMessage>(
+    private readonly Channel<RpalReceivedMessage> _inbox = Channel.CreateUnbounded<RpalReceivedMessage>(
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = false, AllowSynchronousContinuations = false });
 
     // Credit to send: starts at the window, taken per element, given back by the peer's OpWindow.
     private readonly SemaphoreSlim _credits = new(StreamCodec.Window, int.MaxValue);
     private readonly CancellationTokenSource _closed = new();
     private readonly Lock _grantLock = new();
-    private RpalMessage _current;
+    private RpalReceivedMessage _current; // owns the element read last until ReleaseCurrent
     private bool _hasCurrent;
     private int _consumed;
     private int _queued; // elements delivered and not read yet
@@ -71,7 +71,7 @@ internal sealed class StreamCore
     public CancellationToken Closed => _closed.Token;
 
     /// <summary>The element read last; valid until the next <see cref="MoveNextAsync"/>.</summary>
-    public ref readonly RpalMessage Current => ref _current;
+    public ref readonly RpalMessage Current => ref _current.Message;
 
     /// <summary>
     /// A control message from the peer about this stream, routed here by its call id
@@ -85,13 +85,14 @@ internal sealed class StreamCore
         switch (op)
         {
             case ControlCodec.OpStreamMessage:
+                var element = new RpalReceivedMessage(_connection, in message);
                 if (StreamCodec.PayloadBodySize(in message) > maxReceive)
                 {
-                    Release(in message);
+                    element.Dispose();
                     return StreamInput.TooLarge;
                 }
 
-                return Deliver(in message) ? StreamInput.Accepted : StreamInput.ProtocolBroken;
+                return Deliver(element) ? StreamInput.Accepted : StreamInput.ProtocolBroken;
             case ControlCodec.OpStreamEnd:
                 EndOfInput();
                 return StreamInput.Accepted;
@@ -107,11 +108,11 @@ internal sealed class StreamCore
     /// broke flow control (more than a window unconsumed): the caller fails the call. A stream
     /// already closed releases the element at once.
     /// </summary>
-    private bool Deliver(in RpalMessage element)
+    private bool Deliver(RpalReceivedMessage element)
     {
         if (IsClosed || !_inbox.Writer.TryWrite(element))
         {
-            Release(in element);
+            element.Dispose();
             return true;
         }
 
@@ -157,7 +158,7 @@ internal sealed class StreamCore
         ReleaseCurrent();
         while (true)
         {
-            if (_inbox.Reader.TryRead(out RpalMessage next))
+            if (_inbox.Reader.TryRead(out RpalReceivedMessage next))
             {
                 Interlocked.Decrement(ref _queued);
                 _current = next;
@@ -234,12 +235,12 @@ internal sealed class StreamCore
     /// <see cref="RpcException"/> (ResourceExhausted) for an element larger than this end's
     /// send limit; returns the engine's error otherwise.
     /// </summary>
-    public async ValueTask<int> SendAsync(RpalMessage element, CancellationToken cancellationToken)
+    public async ValueTask<int> SendAsync(RpalOutgoingMessage element, CancellationToken cancellationToken)
     {
-        Debug.Assert(ControlCodec.TryRead(in element, out uint op) && op == ControlCodec.OpStreamMessage, "not an element");
+        Debug.Assert(ControlCodec.TryRead(in element.Message, out uint op) && op == ControlCodec.OpStreamMessage, "not an element");
         try
         {
-            ulong size = StreamCodec.PayloadBodySize(in element);
+            ulong size = StreamCodec.PayloadBodySize(in element.Message);
             if (size > _maxSend)
             {
                 RpalLimits.ThrowTooLargeToSend("stream element", _method, size, _maxSend, _limitOption);
@@ -258,21 +259,22 @@ internal sealed class StreamCore
         }
         catch
         {
-            FreeUnsent(in element);
+            element.Dispose();
             throw;
         }
 
         // Never blocks the thread (a server's receiver thread, often): a peer that takes nothing
         // (stopped, or slow) makes this stream wait, not the receiver and its other clients.
-        element.Flags = RpalMessage.DontWait;
-        int rc = _connection.Send(in element); // the engine frees the payload when it fails
+        element.Message.Flags = RpalMessage.DontWait;
+        int rc = _connection.Send(ref element); // taken: the engine's (freed by it when the connection failed)
         if (rc != -RpalErrno.EAGAIN)
         {
+            element.Dispose(); // refused (-EINVAL, -EBADF): still ours to free
             return rc;
         }
 
         using var sendLinked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closed.Token);
-        return await _connection.SendAsync(element, sendLinked.Token).ConfigureAwait(false); // frees the payload when cancelled
+        return await _connection.SendAsync(element.Detach(), sendLinked.Token).ConfigureAwait(false); // takes the payload, frees it when cancelled
     }
 
     /// <summary>
@@ -281,16 +283,16 @@ internal sealed class StreamCore
     /// payload and throws <see cref="OperationCanceledException"/> when the stream closes or
     /// <paramref name="cancellationToken"/> fires first; returns the engine's result otherwise.
     /// </summary>
-    public async ValueTask<int> SendInOrderAsync(RpalMessage message, CancellationToken cancellationToken)
+    public async ValueTask<int> SendInOrderAsync(RpalOutgoingMessage message, CancellationToken cancellationToken)
     {
         if (IsClosed)
         {
-            FreeUnsent(in message);
+            message.Dispose();
             throw new OperationCanceledException(_closed.Token);
         }
 
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closed.Token);
-        return await _connection.SendAsync(message, linked.Token).ConfigureAwait(false); // frees the payload when cancelled
+        return await _connection.SendAsync(message.Detach(), linked.Token).ConfigureAwait(false); // takes the payload, frees it when cancelled
     }
 
     /// <summary>
@@ -320,9 +322,9 @@ internal sealed class StreamCore
         }
 
         _inbox.Writer.TryComplete(failure);
-        while (_inbox.Reader.TryRead(out RpalMessage left))
+        while (_inbox.Reader.TryRead(out RpalReceivedMessage left))
         {
-            Release(in left);
+            left.Dispose();
         }
 
         try
@@ -344,7 +346,7 @@ internal sealed class StreamCore
         }
 
         _hasCurrent = false;
-        Release(in _current);
+        _current.Dispose();
         _current = default;
         if (++_consumed >= StreamCodec.WindowUpdate && !IsClosed)
         {
@@ -358,19 +360,4 @@ internal sealed class StreamCore
     public static RpcException ProtocolBroken(string who) =>
         new(new Status(StatusCode.Internal, $"The {who} broke the stream's flow control: more than {StreamCodec.Window} elements unconsumed, or a malformed window."));
 
-    private void Release(in RpalMessage element)
-    {
-        if (element.Data != 0)
-        {
-            _connection.Release(in element); // a dead connection released it already
-        }
-    }
-
-    private static void FreeUnsent(in RpalMessage element)
-    {
-        if (element.Data != 0)
-        {
-            RpalEngine.Free(element.Data);
-        }
-    }
 }

@@ -137,13 +137,13 @@ public sealed partial class RpalClientInvoker
         where TRequest : struct, IRpalPayload<TRequest>
     {
         RpalCallScope? scope = _scope ?? RpalCallScope.Current;
-        RpalMessage message = EncodeStream(method, in request, scope, _optionsToken, out long deadline);
+        RpalOutgoingMessage message = EncodeStream(method, in request, scope, _optionsToken, out long deadline);
         if (!_channel.Limiter.TryEnter())
         {
-            EnterSlow(in message, deadline, method, _optionsToken);
+            EnterSlow(ref message, deadline, method, _optionsToken);
         }
 
-        ValueTask<ClientStreamCall> start = SubmitStream(method, in message, scope, deadline, _optionsToken);
+        ValueTask<ClientStreamCall> start = SubmitStream(method, message, scope, deadline, _optionsToken);
         return start.IsCompleted ? start.Result : start.AsTask().GetAwaiter().GetResult(); // a full ring: bounded by the deadline
     }
 
@@ -154,16 +154,16 @@ public sealed partial class RpalClientInvoker
     private ValueTask<ClientStreamCall> StartStreamAsync<TRequest>(RpalMethod method, TRequest request, RpalCallScope? scope, CancellationToken cancellationToken)
         where TRequest : struct, IRpalPayload<TRequest>
     {
-        RpalMessage message = EncodeStream(method, in request, scope, cancellationToken, out long deadline);
+        RpalOutgoingMessage message = EncodeStream(method, in request, scope, cancellationToken, out long deadline);
         if (_channel.Limiter.TryEnter())
         {
-            return SubmitStream(method, in message, scope, deadline, cancellationToken);
+            return SubmitStream(method, message, scope, deadline, cancellationToken);
         }
 
         return StartStreamAfterWaitAsync(method, message, scope, deadline, cancellationToken);
     }
 
-    private async ValueTask<ClientStreamCall> StartStreamAfterWaitAsync(RpalMethod method, RpalMessage message, RpalCallScope? scope, long deadline, CancellationToken cancellationToken)
+    private async ValueTask<ClientStreamCall> StartStreamAfterWaitAsync(RpalMethod method, RpalOutgoingMessage message, RpalCallScope? scope, long deadline, CancellationToken cancellationToken)
     {
         try
         {
@@ -171,14 +171,14 @@ public sealed partial class RpalClientInvoker
         }
         catch
         {
-            FreeUnsent(in message);
+            message.Dispose();
             throw;
         }
 
-        return await SubmitStream(method, in message, scope, deadline, cancellationToken).ConfigureAwait(false);
+        return await SubmitStream(method, message, scope, deadline, cancellationToken).ConfigureAwait(false);
     }
 
-    private RpalMessage EncodeStream<TRequest>(RpalMethod method, in TRequest request, RpalCallScope? scope, CancellationToken cancellationToken, out long deadline)
+    private RpalOutgoingMessage EncodeStream<TRequest>(RpalMethod method, in TRequest request, RpalCallScope? scope, CancellationToken cancellationToken, out long deadline)
         where TRequest : struct, IRpalPayload<TRequest>
     {
         if (cancellationToken.IsCancellationRequested)
@@ -201,15 +201,15 @@ public sealed partial class RpalClientInvoker
     /// Submits an encoded stream call that holds a slot (given back at its completion); when the
     /// connection has no room, waits for it without blocking, bounded by the deadline and token.
     /// </summary>
-    private ValueTask<ClientStreamCall> SubmitStream(RpalMethod method, in RpalMessage message, RpalCallScope? scope, long deadline, CancellationToken cancellationToken)
+    private ValueTask<ClientStreamCall> SubmitStream(RpalMethod method, RpalOutgoingMessage message, RpalCallScope? scope, long deadline, CancellationToken cancellationToken)
     {
         var call = new ClientStreamCall(_channel, method, scope);
-        return call.Start(in message, deadline, cancellationToken)
+        return call.Start(in message.Message, deadline, cancellationToken)
             ? ValueTask.FromResult(call)
             : StartWhenRoomAsync(call, message, deadline, cancellationToken);
     }
 
-    private async ValueTask<ClientStreamCall> StartWhenRoomAsync(ClientStreamCall call, RpalMessage message, long deadline, CancellationToken cancellationToken)
+    private async ValueTask<ClientStreamCall> StartWhenRoomAsync(ClientStreamCall call, RpalOutgoingMessage message, long deadline, CancellationToken cancellationToken)
     {
         using CancellationTokenSource bound = Bound(deadline, cancellationToken);
         try
@@ -217,7 +217,7 @@ public sealed partial class RpalClientInvoker
             while (true)
             {
                 Task room = _channel.Connection.WaitForRoomAsync(bound.Token);
-                if (call.Start(in message, deadline, cancellationToken))
+                if (call.Start(in message.Message, deadline, cancellationToken))
                 {
                     return call;
                 }
@@ -228,7 +228,7 @@ public sealed partial class RpalClientInvoker
         catch (OperationCanceledException)
         {
             _channel.Limiter.Exit();
-            FreeUnsent(in message);
+            message.Dispose();
             throw BoundFired(cancellationToken);
         }
     }

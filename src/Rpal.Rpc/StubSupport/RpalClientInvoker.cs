@@ -94,7 +94,7 @@ public sealed partial class RpalClientInvoker
     {
         RpalCallScope? scope = _scope ?? RpalCallScope.Current;
         long deadline = Deadline(scope);
-        RpalMessage message;
+        RpalOutgoingMessage message;
         try
         {
             message = Encode(method, in request, scope, deadline, cancellable: false);
@@ -109,7 +109,7 @@ public sealed partial class RpalClientInvoker
         RpalReceiver.HandOff();
         if (!_channel.Limiter.TryEnter())
         {
-            EnterSlow(in message, deadline, method, CancellationToken.None);
+            EnterSlow(ref message, deadline, method, CancellationToken.None);
         }
 
         int timeoutMs = -1;
@@ -123,13 +123,16 @@ public sealed partial class RpalClientInvoker
         RpalCompletion done;
         try
         {
-            rc = _channel.CallBlocking(in message, timeoutMs, out done);
+            rc = _channel.CallBlocking(in message.Message, timeoutMs, out done);
         }
         catch
         {
             _channel.Limiter.Exit();
             throw;
         }
+
+        message.Sent(rc);
+        message.Dispose(); // refused (-EINVAL, -EBADF): still ours
 
         if (rc == 0)
         {
@@ -186,7 +189,7 @@ public sealed partial class RpalClientInvoker
         long observed = Diagnostics.RpalMetrics.ClientCallStarting(method); // 0: nobody listens
         RpalCallScope? scope = _scope ?? RpalCallScope.Current;
         long deadline = Deadline(scope);
-        RpalMessage message;
+        RpalOutgoingMessage message;
         try
         {
             message = Encode(method, in request, scope, deadline, cancellationToken.CanBeCanceled);
@@ -203,11 +206,11 @@ public sealed partial class RpalClientInvoker
             return SubmitAfterWaitAsync<TResponse, TValue>(method, message, scope, deadline, observed, cancellationToken);
         }
 
-        return Submit<TResponse, TValue>(method, in message, scope, deadline, observed, cancellationToken);
+        return Submit<TResponse, TValue>(method, message, scope, deadline, observed, cancellationToken);
     }
 
-    /// <summary>Submits an encoded call that holds a slot of the channel's limiter.</summary>
-    private ValueTask<TValue> Submit<TResponse, TValue>(RpalMethod method, in RpalMessage message, RpalCallScope? scope, long deadline, long observed, CancellationToken cancellationToken)
+    /// <summary>Submits an encoded call that holds a slot of the channel's limiter; takes the request (moved in).</summary>
+    private ValueTask<TValue> Submit<TResponse, TValue>(RpalMethod method, RpalOutgoingMessage message, RpalCallScope? scope, long deadline, long observed, CancellationToken cancellationToken)
         where TResponse : struct, IRpalResponse<TResponse, TValue>
     {
         PendingCall<TResponse, TValue> pending = PendingCall<TResponse, TValue>.Rent();
@@ -215,11 +218,10 @@ public sealed partial class RpalClientInvoker
         short version = pending.Version;
         int rc;
         ulong callId;
-        RpalMessage sent = message;
-        sent.Flags = RpalMessage.DontWait; // never block the caller's thread on a full ring
+        message.Message.Flags = RpalMessage.DontWait; // never block the caller's thread on a full ring
         try
         {
-            rc = _channel.SubmitAndSpin(in sent, pending, out callId);
+            rc = _channel.SubmitAndSpin(in message.Message, pending, out callId);
         }
         catch (Exception e) when (Diagnostics.RpalMetrics.ClientCallFailed(method, e, observed))
         {
@@ -233,9 +235,11 @@ public sealed partial class RpalClientInvoker
 
         if (rc == -RpalErrno.EAGAIN)
         {
-            return SubmitWhenRoomAsync(method, sent, pending, version, deadline, cancellationToken);
+            return SubmitWhenRoomAsync(method, message, pending, version, deadline, cancellationToken);
         }
 
+        message.Sent(rc);
+        message.Dispose(); // refused (-EINVAL, -EBADF): still ours
         Submitted(method, rc, callId, pending, deadline, cancellationToken);
         return new ValueTask<TValue>(pending, version);
     }
@@ -260,7 +264,7 @@ public sealed partial class RpalClientInvoker
     /// the engine is taken). Waits for room without blocking a thread, bounded by the deadline
     /// and the token, then submits.
     /// </summary>
-    private async ValueTask<TValue> SubmitWhenRoomAsync<TResponse, TValue>(RpalMethod method, RpalMessage message, PendingCall<TResponse, TValue> pending, short version, long deadline, CancellationToken cancellationToken)
+    private async ValueTask<TValue> SubmitWhenRoomAsync<TResponse, TValue>(RpalMethod method, RpalOutgoingMessage message, PendingCall<TResponse, TValue> pending, short version, long deadline, CancellationToken cancellationToken)
         where TResponse : struct, IRpalResponse<TResponse, TValue>
     {
         using CancellationTokenSource bound = Bound(deadline, cancellationToken);
@@ -271,7 +275,7 @@ public sealed partial class RpalClientInvoker
             do
             {
                 Task room = _channel.Connection.WaitForRoomAsync(bound.Token);
-                rc = _channel.Submit(in message, pending, out callId);
+                rc = _channel.Submit(in message.Message, pending, out callId);
                 if (rc != -RpalErrno.EAGAIN)
                 {
                     break;
@@ -284,11 +288,13 @@ public sealed partial class RpalClientInvoker
         catch (OperationCanceledException)
         {
             _channel.Limiter.Exit();
-            FreeUnsent(in message);
+            message.Dispose();
             pending.FailSubmit(BoundFired(cancellationToken));
             return await new ValueTask<TValue>(pending, version).ConfigureAwait(false);
         }
 
+        message.Sent(rc);
+        message.Dispose(); // refused (-EINVAL, -EBADF): still ours
         Submitted(method, rc, callId, pending, deadline, cancellationToken);
         return await new ValueTask<TValue>(pending, version).ConfigureAwait(false);
     }
@@ -316,7 +322,7 @@ public sealed partial class RpalClientInvoker
     /// The slow path of <see cref="CallAsync"/>: the channel has MaxConcurrentCalls in flight.
     /// Waits for a slot (bounded by the deadline and the token), then submits.
     /// </summary>
-    private async ValueTask<TValue> SubmitAfterWaitAsync<TResponse, TValue>(RpalMethod method, RpalMessage message, RpalCallScope? scope, long deadline, long observed, CancellationToken cancellationToken)
+    private async ValueTask<TValue> SubmitAfterWaitAsync<TResponse, TValue>(RpalMethod method, RpalOutgoingMessage message, RpalCallScope? scope, long deadline, long observed, CancellationToken cancellationToken)
         where TResponse : struct, IRpalResponse<TResponse, TValue>
     {
         try
@@ -326,18 +332,18 @@ public sealed partial class RpalClientInvoker
         catch (Exception e)
         {
             Diagnostics.RpalMetrics.ClientCallEnded(method, Diagnostics.RpalMetrics.CodeOf(e), observed);
-            FreeUnsent(in message);
+            message.Dispose();
             throw;
         }
 
-        return await Submit<TResponse, TValue>(method, in message, scope, deadline, observed, cancellationToken).ConfigureAwait(false);
+        return await Submit<TResponse, TValue>(method, message, scope, deadline, observed, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
     /// The slow path of a blocking call (and of a stream started for a gRPC CallInvoker): waits
     /// for a slot; frees the encoded request when it throws.
     /// </summary>
-    private void EnterSlow(in RpalMessage message, long deadline, RpalMethod method, CancellationToken cancellationToken)
+    private void EnterSlow(ref RpalOutgoingMessage message, long deadline, RpalMethod method, CancellationToken cancellationToken)
     {
         try
         {
@@ -345,17 +351,8 @@ public sealed partial class RpalClientInvoker
         }
         catch
         {
-            FreeUnsent(in message);
+            message.Dispose();
             throw;
-        }
-    }
-
-    /// <summary>Frees the payload of a request that will not be sent.</summary>
-    private static void FreeUnsent(in RpalMessage message)
-    {
-        if (message.Data != 0)
-        {
-            RpalEngine.Free(message.Data);
         }
     }
 
@@ -413,7 +410,7 @@ public sealed partial class RpalClientInvoker
     };
 
     /// <summary>Encodes a request within the channel's send limit (docs/wire.md, "Request").</summary>
-    private RpalMessage Encode<TRequest>(RpalMethod method, in TRequest request, RpalCallScope? scope, long deadline, bool cancellable, uint streamFlag = 0)
+    private RpalOutgoingMessage Encode<TRequest>(RpalMethod method, in TRequest request, RpalCallScope? scope, long deadline, bool cancellable, uint streamFlag = 0)
         where TRequest : struct, IRpalPayload<TRequest>, allows ref struct
     {
         int size = request.GetSize();
@@ -423,6 +420,6 @@ public sealed partial class RpalClientInvoker
         }
 
         uint flags = (cancellable ? RequestCodec.Cancellable : 0) | streamFlag;
-        return RequestCodec.Encode(method.Id, in request, size, scope?.RequestHeaders ?? _headers, deadline, flags);
+        return new RpalOutgoingMessage(RequestCodec.Encode(method.Id, in request, size, scope?.RequestHeaders ?? _headers, deadline, flags));
     }
 }

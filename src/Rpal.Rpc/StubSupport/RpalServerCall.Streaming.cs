@@ -60,7 +60,7 @@ public sealed partial class RpalServerCall
             // continuations stay on the receiver thread, as the handler's own awaits do
             await foreach (T item in results.WithCancellation(token))
             {
-                RpalMessage element = StreamCodec.Encode(TElement.FromValue(item), stream.CallId);
+                var element = new RpalOutgoingMessage(StreamCodec.Encode(TElement.FromValue(item), stream.CallId));
                 int rc = await stream.SendAsync(element, token);
                 if (rc < 0)
                 {

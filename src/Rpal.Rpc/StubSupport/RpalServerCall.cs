@@ -243,11 +243,7 @@ public sealed partial class RpalServerCall
 
         if (Interlocked.Exchange(ref _completed, 1) != 0)
         {
-            if (reply.Data != 0)
-            {
-                RpalEngine.Free(reply.Data);
-            }
-
+            new RpalOutgoingMessage(in reply).Dispose(); // never sent
             ThrowCompletedTwice();
         }
 

@@ -65,20 +65,7 @@ internal static class ControlCodec
             return message;
         }
 
-        RpalBuffer buffer = RpalEngine.Alloc((nuint)size);
-        try
-        {
-            var writer = new RpalWriter(buffer.AsSpan()[..size]);
-            MetadataCodec.Write(ref writer, headers);
-        }
-        catch
-        {
-            RpalEngine.Free(buffer);
-            throw;
-        }
-
-        message.Data = buffer.Address;
-        message.Length = (ulong)size;
+        message = PayloadEncoder.Encode(in message, headers, size);
         message.Word2 = (ulong)size;
         return message;
     }

@@ -33,14 +33,12 @@ internal static class IntrospectionCodec
     /// </summary>
     public static RpalMessage EncodeStats(ReadOnlySpan<byte> json)
     {
-        if (!RpalEngine.TryAlloc((nuint)json.Length, out RpalBuffer buffer))
+        if (!RpalOutgoingMessage.TryAllocate(new RpalMessage { Word0 = (ulong)json.Length }, json.Length, out RpalOutgoingMessage reply))
         {
             return Status(StatusCode.ResourceExhausted);
         }
 
-        json.CopyTo(buffer.AsSpan());
-        RpalMessage reply = buffer.ToMessage(json.Length);
-        reply.Word0 = (ulong)json.Length;
-        return reply;
+        json.CopyTo(reply.Payload);
+        return reply.Detach(); // the caller's until sent
     }
 }

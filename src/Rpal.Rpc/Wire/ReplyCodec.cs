@@ -57,30 +57,7 @@ internal static class ReplyCodec
 
         int trailerSize = MetadataCodec.SizeOf(trailers);
         int headerSize = MetadataCodec.SizeOf(headers);
-        int total = size + trailerSize + headerSize;
-        RpalBuffer buffer = RpalEngine.Alloc((nuint)total);
-        try
-        {
-            var writer = new RpalWriter(buffer.AsSpan()[..total]);
-            response.Write(ref writer);
-            if (trailerSize > 0)
-            {
-                MetadataCodec.Write(ref writer, trailers!);
-            }
-
-            if (headerSize > 0)
-            {
-                MetadataCodec.Write(ref writer, headers!);
-            }
-        }
-        catch
-        {
-            RpalEngine.Free(buffer);
-            throw;
-        }
-
-        reply.Data = buffer.Address;
-        reply.Length = (ulong)total;
+        reply = PayloadEncoder.Encode(in reply, in response, size, static (ref RpalWriter writer, scoped in TResponse body) => body.Write(ref writer), trailers, trailerSize, headers, headerSize);
         reply.Word0 = (ulong)size;
         reply.Word2 = (ulong)trailerSize;
         reply.Word3 = (ulong)headerSize;
@@ -100,9 +77,9 @@ internal static class ReplyCodec
         int headerSize = MetadataCodec.SizeOf(headers);
         int total = detail.Length + trailerSize + headerSize;
         RpalMessage reply = default;
-        if (total > 0 && RpalEngine.TryAlloc((nuint)total, out RpalBuffer buffer))
+        if (total > 0 && RpalOutgoingMessage.TryAllocate(in reply, total, out RpalOutgoingMessage owned))
         {
-            Span<byte> span = buffer.AsSpan()[..total];
+            Span<byte> span = owned.Payload;
             detail.CopyTo(span);
             var writer = new RpalWriter(span[detail.Length..]);
             if (trailerSize > 0)
@@ -115,8 +92,7 @@ internal static class ReplyCodec
                 MetadataCodec.Write(ref writer, headers!);
             }
 
-            reply.Data = buffer.Address;
-            reply.Length = (ulong)span.Length;
+            reply = owned.Detach(); // the caller's until sent
             reply.Word1 = (ulong)detail.Length;
             reply.Word2 = (ulong)trailerSize;
             reply.Word3 = (ulong)headerSize;

@@ -73,27 +73,8 @@ internal static class RequestCodec
         }
         else
         {
-            RpalBuffer buffer = RpalEngine.Alloc((nuint)(size + headerSize));
-            try
-            {
-                scoped TRequest body = request; // as above
-                scoped var writer = new RpalWriter(buffer.AsSpan()[..(size + headerSize)]);
-                body.Write(ref writer);
-                if (headers is not null && headerSize > 0)
-                {
-                    MetadataCodec.Write(ref writer, headers);
-                    flags |= Headers;
-                }
-            }
-            catch
-            {
-                RpalEngine.Free(buffer);
-                throw;
-            }
-
-            flags |= PayloadBody;
-            message.Data = buffer.Address;
-            message.Length = (ulong)(size + headerSize);
+            message = PayloadEncoder.Encode(in message, in request, size, static (ref RpalWriter writer, scoped in TRequest body) => body.Write(ref writer), headers, headerSize);
+            flags |= PayloadBody | (headerSize > 0 ? Headers : 0);
             message.Word2 = (ulong)size;
             message.Word3 = (ulong)headerSize;
         }

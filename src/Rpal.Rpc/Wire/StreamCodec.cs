@@ -34,20 +34,7 @@ internal static class StreamCodec
             return message;
         }
 
-        RpalBuffer buffer = RpalEngine.Alloc((nuint)size);
-        try
-        {
-            var writer = new RpalWriter(buffer.AsSpan()[..size]);
-            element.Write(ref writer);
-        }
-        catch
-        {
-            RpalEngine.Free(buffer);
-            throw;
-        }
-
-        message.Data = buffer.Address;
-        message.Length = (ulong)size;
+        message = PayloadEncoder.Encode(in message, in element, size, static (ref RpalWriter writer, scoped in TElement body) => body.Write(ref writer));
         message.Word2 = (ulong)size;
         return message;
     }
@@ -67,11 +54,7 @@ internal static class StreamCodec
             return message;
         }
 
-        RpalBuffer buffer = RpalEngine.Alloc((nuint)size);
-        var writer = new RpalWriter(buffer.AsSpan()[..size]);
-        writer.Write(body);
-        message.Data = buffer.Address;
-        message.Length = (ulong)size;
+        message = PayloadEncoder.Encode(in message, body, size, static (ref RpalWriter writer, scoped in ReadOnlySpan<byte> bytes) => writer.Write(bytes));
         message.Word2 = (ulong)size;
         return message;
     }
