@@ -18,11 +18,8 @@ internal static class Introspection
 {
     public static void Answer(ServerConnection connection, in RpalMessage request)
     {
-        if (request.Data != 0)
-        {
-            connection.Connection.Release(in request); // nothing to read in either
-        }
-
+        // Neither reads a payload; a call's request payload goes back with the reply (rpal.h), so
+        // there is nothing to release here (a release of it would be refused by its owner).
         RpalMessage reply = IntrospectionCodec.Op(in request) switch
         {
             IntrospectionCodec.OpPing => IntrospectionCodec.Status(StatusCode.OK),
