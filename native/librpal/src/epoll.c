@@ -432,6 +432,17 @@ static int poll_fds(struct rpal_ep *ep, struct epoll_event *out, int max)
     return fd_events(ep, w, epoll_wait(ep->wait, w, WAIT_EVENTS, 0), out, max);
 }
 
+/* poll_fds on the schedule: at most every FD_POLL_NS, so that a busy RPAL
+ * stream makes one system call per 20 us, not one per message. -1 when not
+ * due yet. */
+static int poll_fds_due(struct rpal_ep *ep, int64_t now, struct epoll_event *out, int max)
+{
+    if (now < atomic_load_explicit(&ep->next_fd_poll, memory_order_relaxed))
+        return -1;
+    atomic_store_explicit(&ep->next_fd_poll, now + FD_POLL_NS, memory_order_relaxed);
+    return poll_fds(ep, out, max);
+}
+
 /* Handles what woke the last park (no system call to find it again). */
 static int take_woke(struct rpal_ep *ep, struct epoll_event *out, int max)
 {
@@ -485,13 +496,10 @@ static bool set_done(struct wait *w, uint32_t look)
 static bool set_tick(struct wait *w, int64_t now)
 {
     struct set_wait *sw = SET_WAIT(w);
-    struct rpal_ep *ep = sw->ep;
-    if (now < atomic_load_explicit(&ep->next_fd_poll, memory_order_relaxed))
+    int n = poll_fds_due(sw->ep, now, sw->events, sw->max);
+    if (n < 0)
         return false;
-    atomic_store_explicit(&ep->next_fd_poll, now + FD_POLL_NS, memory_order_relaxed);
-    sw->n = poll_fds(ep, sw->events, sw->max);
-    if (sw->n == 0)
-        sw->n = collect(ep, sw->events, sw->max); /* a wake-up or death just handled */
+    sw->n = n ? n : collect(sw->ep, sw->events, sw->max); /* a wake-up or death just handled */
     return sw->n > 0;
 }
 
@@ -546,10 +554,9 @@ RPAL_API int rpal_epoll_wait(int epfd, struct epoll_event *events, int maxevents
      * schedule from ever coming: ordinary fds are looked at here too, by the
      * clock of the wait's last look (its start, when the first look found
      * events: no clock read after the events are found) */
-    if (rc == 0 && sw.n < maxevents &&
-        sw.w.clock >= atomic_load_explicit(&ep->next_fd_poll, memory_order_relaxed)) {
-        atomic_store_explicit(&ep->next_fd_poll, sw.w.clock + FD_POLL_NS, memory_order_relaxed);
-        sw.n += poll_fds(ep, events + sw.n, maxevents - sw.n);
+    if (rc == 0 && sw.n < maxevents) {
+        int n = poll_fds_due(ep, sw.w.clock, events + sw.n, maxevents - sw.n);
+        sw.n += n > 0 ? n : 0;
     }
     if (timeout_ms != 0) /* a poll says nothing about when events come */
         spin_learn(&ep->spin, sw.w.clock - start);
